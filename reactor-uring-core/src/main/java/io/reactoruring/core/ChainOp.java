@@ -1,0 +1,175 @@
+package io.reactoruring.core;
+
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import reactor.core.CoreSubscriber;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Operators;
+
+/**
+ * Ops submitted as one kernel-linked chain (IOSQE_IO_LINK between consecutive SQEs): they run in
+ * order, and when one fails (including a short read or write) the kernel cancels the rest with
+ * {@code -ECANCELED}. The Mono completes with every result once all CQEs have arrived, or errors
+ * with the first failure's exception.
+ */
+final class ChainOp extends OpHandle implements org.reactivestreams.Subscription {
+
+    static final class Publisher extends Mono<ChainResult> {
+        private final UringLoop loop;
+        private final Op[] ops;
+
+        Publisher(UringLoop loop, Op[] ops) {
+            this.loop = loop;
+            this.ops = ops;
+        }
+
+        @Override
+        public void subscribe(CoreSubscriber<? super ChainResult> actual) {
+            actual.onSubscribe(new ChainOp(loop, ops, actual));
+        }
+    }
+
+    private static final AtomicIntegerFieldUpdater<ChainOp> FLAGS =
+            AtomicIntegerFieldUpdater.newUpdater(ChainOp.class, "flags");
+    private static final int REQUESTED = 1;
+    private static final int CANCELLED = 2;
+    private static final int NEW = 0, WAITING = 1, IN_KERNEL = 2, DONE = 3;
+
+    private final Op[] ops;
+    private final CoreSubscriber<? super ChainResult> actual;
+    private final long[] userData;
+    private final int[] results;
+    private final int[] acquired; // 1 where a SharedFd reference was taken
+    private volatile int flags;
+    private int state = NEW;
+    private int outstanding;
+    private boolean cancelSent;
+
+    ChainOp(UringLoop loop, Op[] ops, CoreSubscriber<? super ChainResult> actual) {
+        super(loop);
+        this.ops = ops;
+        this.actual = actual;
+        this.userData = new long[ops.length];
+        this.results = new int[ops.length];
+        this.acquired = new int[ops.length];
+    }
+
+    @Override
+    public void request(long n) {
+        if (Operators.validate(n) && (FLAGS.getAndUpdate(this, f -> f | REQUESTED) & REQUESTED) == 0) {
+            loop.post(this);
+        }
+    }
+
+    @Override
+    public void cancel() {
+        int prev = FLAGS.getAndUpdate(this, f -> f | CANCELLED);
+        if ((prev & (REQUESTED | CANCELLED)) == REQUESTED) {
+            loop.post(this);
+        }
+    }
+
+    @Override
+    boolean isCancelled() {
+        return (flags & CANCELLED) != 0;
+    }
+
+    @Override
+    int slotsNeeded() {
+        return ops.length;
+    }
+
+    @Override
+    public void run() {
+        if (state == NEW) {
+            if (isCancelled()) {
+                state = DONE;
+            } else if (loop.accept(this)) {
+                state = WAITING;
+            } else {
+                state = DONE;
+                actual.onError(loop.rejection(ops[0]));
+            }
+        } else if (state == IN_KERNEL && isCancelled() && !cancelSent) {
+            cancelSent = true;
+            for (long ud : userData) { // members that already completed answer -ENOENT, harmlessly
+                loop.cancelInKernel(ud);
+            }
+        }
+    }
+
+    @Override
+    void prepare(SubmissionBatch batch) {
+        for (int i = 0; i < ops.length; i++) {
+            SharedFd fd = ops[i].sharedFd;
+            if (fd != null) {
+                if (!fd.tryAcquire()) {
+                    releaseFds();
+                    state = DONE;
+                    actual.onError(Errno.exception(Errno.EBADF, ops[i].name, ops[i].target));
+                    return;
+                }
+                acquired[i] = 1;
+            }
+        }
+        state = IN_KERNEL;
+        outstanding = ops.length;
+        for (int i = 0; i < ops.length; i++) {
+            userData[i] = loop.write(batch, this, i, ops[i], i < ops.length - 1 ? Opcode.IOSQE_IO_LINK : 0);
+        }
+    }
+
+    private void releaseFds() {
+        for (int i = 0; i < ops.length; i++) {
+            if (acquired[i] != 0) {
+                acquired[i] = 0;
+                ops[i].sharedFd.release();
+            }
+        }
+    }
+
+    @Override
+    void onCqe(int member, int res, int cqeFlags, boolean terminal) {
+        if (!terminal) {
+            return;
+        }
+        results[member] = res;
+        if (acquired[member] != 0) {
+            acquired[member] = 0;
+            ops[member].sharedFd.release();
+        }
+        if (isCancelled()) {
+            loop.orphaned(ops[member], res);
+        }
+        if (--outstanding > 0) {
+            return;
+        }
+        state = DONE;
+        if (isCancelled()) {
+            return;
+        }
+        for (int i = 0; i < ops.length; i++) {
+            int r = results[i];
+            if (r < 0 && !(ops[i].acceptedErrno != 0 && r == -ops[i].acceptedErrno)) {
+                // The caller only sees the error: fds created by earlier members have no owner.
+                for (int j = 0; j < ops.length; j++) {
+                    loop.orphaned(ops[j], results[j]);
+                }
+                actual.onError(loop.error(r, ops[i]));
+                return;
+            }
+        }
+        actual.onNext(new ChainResult(results));
+        actual.onComplete();
+    }
+
+    @Override
+    void onLoopClosed(Throwable error) {
+        if (state != DONE) {
+            state = DONE;
+            releaseFds();
+            if (!isCancelled()) {
+                actual.onError(error);
+            }
+        }
+    }
+}

@@ -1,0 +1,212 @@
+package io.reactoruring.core;
+
+import java.util.ArrayDeque;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.atomic.AtomicLongFieldUpdater;
+import org.jspecify.annotations.Nullable;
+import reactor.core.CoreSubscriber;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Operators;
+
+/**
+ * A multishot op as a cold {@code Flux<Completion>}.
+ *
+ * <p>Demand drives the kernel: the op is armed when the subscriber requests; each CQE is one
+ * {@link Completion}. CQEs that arrive while the subscriber has no demand are kept (never lost)
+ * and the op is paused with IORING_OP_ASYNC_CANCEL, so at most the CQEs already in flight pile up.
+ * When the kernel ends the op (a CQE without IORING_CQE_F_MORE), it is re-armed only if the
+ * subscriber still has demand, and only for ops built with {@link Op.Builder#rearm(boolean)} or
+ * ended by a pause; otherwise the Flux completes.
+ */
+final class FluxOp extends OpHandle implements org.reactivestreams.Subscription {
+
+    static final class Publisher extends Flux<Completion> {
+        private final UringLoop loop;
+        private final Op op;
+
+        Publisher(UringLoop loop, Op op) {
+            this.loop = loop;
+            this.op = op;
+        }
+
+        @Override
+        public void subscribe(CoreSubscriber<? super Completion> actual) {
+            actual.onSubscribe(new FluxOp(loop, op, actual));
+        }
+    }
+
+    private static final AtomicLongFieldUpdater<FluxOp> REQUESTED =
+            AtomicLongFieldUpdater.newUpdater(FluxOp.class, "requested");
+    private static final AtomicIntegerFieldUpdater<FluxOp> CANCELLED =
+            AtomicIntegerFieldUpdater.newUpdater(FluxOp.class, "cancelled");
+
+    // Loop-thread states.
+    private static final int IDLE = 0;      // not in the kernel
+    private static final int WAITING = 1;   // queued for a slot
+    private static final int ARMED = 2;     // in the kernel
+    private static final int DONE = 3;
+
+    private final Op op;
+    private final CoreSubscriber<? super Completion> actual;
+    private volatile long requested;
+    private volatile int cancelled;
+    private int state = IDLE;
+    private long userData;
+    private boolean draining;
+    private boolean pausing;          // an ASYNC_CANCEL for the armed op is in flight
+    private boolean ended;            // no more CQEs will come: complete once the backlog is drained
+    private @Nullable Throwable error;
+    private int received;             // CQEs received so far (count-limited timeouts re-arm for the rest)
+    private final ArrayDeque<Completion> backlog = new ArrayDeque<>();
+
+    FluxOp(UringLoop loop, Op op, CoreSubscriber<? super Completion> actual) {
+        super(loop);
+        this.op = op;
+        this.actual = actual;
+    }
+
+    @Override
+    public void request(long n) {
+        if (Operators.validate(n)) {
+            Operators.addCap(REQUESTED, this, n);
+            loop.post(this);
+        }
+    }
+
+    @Override
+    public void cancel() {
+        if (CANCELLED.compareAndSet(this, 0, 1)) {
+            loop.post(this);
+        }
+    }
+
+    @Override
+    boolean isCancelled() {
+        return cancelled != 0;
+    }
+
+    @Override
+    public void run() {
+        if (state == DONE) {
+            return;
+        }
+        if (isCancelled()) {
+            backlog.clear();
+            if (state == ARMED) {
+                stopInKernel();
+            } else if (state == IDLE) {
+                state = DONE;
+            } // WAITING: skipped by the loop when its turn comes
+            return;
+        }
+        drain();
+        if (state == IDLE && !ended && requested > 0) {
+            if (loop.accept(this)) {
+                state = WAITING;
+            } else {
+                state = DONE;
+                actual.onError(loop.rejection(op));
+            }
+        }
+    }
+
+    @Override
+    void prepare(SubmissionBatch batch) {
+        if (op.sharedFd != null && !op.sharedFd.tryAcquire()) {
+            state = DONE;
+            actual.onError(Errno.exception(Errno.EBADF, op.name, op.target));
+            return;
+        }
+        state = ARMED;
+        Op armed = op;
+        if (op.opcode == Opcode.TIMEOUT && op.off > 0 && received > 0) {
+            armed = op.toBuilder().offset(op.off - received).build(); // a count-limited timeout resumes for the rest
+        }
+        userData = loop.write(batch, this, 0, armed, 0);
+    }
+
+    private void stopInKernel() {
+        if (!pausing) {
+            pausing = true;
+            loop.cancelInKernel(userData);
+        }
+    }
+
+    @Override
+    void onCqe(int member, int res, int flags, boolean terminal) {
+        if (terminal) {
+            state = IDLE;
+            if (op.sharedFd != null) {
+                op.sharedFd.release();
+            }
+        }
+        if (isCancelled()) {
+            loop.orphaned(op, res);
+            if (terminal) {
+                state = DONE;
+            }
+            return;
+        }
+        boolean endedByPause = terminal && pausing && res == -Errno.ECANCELED;
+        if (!endedByPause) {
+            if (res >= 0 || (op.acceptedErrno != 0 && res == -op.acceptedErrno)) {
+                received++;
+                backlog.add(new Completion(res, flags));
+            } else if (error == null) {
+                error = loop.error(res, op);
+                ended = true;
+                if (!terminal) {
+                    stopInKernel();
+                }
+            }
+        }
+        if (terminal) {
+            pausing = false;
+            if (!endedByPause && !op.rearm) {
+                ended = true;
+            }
+        }
+        drain();
+        if (state == ARMED && requested == 0 && !ended) {
+            stopInKernel(); // no demand: pause the kernel side instead of piling up CQEs
+        } else if (state == IDLE && !ended && requested > 0) {
+            run(); // the kernel ended it, the subscriber still wants more: re-arm
+        }
+    }
+
+    private void drain() {
+        if (draining) {
+            return; // re-entered from onNext (a request on the loop thread): the outer loop sees the new demand
+        }
+        draining = true;
+        try {
+            while (requested > 0 && !backlog.isEmpty() && !isCancelled()) {
+                Operators.produced(REQUESTED, this, 1);
+                actual.onNext(backlog.poll());
+            }
+        } finally {
+            draining = false;
+        }
+        if (ended && backlog.isEmpty() && state != DONE && !isCancelled()) {
+            if (state == ARMED) {
+                return; // wait for the terminal CQE before signalling the end
+            }
+            state = DONE;
+            if (error != null) {
+                actual.onError(error);
+            } else {
+                actual.onComplete();
+            }
+        }
+    }
+
+    @Override
+    void onLoopClosed(Throwable error) {
+        if (state != DONE) {
+            state = DONE;
+            if (!isCancelled()) {
+                actual.onError(error);
+            }
+        }
+    }
+}

@@ -1,0 +1,135 @@
+package io.reactoruring.core;
+
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import reactor.core.CoreSubscriber;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Operators;
+
+/**
+ * A single-shot op as a cold {@code Mono<Integer>}: each subscription submits once, on the first
+ * request; the CQE result completes it ({@code res >= 0}) or errors it ({@code -errno}, mapped by
+ * {@link Errno}); cancellation after submission sends IORING_OP_ASYNC_CANCEL.
+ */
+final class MonoOp extends OpHandle implements org.reactivestreams.Subscription {
+
+    /** The cold publisher: holds only the loop and the op description. */
+    static final class Publisher extends Mono<Integer> {
+        private final UringLoop loop;
+        private final Op op;
+
+        Publisher(UringLoop loop, Op op) {
+            this.loop = loop;
+            this.op = op;
+        }
+
+        @Override
+        public void subscribe(CoreSubscriber<? super Integer> actual) {
+            actual.onSubscribe(new MonoOp(loop, op, actual));
+        }
+    }
+
+    private static final int REQUESTED = 1;
+    private static final int CANCELLED = 2;
+    private static final AtomicIntegerFieldUpdater<MonoOp> FLAGS =
+            AtomicIntegerFieldUpdater.newUpdater(MonoOp.class, "flags");
+
+    // Loop-thread states.
+    private static final int NEW = 0;
+    private static final int WAITING = 1;
+    private static final int IN_KERNEL = 2;
+    private static final int DONE = 3;
+
+    private final Op op;
+    private final CoreSubscriber<? super Integer> actual;
+    private volatile int flags;
+    private int state = NEW;
+    private long userData;
+    private boolean cancelSent;
+
+    MonoOp(UringLoop loop, Op op, CoreSubscriber<? super Integer> actual) {
+        super(loop);
+        this.op = op;
+        this.actual = actual;
+    }
+
+    @Override
+    public void request(long n) {
+        if (Operators.validate(n) && (FLAGS.getAndUpdate(this, f -> f | REQUESTED) & REQUESTED) == 0) {
+            loop.post(this);
+        }
+    }
+
+    @Override
+    public void cancel() {
+        int prev = FLAGS.getAndUpdate(this, f -> f | CANCELLED);
+        if ((prev & (REQUESTED | CANCELLED)) == REQUESTED) {
+            loop.post(this);
+        }
+    }
+
+    @Override
+    boolean isCancelled() {
+        return (flags & CANCELLED) != 0;
+    }
+
+    @Override
+    public void run() {
+        if (state == NEW) {
+            if (isCancelled()) {
+                state = DONE;
+            } else if (loop.accept(this)) {
+                state = WAITING;
+            } else {
+                state = DONE;
+                actual.onError(loop.rejection(op));
+            }
+        } else if (state == IN_KERNEL && isCancelled() && !cancelSent) {
+            cancelSent = true;
+            loop.cancelInKernel(userData);
+        }
+    }
+
+    @Override
+    void prepare(SubmissionBatch batch) {
+        if (op.sharedFd != null && !op.sharedFd.tryAcquire()) {
+            state = DONE;
+            actual.onError(Errno.exception(Errno.EBADF, op.name, op.target));
+            return;
+        }
+        state = IN_KERNEL;
+        userData = loop.write(batch, this, 0, op, 0);
+    }
+
+    @Override
+    void onCqe(int member, int res, int cqeFlags, boolean terminal) {
+        if (!terminal) {
+            return; // e.g. a zero-copy send's first CQE; the result that matters is the last one
+        }
+        state = DONE;
+        if (op.sharedFd != null) {
+            op.sharedFd.release();
+        }
+        if (isCancelled()) {
+            loop.orphaned(op, res);
+            return;
+        }
+        if (res >= 0 || (op.acceptedErrno != 0 && res == -op.acceptedErrno)) {
+            actual.onNext(Math.max(res, 0));
+            actual.onComplete();
+        } else if (res == -Errno.ECANCELED && op.linkTimeoutNanos >= 0 && !loop.isShuttingDown()) {
+            actual.onError(UringLoop.timeout(op));
+        } else {
+            actual.onError(loop.error(res, op));
+        }
+    }
+
+    @Override
+    void onLoopClosed(Throwable error) {
+        if (state != DONE) {
+            state = DONE;
+            if (!isCancelled()) {
+                actual.onError(error);
+            }
+        }
+    }
+}

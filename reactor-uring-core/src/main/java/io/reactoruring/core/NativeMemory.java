@@ -1,0 +1,57 @@
+package io.reactoruring.core;
+
+import io.reactoruring.core.internal.Native;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The one place reactor-uring allocates native memory. Every allocation has an owner that frees it
+ * (a loop, a pool, an op's resources); the counters let tests prove that everything allocated was
+ * released.
+ */
+public final class NativeMemory {
+    /** Page alignment: required by O_DIRECT and good for registered buffers. */
+    public static final int PAGE = 4096;
+
+    private static final AtomicLong BYTES = new AtomicLong();
+    private static final AtomicLong BLOCKS = new AtomicLong();
+
+    private NativeMemory() {
+    }
+
+    /** Zeroed memory aligned to {@code alignment}; free it with {@link #free(long, long)}. */
+    public static long allocate(long size, int alignment) {
+        if (size <= 0) {
+            throw new IllegalArgumentException("size must be > 0, was " + size);
+        }
+        if (Integer.bitCount(alignment) != 1 || alignment < 8) {
+            throw new IllegalArgumentException("alignment must be a power of two >= 8, was " + alignment);
+        }
+        Native.ensureLoaded();
+        long address = Native.allocate(size, alignment);
+        if (address == 0) {
+            throw new OutOfMemoryError("native allocation of " + size + " bytes failed");
+        }
+        BYTES.addAndGet(size);
+        BLOCKS.incrementAndGet();
+        return address;
+    }
+
+    public static void free(long address, long size) {
+        if (address == 0) {
+            return;
+        }
+        Native.free(address);
+        BYTES.addAndGet(-size);
+        BLOCKS.decrementAndGet();
+    }
+
+    /** Bytes currently allocated through this class. */
+    public static long allocatedBytes() {
+        return BYTES.get();
+    }
+
+    /** Blocks currently allocated through this class. */
+    public static long allocatedBlocks() {
+        return BLOCKS.get();
+    }
+}

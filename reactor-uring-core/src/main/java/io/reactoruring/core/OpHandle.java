@@ -1,0 +1,36 @@
+package io.reactoruring.core;
+
+/**
+ * An operation from subscription to its terminal CQE. Subclasses are the publishers' subscriptions
+ * ({@link MonoOp}, {@link FluxOp}, {@link ChainOp}) and the loop's timers. Everything except the
+ * subscriber-facing {@code request}/{@code cancel} runs on the loop thread; those two only set a
+ * flag and post the handle to the loop, whose {@link #run()} then acts on the new state.
+ *
+ * <p>Cancellation follows tokio-uring's model: a cancelled op that already reached the kernel
+ * becomes <em>ignored</em>: it keeps its slot, its memory ({@link Op#keepAlive}) and its fd
+ * reference until the terminal CQE arrives; only then are they released.
+ */
+abstract class OpHandle implements Runnable {
+    final UringLoop loop;
+
+    OpHandle(UringLoop loop) {
+        this.loop = loop;
+    }
+
+    /** Slots needed to prepare this handle now (1, or the length of a linked chain). */
+    int slotsNeeded() {
+        return 1;
+    }
+
+    /** True once the subscriber has gone: the handle is skipped if it has not reached the kernel. */
+    abstract boolean isCancelled();
+
+    /** Writes this handle's SQE(s) into the batch, or fails it before the kernel sees anything. */
+    abstract void prepare(SubmissionBatch batch);
+
+    /** One CQE for {@code member}; {@code terminal} when it carries no F_MORE and the slot was freed. */
+    abstract void onCqe(int member, int res, int flags, boolean terminal);
+
+    /** The loop is going away: signal the subscriber, if it is still there, with {@code error}. */
+    abstract void onLoopClosed(Throwable error);
+}

@@ -1,0 +1,142 @@
+package io.reactoruring.core;
+
+/**
+ * io_uring opcodes ({@code enum io_uring_op} of the kernel UAPI) and the SQE/CQE flag bits the
+ * Java side needs. Values are kernel ABI and never change.
+ */
+public final class Opcode {
+    public static final int NOP = 0;
+    public static final int READV = 1;
+    public static final int WRITEV = 2;
+    public static final int FSYNC = 3;
+    public static final int READ_FIXED = 4;
+    public static final int WRITE_FIXED = 5;
+    public static final int POLL_ADD = 6;
+    public static final int POLL_REMOVE = 7;
+    public static final int SYNC_FILE_RANGE = 8;
+    public static final int SENDMSG = 9;
+    public static final int RECVMSG = 10;
+    public static final int TIMEOUT = 11;
+    public static final int TIMEOUT_REMOVE = 12;
+    public static final int ACCEPT = 13;
+    public static final int ASYNC_CANCEL = 14;
+    public static final int LINK_TIMEOUT = 15;
+    public static final int CONNECT = 16;
+    public static final int FALLOCATE = 17;
+    public static final int OPENAT = 18;
+    public static final int CLOSE = 19;
+    public static final int FILES_UPDATE = 20;
+    public static final int STATX = 21;
+    public static final int READ = 22;
+    public static final int WRITE = 23;
+    public static final int FADVISE = 24;
+    public static final int MADVISE = 25;
+    public static final int SEND = 26;
+    public static final int RECV = 27;
+    public static final int OPENAT2 = 28;
+    public static final int EPOLL_CTL = 29;
+    public static final int SPLICE = 30;
+    public static final int PROVIDE_BUFFERS = 31;
+    public static final int REMOVE_BUFFERS = 32;
+    public static final int TEE = 33;
+    public static final int SHUTDOWN = 34;
+    public static final int RENAMEAT = 35;
+    public static final int UNLINKAT = 36;
+    public static final int MKDIRAT = 37;
+    public static final int SYMLINKAT = 38;
+    public static final int LINKAT = 39;
+    public static final int MSG_RING = 40;
+    public static final int FSETXATTR = 41;
+    public static final int SETXATTR = 42;
+    public static final int FGETXATTR = 43;
+    public static final int GETXATTR = 44;
+    public static final int SOCKET = 45;
+    public static final int URING_CMD = 46;
+    public static final int SEND_ZC = 47;
+    public static final int SENDMSG_ZC = 48;
+    public static final int READ_MULTISHOT = 49;
+    public static final int WAITID = 50;
+    public static final int FUTEX_WAIT = 51;
+    public static final int FUTEX_WAKE = 52;
+    public static final int FUTEX_WAITV = 53;
+    public static final int FIXED_FD_INSTALL = 54;
+    public static final int FTRUNCATE = 55;
+
+    /** Number of opcode slots {@link UringLoop#supports(int)} can answer for. */
+    public static final int LAST_KNOWN = 64;
+
+    // SQE flags (sqe->flags).
+    public static final int IOSQE_FIXED_FILE = 1;
+    public static final int IOSQE_IO_DRAIN = 1 << 1;
+    public static final int IOSQE_IO_LINK = 1 << 2;
+    public static final int IOSQE_IO_HARDLINK = 1 << 3;
+    public static final int IOSQE_ASYNC = 1 << 4;
+    public static final int IOSQE_BUFFER_SELECT = 1 << 5;
+    public static final int IOSQE_CQE_SKIP_SUCCESS = 1 << 6;
+
+    // CQE flags.
+    public static final int IORING_CQE_F_BUFFER = 1;
+    public static final int IORING_CQE_F_MORE = 1 << 1;
+    public static final int IORING_CQE_F_SOCK_NONEMPTY = 1 << 2;
+    public static final int IORING_CQE_F_NOTIF = 1 << 3;
+    public static final int IORING_CQE_BUFFER_SHIFT = 16;
+
+    // Opcode-specific flags.
+    public static final int IORING_TIMEOUT_ABS = 1;
+    public static final int IORING_TIMEOUT_ETIME_SUCCESS = 1 << 5;
+    /** Kernel 6.4+: repeat the timeout {@code off} times (0 = forever), each expiry a CQE with F_MORE. */
+    public static final int IORING_TIMEOUT_MULTISHOT = 1 << 6;
+    public static final int IORING_POLL_ADD_MULTI = 1;
+    public static final int IORING_ASYNC_CANCEL_ALL = 1;
+    public static final int IORING_ASYNC_CANCEL_FD = 1 << 1;
+    public static final int IORING_ASYNC_CANCEL_ANY = 1 << 2;
+    public static final int IORING_RECV_MULTISHOT = 1 << 1;
+    public static final int IORING_ACCEPT_MULTISHOT = 1;
+    /** {@code file_index} value asking the kernel to pick a free registered-file slot. */
+    public static final int IORING_FILE_INDEX_ALLOC = -1;
+
+    private Opcode() {
+    }
+
+    /** Lower-case operation name used in error messages, e.g. {@code "openat"}. */
+    public static String name(int opcode) {
+        switch (opcode) {
+            case NOP: return "nop";
+            case READV: return "readv";
+            case WRITEV: return "writev";
+            case FSYNC: return "fsync";
+            case READ_FIXED: return "read_fixed";
+            case WRITE_FIXED: return "write_fixed";
+            case POLL_ADD: return "poll_add";
+            case SYNC_FILE_RANGE: return "sync_file_range";
+            case SENDMSG: return "sendmsg";
+            case RECVMSG: return "recvmsg";
+            case TIMEOUT: return "timeout";
+            case ACCEPT: return "accept";
+            case ASYNC_CANCEL: return "async_cancel";
+            case LINK_TIMEOUT: return "link_timeout";
+            case CONNECT: return "connect";
+            case FALLOCATE: return "fallocate";
+            case OPENAT: return "openat";
+            case CLOSE: return "close";
+            case STATX: return "statx";
+            case READ: return "read";
+            case WRITE: return "write";
+            case FADVISE: return "fadvise";
+            case SEND: return "send";
+            case RECV: return "recv";
+            case SPLICE: return "splice";
+            case SHUTDOWN: return "shutdown";
+            case RENAMEAT: return "renameat";
+            case UNLINKAT: return "unlinkat";
+            case MKDIRAT: return "mkdirat";
+            case SYMLINKAT: return "symlinkat";
+            case LINKAT: return "linkat";
+            case MSG_RING: return "msg_ring";
+            case SOCKET: return "socket";
+            case SEND_ZC: return "send_zc";
+            case FTRUNCATE: return "ftruncate";
+            default: return "op " + opcode;
+        }
+    }
+}

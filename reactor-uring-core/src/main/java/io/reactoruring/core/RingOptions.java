@@ -1,0 +1,132 @@
+package io.reactoruring.core;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How a ring is set up. Immutable: every setter returns a modified copy.
+ *
+ * <p>Defaults: 256 SQ entries; a CQ 8 times larger (multishot ops produce many CQEs per SQE);
+ * SINGLE_ISSUER + DEFER_TASKRUN + COOP_TASKRUN + SUBMIT_ALL where the kernel has them (only the
+ * loop thread touches the ring); at most as many in-flight ops as CQ entries; io-wq capped at
+ * 4 bounded and 16 unbounded workers per ring so blocking ops cannot spawn thousands of kernel
+ * threads; no SQPOLL, no IOPOLL.
+ */
+public final class RingOptions {
+    private static final RingOptions DEFAULTS = new RingOptions(256, 0, false, Duration.ofSeconds(1), false, true, 0,
+            4, 16, Duration.ofSeconds(5), 64);
+
+    final int sqEntries;
+    final int cqEntries;
+    final boolean sqPoll;
+    final Duration sqPollIdle;
+    final boolean ioPoll;
+    final boolean singleIssuer;
+    final int maxInFlight;
+    final int ioWqBounded;
+    final int ioWqUnbounded;
+    final Duration shutdownTimeout;
+    final int bufferCachePerClass;
+
+    private RingOptions(int sqEntries, int cqEntries, boolean sqPoll, Duration sqPollIdle, boolean ioPoll,
+                        boolean singleIssuer, int maxInFlight, int ioWqBounded, int ioWqUnbounded,
+                        Duration shutdownTimeout, int bufferCachePerClass) {
+        this.sqEntries = sqEntries;
+        this.cqEntries = cqEntries;
+        this.sqPoll = sqPoll;
+        this.sqPollIdle = sqPollIdle;
+        this.ioPoll = ioPoll;
+        this.singleIssuer = singleIssuer;
+        this.maxInFlight = maxInFlight;
+        this.ioWqBounded = ioWqBounded;
+        this.ioWqUnbounded = ioWqUnbounded;
+        this.shutdownTimeout = shutdownTimeout;
+        this.bufferCachePerClass = bufferCachePerClass;
+    }
+
+    public static RingOptions defaults() {
+        return DEFAULTS;
+    }
+
+    /** SQ entries, a power of two in [2, 32768]. */
+    public RingOptions sqEntries(int n) {
+        if (n < 2 || n > 32768 || Integer.bitCount(n) != 1) {
+            throw new IllegalArgumentException("sqEntries must be a power of two in [2, 32768], was " + n);
+        }
+        return new RingOptions(n, cqEntries, sqPoll, sqPollIdle, ioPoll, singleIssuer, maxInFlight, ioWqBounded,
+                ioWqUnbounded, shutdownTimeout, bufferCachePerClass);
+    }
+
+    /** CQ entries, a power of two >= sqEntries (0 = 8 × sqEntries). */
+    public RingOptions cqEntries(int n) {
+        if (n != 0 && (n < 2 || n > 65536 || Integer.bitCount(n) != 1)) {
+            throw new IllegalArgumentException("cqEntries must be 0 or a power of two in [2, 65536], was " + n);
+        }
+        return new RingOptions(sqEntries, n, sqPoll, sqPollIdle, ioPoll, singleIssuer, maxInFlight, ioWqBounded,
+                ioWqUnbounded, shutdownTimeout, bufferCachePerClass);
+    }
+
+    /** IORING_SETUP_SQPOLL: a kernel thread polls the SQ; it sleeps after {@code idle} without work. */
+    public RingOptions sqPoll(boolean enabled, Duration idle) {
+        Objects.requireNonNull(idle, "idle");
+        if (idle.isNegative() || idle.toMillis() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("idle out of range: " + idle);
+        }
+        return new RingOptions(sqEntries, cqEntries, enabled, idle, ioPoll, singleIssuer, maxInFlight, ioWqBounded,
+                ioWqUnbounded, shutdownTimeout, bufferCachePerClass);
+    }
+
+    /** IORING_SETUP_IOPOLL: busy-poll completions (O_DIRECT files on polling-capable devices only). */
+    public RingOptions ioPoll(boolean enabled) {
+        return new RingOptions(sqEntries, cqEntries, sqPoll, sqPollIdle, enabled, singleIssuer, maxInFlight, ioWqBounded,
+                ioWqUnbounded, shutdownTimeout, bufferCachePerClass);
+    }
+
+    /** SINGLE_ISSUER + DEFER_TASKRUN (+ COOP_TASKRUN, SUBMIT_ALL); on by default, dropped if the kernel lacks them. */
+    public RingOptions singleIssuer(boolean enabled) {
+        return new RingOptions(sqEntries, cqEntries, sqPoll, sqPollIdle, ioPoll, enabled, maxInFlight, ioWqBounded,
+                ioWqUnbounded, shutdownTimeout, bufferCachePerClass);
+    }
+
+    /** Bound on in-flight ops (0 = CQ entries); more wait in Java, in order. */
+    public RingOptions maxInFlight(int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("maxInFlight must be >= 0, was " + n);
+        }
+        return new RingOptions(sqEntries, cqEntries, sqPoll, sqPollIdle, ioPoll, singleIssuer, n, ioWqBounded,
+                ioWqUnbounded, shutdownTimeout, bufferCachePerClass);
+    }
+
+    /** io_uring_register_iowq_max_workers: caps on bounded (file) and unbounded (socket) kernel workers; 0 = kernel default. */
+    public RingOptions ioWqMaxWorkers(int bounded, int unbounded) {
+        if (bounded < 0 || unbounded < 0) {
+            throw new IllegalArgumentException("worker caps must be >= 0");
+        }
+        return new RingOptions(sqEntries, cqEntries, sqPoll, sqPollIdle, ioPoll, singleIssuer, maxInFlight, bounded,
+                unbounded, shutdownTimeout, bufferCachePerClass);
+    }
+
+    /** How long dispose waits for in-flight ops' CQEs after cancelling them. */
+    public RingOptions shutdownTimeout(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout must not be negative");
+        }
+        return new RingOptions(sqEntries, cqEntries, sqPoll, sqPollIdle, ioPoll, singleIssuer, maxInFlight, ioWqBounded,
+                ioWqUnbounded, timeout, bufferCachePerClass);
+    }
+
+    int effectiveCqEntries() {
+        return cqEntries == 0 ? Math.min(65536, sqEntries * 8) : Math.max(cqEntries, sqEntries);
+    }
+
+    int effectiveMaxInFlight() {
+        return maxInFlight == 0 ? effectiveCqEntries() : maxInFlight;
+    }
+
+    @Override
+    public String toString() {
+        return "RingOptions[sq=" + sqEntries + ", cq=" + effectiveCqEntries() + ", maxInFlight=" + effectiveMaxInFlight()
+                + ", sqPoll=" + sqPoll + ", ioPoll=" + ioPoll + ", singleIssuer=" + singleIssuer + "]";
+    }
+}

@@ -1,0 +1,102 @@
+package io.reactoruring.core.buffer;
+
+import io.reactoruring.core.NativeMemory;
+import io.reactoruring.core.internal.Native;
+import java.nio.ByteOrder;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A pool of page-aligned native buffers in power-of-two size classes (4 KiB to 4 MiB); larger
+ * requests are served unpooled and freed on release. Thread-safe: buffers may be acquired and
+ * released on any thread. Each loop owns one pool; {@link #close()} frees what it caches, and
+ * buffers released after close are freed at once.
+ */
+public final class BufferPool implements AutoCloseable {
+    static final int MIN_SHIFT = 12;
+    static final int MAX_SHIFT = 22;
+
+    private final ConcurrentLinkedQueue<PooledBuffer>[] free;
+    private final AtomicInteger[] cached;
+    private final int maxCachedPerClass;
+    private final AtomicLong outstanding = new AtomicLong();
+    private volatile boolean closed;
+
+    /** @param maxCachedPerClass how many free buffers each size class keeps; more are freed. */
+    @SuppressWarnings("unchecked")
+    public BufferPool(int maxCachedPerClass) {
+        if (maxCachedPerClass < 0) {
+            throw new IllegalArgumentException("maxCachedPerClass must be >= 0");
+        }
+        this.maxCachedPerClass = maxCachedPerClass;
+        int classes = MAX_SHIFT - MIN_SHIFT + 1;
+        this.free = new ConcurrentLinkedQueue[classes];
+        this.cached = new AtomicInteger[classes];
+        for (int i = 0; i < classes; i++) {
+            free[i] = new ConcurrentLinkedQueue<>();
+            cached[i] = new AtomicInteger();
+        }
+    }
+
+    /** A buffer of at least {@code minCapacity} bytes, owned by the caller (one reference). */
+    public PooledBuffer acquire(int minCapacity) {
+        if (minCapacity <= 0) {
+            throw new IllegalArgumentException("capacity must be > 0, was " + minCapacity);
+        }
+        if (closed) {
+            throw new IllegalStateException("buffer pool is closed");
+        }
+        int cls = sizeClass(minCapacity);
+        PooledBuffer b = cls >= 0 ? free[cls].poll() : null;
+        if (b != null) {
+            cached[cls].decrementAndGet();
+        } else {
+            int capacity = cls >= 0 ? 1 << (cls + MIN_SHIFT) : minCapacity;
+            long address = NativeMemory.allocate(capacity, NativeMemory.PAGE);
+            b = new PooledBuffer(this, address, capacity, Native.wrap(address, capacity).order(ByteOrder.nativeOrder()));
+        }
+        b.reset();
+        outstanding.incrementAndGet();
+        return b;
+    }
+
+    void recycle(PooledBuffer b) {
+        outstanding.decrementAndGet();
+        int cls = sizeClass(b.capacity); // -1 for unpooled (oversized) buffers
+        if (cls >= 0 && !closed) {
+            if (cached[cls].incrementAndGet() <= maxCachedPerClass) {
+                free[cls].offer(b);
+                if (closed && free[cls].remove(b)) { // raced with close(): free it here
+                    cached[cls].decrementAndGet();
+                    NativeMemory.free(b.address, b.capacity);
+                }
+                return;
+            }
+            cached[cls].decrementAndGet();
+        }
+        NativeMemory.free(b.address, b.capacity);
+    }
+
+    private static int sizeClass(int capacity) {
+        int shift = Math.max(MIN_SHIFT, 32 - Integer.numberOfLeadingZeros(capacity - 1));
+        return shift > MAX_SHIFT ? -1 : shift - MIN_SHIFT;
+    }
+
+    /** Buffers acquired and not yet released: 0 when every user released what it got. */
+    public long outstanding() {
+        return outstanding.get();
+    }
+
+    /** Frees every cached buffer; outstanding buffers are freed when released. Idempotent. */
+    @Override
+    public void close() {
+        closed = true;
+        for (ConcurrentLinkedQueue<PooledBuffer> q : free) {
+            PooledBuffer b;
+            while ((b = q.poll()) != null) {
+                NativeMemory.free(b.address, b.capacity);
+            }
+        }
+    }
+}

@@ -1,0 +1,116 @@
+package io.reactoruring.core.internal;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Every native entry point of reactor-uring, in one place. The C side (src/main/native) is thin
+ * and policy-free; all decisions are made by the Java callers. Methods return {@code -errno} on
+ * failure, as liburing does.
+ *
+ * <p>Internal API: used by reactor-uring modules, not by applications.
+ */
+public final class Native {
+
+    // Op descriptor layout (struct rr_desc), written by Java, turned into SQEs by C.
+    public static final int DESC_SIZE = 48;
+    public static final int DESC_OPCODE = 0;
+    public static final int DESC_SQE_FLAGS = 1;
+    public static final int DESC_IOPRIO = 2;
+    public static final int DESC_FD = 4;
+    public static final int DESC_OFF = 8;
+    public static final int DESC_ADDR = 16;
+    public static final int DESC_LEN = 24;
+    public static final int DESC_OP_FLAGS = 28;
+    public static final int DESC_USER_DATA = 32;
+    public static final int DESC_BUF_INDEX = 40;
+    public static final int DESC_PERSONALITY = 42;
+    public static final int DESC_FILE_INDEX = 44;
+
+    // CQE copy layout (struct rr_cqe).
+    public static final int CQE_SIZE = 16;
+    public static final int CQE_USER_DATA = 0;
+    public static final int CQE_RES = 8;
+    public static final int CQE_FLAGS = 12;
+
+    // enter() statistics, one long each.
+    public static final int STAT_CONSUMED = 0;
+    public static final int STAT_ENTERS = 1;
+    public static final int STAT_OVERFLOW_FLUSHES = 2;
+    public static final int STAT_BUSY = 3;
+    public static final int STAT_MORE_READY = 4;
+    public static final int STAT_COUNT = 5;
+
+    // ringOpen() out array.
+    public static final int OPEN_FLAGS = 0;
+    public static final int OPEN_FEATURES = 1;
+    public static final int OPEN_SQ_ENTRIES = 2;
+    public static final int OPEN_CQ_ENTRIES = 3;
+    public static final int OPEN_RING_FD = 4;
+    public static final int OPEN_RING_FD_REGISTERED = 5;
+    public static final int OPEN_COUNT = 6;
+
+    private Native() {
+    }
+
+    /** Loads the library (idempotent); throws {@link UnsatisfiedLinkError} with the reason. */
+    public static void ensureLoaded() {
+        NativeLibrary.load();
+    }
+
+    public static native long ringOpen(int sqEntries, int cqEntries, int setupFlags, int sqThreadIdleMs, int[] out);
+
+    public static native void ringClose(long ring);
+
+    public static native int enter(long ring, long descAddr, int count, long cqeAddr, int cqeCap,
+                                   int waitNr, long timeoutNanos, long statsAddr);
+
+    public static native int probe(long ring, byte[] supported);
+
+    public static native int registerIowqMaxWorkers(long ring, int bounded, int unbounded);
+
+    public static native int registerFilesSparse(long ring, int count);
+
+    public static native int registerFilesUpdate(long ring, int offset, int[] fds);
+
+    public static native int registerBuffers(long ring, long iovecAddr, int count);
+
+    public static native int unregisterBuffers(long ring);
+
+    public static native int eventfd();
+
+    public static native int eventfdWrite(int fd);
+
+    public static native int close(int fd);
+
+    /** posix_memalign + zero fill; 0 when out of memory. Pair every call with {@link #free}. */
+    public static native long allocate(long size, long alignment);
+
+    public static native void free(long address);
+
+    /** A direct ByteBuffer view of native memory; it does not own the memory. */
+    public static native ByteBuffer wrap(long address, int size);
+
+    /** Address of a direct buffer's first byte (ignores position). */
+    public static native long addressOf(ByteBuffer direct);
+
+    /** RLIMIT_MEMLOCK soft limit in bytes, -1 for unlimited. */
+    public static native long memlockLimit();
+
+    /** Sets the RLIMIT_FSIZE soft limit of this process (negative: back to the hard limit). */
+    public static native int setFileSizeLimit(long bytes);
+
+    // Socket set-up syscalls (no io_uring opcode before Linux 6.11); for reactor-uring-net.
+
+    /** socket(2) with SOCK_CLOEXEC added; fd or -errno. */
+    public static native int socket(int domain, int type, int protocol);
+
+    /** bind(2) to the sockaddr at {@code addr} of {@code len} bytes; 0 or -errno. */
+    public static native int bind(int fd, long addr, int len);
+
+    public static native int listen(int fd, int backlog);
+
+    public static native int setsockoptInt(int fd, int level, int option, int value);
+
+    /** getsockname(2) into {@code cap} bytes at {@code addr}; the address length or -errno. */
+    public static native int getsockname(int fd, long addr, int cap);
+}

@@ -1,0 +1,309 @@
+/*
+ * reactor-uring JNI library: a thin, policy-free layer over liburing.
+ *
+ * Everything that decides anything lives in Java (io.reactoruring.core.internal.Native lists every
+ * entry point). This file only sets rings up and down, turns a batch of compact op descriptors into
+ * SQEs, submits and waits in one io_uring_enter where the kernel allows it, copies every ready CQE
+ * into a Java-owned direct buffer, and performs registrations.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <liburing.h>
+
+#include "io_reactoruring_core_internal_Native.h"
+
+/* Must match Native.DESC_* in Java: one 48-byte descriptor per SQE. */
+struct rr_desc {
+    uint8_t  opcode;
+    uint8_t  sqe_flags;
+    uint16_t ioprio;
+    int32_t  fd;
+    uint64_t off;
+    uint64_t addr;
+    uint32_t len;
+    uint32_t op_flags;     /* the SQE's flags union: rw_flags, timeout_flags, cancel_flags, ... */
+    uint64_t user_data;
+    uint16_t buf_index;    /* buf_index or buf_group */
+    uint16_t personality;
+    int32_t  file_index;   /* file_index or splice_fd_in */
+};
+_Static_assert(sizeof(struct rr_desc) == 48, "descriptor layout is shared with Java");
+
+/* Must match Native.CQE_* in Java. */
+struct rr_cqe {
+    uint64_t user_data;
+    int32_t  res;
+    uint32_t flags;
+};
+_Static_assert(sizeof(struct rr_cqe) == 16, "CQE copy layout is shared with Java");
+
+/* Must match Native.STAT_* in Java. */
+enum { STAT_CONSUMED, STAT_ENTERS, STAT_OVERFLOW_FLUSHES, STAT_BUSY, STAT_MORE_READY, STAT_COUNT };
+
+#define RING(p) ((struct io_uring *) (uintptr_t) (p))
+
+JNIEXPORT jlong JNICALL Java_io_reactoruring_core_internal_Native_ringOpen(
+        JNIEnv *env, jclass cls, jint sq_entries, jint cq_entries, jint flags, jint sq_idle_ms, jintArray out) {
+    (void) cls;
+    struct io_uring *ring = calloc(1, sizeof(*ring));
+    if (!ring) return -ENOMEM;
+    struct io_uring_params p;
+    memset(&p, 0, sizeof(p));
+    p.flags = (unsigned) flags | IORING_SETUP_CQSIZE;
+    p.cq_entries = (unsigned) cq_entries;
+    p.sq_thread_idle = (unsigned) sq_idle_ms;
+    int ret = io_uring_queue_init_params((unsigned) sq_entries, ring, &p);
+    if (ret < 0) {
+        free(ring);
+        return ret;
+    }
+    /* A registered ring fd spares the kernel an fdget/fdput on every io_uring_enter. */
+    int registered = io_uring_register_ring_fd(ring) == 1;
+    jint vals[6] = { (jint) p.flags, (jint) p.features, (jint) p.sq_entries, (jint) p.cq_entries,
+                     ring->ring_fd, registered };
+    (*env)->SetIntArrayRegion(env, out, 0, 6, vals);
+    return (jlong) (uintptr_t) ring;
+}
+
+JNIEXPORT void JNICALL Java_io_reactoruring_core_internal_Native_ringClose(JNIEnv *env, jclass cls, jlong ring) {
+    (void) env; (void) cls;
+    io_uring_queue_exit(RING(ring));
+    free(RING(ring));
+}
+
+static inline void prep(struct io_uring_sqe *sqe, const struct rr_desc *d) {
+    /* io_uring_prep_rw is the helper every io_uring_prep_* builds on; Java has already computed
+     * the opcode-specific union fields, so the C side stays free of per-opcode policy. */
+    io_uring_prep_rw(d->opcode, sqe, d->fd, (const void *) (uintptr_t) d->addr, d->len, d->off);
+    sqe->flags = d->sqe_flags;
+    sqe->ioprio = d->ioprio;
+    sqe->rw_flags = (__kernel_rwf_t) d->op_flags;
+    sqe->buf_index = d->buf_index;
+    sqe->personality = d->personality;
+    sqe->file_index = (__u32) d->file_index;
+    sqe->user_data = d->user_data;
+}
+
+static int copy_cqes(struct io_uring *ring, struct rr_cqe *out, int cap, jlong *stats) {
+    int n = 0;
+    for (;;) {
+        unsigned head, seen = 0;
+        struct io_uring_cqe *cqe;
+        io_uring_for_each_cqe(ring, head, cqe) {
+            if (n == cap) break;
+            out[n].user_data = cqe->user_data;
+            out[n].res = cqe->res;
+            out[n].flags = cqe->flags;
+            n++;
+            seen++;
+        }
+        io_uring_cq_advance(ring, seen);
+        if (n == cap) break;
+        if (!io_uring_cq_has_overflow(ring)) break;
+        /* IORING_FEAT_NODROP kept the extra CQEs on the kernel's overflow list: now that the CQ has
+         * room, flush them into it and keep copying. Nothing is lost, only delayed. */
+        stats[STAT_OVERFLOW_FLUSHES]++;
+        stats[STAT_ENTERS]++;
+        io_uring_get_events(ring);
+    }
+    stats[STAT_MORE_READY] = io_uring_cq_ready(ring) + (io_uring_cq_has_overflow(ring) ? 1 : 0);
+    return n;
+}
+
+/*
+ * The one JNI crossing of a loop iteration: prep `count` descriptors, submit them, wait for
+ * `wait_nr` completions (up to timeout_nanos; negative = no limit; wait_nr 0 = don't wait) and copy
+ * up to `cqe_cap` CQEs out. Returns the number of CQEs copied or -errno on a fatal ring error.
+ * stats[STAT_CONSUMED] tells how many descriptors became SQEs (fewer than count only when the SQ
+ * stayed full, e.g. -EBUSY or an SQPOLL thread that has not caught up yet).
+ */
+JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_enter(
+        JNIEnv *env, jclass cls, jlong ringp, jlong desc_addr, jint count, jlong cqe_addr, jint cqe_cap,
+        jint wait_nr, jlong timeout_nanos, jlong stats_addr) {
+    (void) env; (void) cls;
+    struct io_uring *ring = RING(ringp);
+    const struct rr_desc *d = (const struct rr_desc *) (uintptr_t) desc_addr;
+    struct rr_cqe *out = (struct rr_cqe *) (uintptr_t) cqe_addr;
+    jlong *stats = (jlong *) (uintptr_t) stats_addr;
+    int busy = 0, ret;
+    memset(stats, 0, sizeof(jlong) * STAT_COUNT);
+
+    int consumed = 0;
+    for (; consumed < count; consumed++) {
+        struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+        if (!sqe) {
+            /* SQ full: hand the kernel what we have and continue filling. */
+            stats[STAT_ENTERS]++;
+            ret = io_uring_submit(ring);
+            if (ret == -EBUSY || ret == -EAGAIN) { busy = 1; break; }
+            if (ret < 0 && ret != -EINTR) return ret;
+            sqe = io_uring_get_sqe(ring);
+            if (!sqe) break;
+        }
+        prep(sqe, &d[consumed]);
+    }
+    stats[STAT_CONSUMED] = consumed;
+
+    if (!busy) {
+        stats[STAT_ENTERS]++;
+        if (wait_nr > 0 && io_uring_cq_ready(ring) == 0) {
+            struct io_uring_cqe *cqe;
+            if (timeout_nanos >= 0) {
+                struct __kernel_timespec ts = { .tv_sec = timeout_nanos / 1000000000LL,
+                                                .tv_nsec = timeout_nanos % 1000000000LL };
+                ret = io_uring_submit_and_wait_timeout(ring, &cqe, (unsigned) wait_nr, &ts, NULL);
+            } else {
+                ret = io_uring_submit_and_wait(ring, (unsigned) wait_nr);
+            }
+        } else {
+            /* Also runs deferred task work (DEFER_TASKRUN) so ready completions get posted. */
+            ret = io_uring_submit_and_get_events(ring);
+        }
+        if (ret == -EBUSY || ret == -EAGAIN) busy = 1;
+        else if (ret < 0 && ret != -ETIME && ret != -EINTR) return ret;
+    }
+    /* -EBUSY: the kernel wants its completions reaped before it takes more; the unsubmitted SQEs
+     * stay in the ring and go with the next call. */
+    stats[STAT_BUSY] = busy;
+    return copy_cqes(ring, out, cqe_cap, stats);
+}
+
+JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_probe(JNIEnv *env, jclass cls, jlong ring, jbyteArray out) {
+    (void) cls;
+    struct io_uring_probe *probe = io_uring_get_probe_ring(RING(ring));
+    if (!probe) return -ENOMEM;
+    jsize cap = (*env)->GetArrayLength(env, out);
+    jbyte *bytes = (*env)->GetByteArrayElements(env, out, NULL);
+    int last = probe->last_op;
+    for (int op = 0; op < cap; op++) {
+        bytes[op] = (op <= last && io_uring_opcode_supported(probe, op)) ? 1 : 0;
+    }
+    (*env)->ReleaseByteArrayElements(env, out, bytes, 0);
+    io_uring_free_probe(probe);
+    return last;
+}
+
+JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_registerIowqMaxWorkers(
+        JNIEnv *env, jclass cls, jlong ring, jint bounded, jint unbounded) {
+    (void) env; (void) cls;
+    unsigned vals[2] = { (unsigned) bounded, (unsigned) unbounded };
+    return io_uring_register_iowq_max_workers(RING(ring), vals);
+}
+
+JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_registerFilesSparse(JNIEnv *env, jclass cls, jlong ring, jint n) {
+    (void) env; (void) cls;
+    return io_uring_register_files_sparse(RING(ring), (unsigned) n);
+}
+
+JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_registerFilesUpdate(
+        JNIEnv *env, jclass cls, jlong ring, jint off, jintArray fds) {
+    (void) cls;
+    jsize n = (*env)->GetArrayLength(env, fds);
+    jint *vals = (*env)->GetIntArrayElements(env, fds, NULL);
+    int ret = io_uring_register_files_update(RING(ring), (unsigned) off, (const int *) vals, (unsigned) n);
+    (*env)->ReleaseIntArrayElements(env, fds, vals, JNI_ABORT);
+    return ret;
+}
+
+JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_registerBuffers(
+        JNIEnv *env, jclass cls, jlong ring, jlong iovecs, jint n) {
+    (void) env; (void) cls;
+    return io_uring_register_buffers(RING(ring), (const struct iovec *) (uintptr_t) iovecs, (unsigned) n);
+}
+
+JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_unregisterBuffers(JNIEnv *env, jclass cls, jlong ring) {
+    (void) env; (void) cls;
+    return io_uring_unregister_buffers(RING(ring));
+}
+
+JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_eventfd(JNIEnv *env, jclass cls) {
+    (void) env; (void) cls;
+    int fd = eventfd(0, EFD_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_eventfdWrite(JNIEnv *env, jclass cls, jint fd) {
+    (void) env; (void) cls;
+    uint64_t one = 1;
+    return write(fd, &one, sizeof(one)) < 0 ? -errno : 0;
+}
+
+JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_close(JNIEnv *env, jclass cls, jint fd) {
+    (void) env; (void) cls;
+    return close(fd) < 0 ? -errno : 0;
+}
+
+JNIEXPORT jlong JNICALL Java_io_reactoruring_core_internal_Native_allocate(JNIEnv *env, jclass cls, jlong size, jlong alignment) {
+    (void) env; (void) cls;
+    void *p = NULL;
+    if (posix_memalign(&p, (size_t) alignment, (size_t) size) != 0) return 0;
+    memset(p, 0, (size_t) size);
+    return (jlong) (uintptr_t) p;
+}
+
+JNIEXPORT void JNICALL Java_io_reactoruring_core_internal_Native_free(JNIEnv *env, jclass cls, jlong address) {
+    (void) env; (void) cls;
+    free((void *) (uintptr_t) address);
+}
+
+JNIEXPORT jobject JNICALL Java_io_reactoruring_core_internal_Native_wrap(JNIEnv *env, jclass cls, jlong address, jint size) {
+    (void) cls;
+    return (*env)->NewDirectByteBuffer(env, (void *) (uintptr_t) address, size);
+}
+
+JNIEXPORT jlong JNICALL Java_io_reactoruring_core_internal_Native_addressOf(JNIEnv *env, jclass cls, jobject buffer) {
+    (void) cls;
+    return (jlong) (uintptr_t) (*env)->GetDirectBufferAddress(env, buffer);
+}
+
+JNIEXPORT jlong JNICALL Java_io_reactoruring_core_internal_Native_memlockLimit(JNIEnv *env, jclass cls) {
+    (void) env; (void) cls;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_MEMLOCK, &rl) != 0) return -errno;
+    return rl.rlim_cur == RLIM_INFINITY ? -1 : (jlong) rl.rlim_cur;
+}
+
+JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_setFileSizeLimit(JNIEnv *env, jclass cls, jlong bytes) {
+    (void) env; (void) cls;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_FSIZE, &rl) != 0) return -errno;
+    rl.rlim_cur = bytes < 0 ? rl.rlim_max : (rlim_t) bytes;
+    return setrlimit(RLIMIT_FSIZE, &rl) != 0 ? -errno : 0;
+}
+
+/* Socket set-up syscalls that have no io_uring opcode on every supported kernel
+ * (IORING_OP_BIND/LISTEN need 6.11). Used by reactor-uring-net. */
+#include <sys/socket.h>
+
+JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_socket(JNIEnv *env, jclass cls, jint domain, jint type, jint protocol) {
+    (void) env; (void) cls;
+    int fd = socket(domain, type | SOCK_CLOEXEC, protocol);
+    return fd < 0 ? -errno : fd;
+}
+
+JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_bind(JNIEnv *env, jclass cls, jint fd, jlong addr, jint len) {
+    (void) env; (void) cls;
+    return bind(fd, (const struct sockaddr *) (uintptr_t) addr, (socklen_t) len) < 0 ? -errno : 0;
+}
+
+JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_listen(JNIEnv *env, jclass cls, jint fd, jint backlog) {
+    (void) env; (void) cls;
+    return listen(fd, backlog) < 0 ? -errno : 0;
+}
+
+JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_setsockoptInt(JNIEnv *env, jclass cls, jint fd, jint level, jint opt, jint value) {
+    (void) env; (void) cls;
+    return setsockopt(fd, level, opt, &value, sizeof(value)) < 0 ? -errno : 0;
+}
+
+/* Writes the local address into addr (capacity *len); returns the address length or -errno. */
+JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_getsockname(JNIEnv *env, jclass cls, jint fd, jlong addr, jint cap) {
+    (void) env; (void) cls;
+    socklen_t len = (socklen_t) cap;
+    return getsockname(fd, (struct sockaddr *) (uintptr_t) addr, &len) < 0 ? -errno : (jint) len;
+}
