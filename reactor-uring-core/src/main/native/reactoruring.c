@@ -43,7 +43,7 @@ struct rr_cqe {
 _Static_assert(sizeof(struct rr_cqe) == 16, "CQE copy layout is shared with Java");
 
 /* Must match Native.STAT_* in Java. */
-enum { STAT_CONSUMED, STAT_ENTERS, STAT_OVERFLOW_FLUSHES, STAT_BUSY, STAT_MORE_READY, STAT_COUNT };
+enum { STAT_CONSUMED, STAT_ENTERS, STAT_OVERFLOW_FLUSHES, STAT_BUSY, STAT_MORE_READY, STAT_SQ_FULL, STAT_COUNT };
 
 #define RING(p) ((struct io_uring *) (uintptr_t) (p))
 
@@ -103,11 +103,12 @@ static int copy_cqes(struct io_uring *ring, struct rr_cqe *out, int cap, jlong *
             seen++;
         }
         io_uring_cq_advance(ring, seen);
-        if (n == cap) break;
         if (!io_uring_cq_has_overflow(ring)) break;
-        /* IORING_FEAT_NODROP kept the extra CQEs on the kernel's overflow list: now that the CQ has
-         * room, flush them into it and keep copying. Nothing is lost, only delayed. */
+        /* IORING_FEAT_NODROP kept the extra CQEs on the kernel's overflow list. Count it, and if
+         * the caller has room, flush them into the now-free CQ and keep copying; otherwise the next
+         * io_uring_enter flushes them. Nothing is lost, only delayed. */
         stats[STAT_OVERFLOW_FLUSHES]++;
+        if (n == cap) break;
         stats[STAT_ENTERS]++;
         io_uring_get_events(ring);
     }
@@ -138,6 +139,7 @@ JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_enter(
         struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
         if (!sqe) {
             /* SQ full: hand the kernel what we have and continue filling. */
+            stats[STAT_SQ_FULL]++;
             stats[STAT_ENTERS]++;
             ret = io_uring_submit(ring);
             if (ret == -EBUSY || ret == -EAGAIN) { busy = 1; break; }

@@ -162,7 +162,7 @@ final class FluxOp extends OpHandle implements org.reactivestreams.Subscription 
         }
         if (terminal) {
             pausing = false;
-            if (!endedByPause && !op.rearm) {
+            if (!endedByPause && (!op.rearm || countReached())) {
                 ended = true;
             }
         }
@@ -172,6 +172,11 @@ final class FluxOp extends OpHandle implements org.reactivestreams.Subscription 
         } else if (state == IDLE && !ended && requested > 0) {
             run(); // the kernel ended it, the subscriber still wants more: re-arm
         }
+    }
+
+    /** A count-limited multishot timeout that delivered its count is finished, whatever ended it. */
+    private boolean countReached() {
+        return op.opcode == Opcode.TIMEOUT && op.off > 0 && received >= op.off;
     }
 
     private void drain() {

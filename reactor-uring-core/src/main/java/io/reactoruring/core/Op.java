@@ -73,19 +73,21 @@ public final class Op {
      * clock.
      */
     public static Op timeout(Duration delay) {
-        return builder(Opcode.TIMEOUT).timespec(delay).acceptedErrno(Errno.ETIME).target(delay.toString()).build();
+        return builder(Opcode.TIMEOUT).timespec(delay).length(1).acceptedErrno(Errno.ETIME).target(delay.toString()).build();
     }
 
     /**
      * Multishot IORING_OP_TIMEOUT (kernel 6.4+): fires every {@code interval}, {@code count} times
-     * (0 = until cancelled). Each expiry is one {@link Completion} with res {@code -ETIME}.
+     * (0 = until cancelled). Each expiry is one {@link Completion} with res {@code -ETIME}. The
+     * kernel ends a multishot op early when it cannot post a CQE with F_MORE (a full CQ); the Flux
+     * then re-arms it for the remaining expiries, so exactly {@code count} arrive.
      */
     public static Op timeoutMultishot(Duration interval, int count) {
         if (count < 0) {
             throw new IllegalArgumentException("count must be >= 0 (0 = forever), was " + count);
         }
-        return builder(Opcode.TIMEOUT).timespec(interval).offset(count).opFlags(Opcode.IORING_TIMEOUT_MULTISHOT)
-                .acceptedErrno(Errno.ETIME).target("every " + interval).build();
+        return builder(Opcode.TIMEOUT).timespec(interval).length(1).offset(count).opFlags(Opcode.IORING_TIMEOUT_MULTISHOT)
+                .acceptedErrno(Errno.ETIME).rearm(true).target("every " + interval).build();
     }
 
     /**

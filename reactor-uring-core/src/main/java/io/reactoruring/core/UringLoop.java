@@ -104,7 +104,7 @@ public final class UringLoop implements Scheduler, Executor {
     private boolean slotsAbandoned;
     /** Ops the kernel never completed before a shutdown timeout: their memory must never be reused. */
     private static final List<OpHandle> ABANDONED = new ArrayList<>();
-    private boolean cancelAllSent;
+    private boolean moreReady;
     private long submitted, completed, sqFullWaits, inFlightLimitWaits, cqOverflows, submitBusy, wakeups, enterCalls, stale;
 
     private UringLoop(String name, RingOptions options) {
@@ -362,6 +362,13 @@ public final class UringLoop implements Scheduler, Executor {
             return;
         }
         inbox.offer(r);
+        if (lifecycle == TERMINATED && inbox.remove(r)) {
+            // The loop thread is gone (or draining its inbox for the last time): nobody else will run it.
+            if (r instanceof OpHandle) {
+                ((OpHandle) r).onLoopClosed(new RejectedExecutionException("io_uring loop " + name + " is disposed"));
+            }
+            return;
+        }
         wakeup();
     }
 
@@ -515,7 +522,7 @@ public final class UringLoop implements Scheduler, Executor {
         eventFd = efd;
         slots = new OpSlots(options.effectiveMaxInFlight());
         batch = new SubmissionBatch(options.sqEntries * 2);
-        cqeCapacity = out[Native.OPEN_CQ_ENTRIES];
+        cqeCapacity = 2 * out[Native.OPEN_CQ_ENTRIES]; // room to flush an overflowed CQ in the same call
         cqeAddress = NativeMemory.allocate((long) cqeCapacity * Native.CQE_SIZE, 64);
         cqes = Native.wrap(cqeAddress, cqeCapacity * Native.CQE_SIZE).order(ByteOrder.nativeOrder());
         statsAddress = NativeMemory.allocate(8L * Native.STAT_COUNT + 8, 64);
@@ -539,7 +546,8 @@ public final class UringLoop implements Scheduler, Executor {
                 return; // shutdown: every in-flight op has its CQE
             }
             long timeout = -1;
-            boolean block = inbox.isEmpty() && (waiting.isEmpty() || slots.free() < waiting.peek().slotsNeeded());
+            boolean block = !moreReady && inbox.isEmpty()
+                    && (waiting.isEmpty() || slots.free() < waiting.peek().slotsNeeded());
             if (deadline != 0) {
                 timeout = Math.max(0, deadline - System.nanoTime());
                 if (timeout == 0) {
@@ -570,6 +578,8 @@ public final class UringLoop implements Scheduler, Executor {
                 overflowWarning.record(flushes, name, cqeCapacity);
             }
             submitBusy += stats.getLong(8 * Native.STAT_BUSY);
+            sqFullWaits += stats.getLong(8 * Native.STAT_SQ_FULL);
+            moreReady = stats.getLong(8 * Native.STAT_MORE_READY) > 0;
             dispatch(n);
             publishMetrics();
         }
@@ -586,9 +596,13 @@ public final class UringLoop implements Scheduler, Executor {
         }
     }
 
-    /** Moves waiting ops into the batch while slots and SQ room last; the rest keep waiting, in order. */
+    /**
+     * Moves waiting ops into the batch while slots last; the rest keep waiting, in order. A batch may
+     * hold more SQEs than the SQ: the native side then submits each full SQ before filling it again.
+     * With the default bound (in-flight ops = CQ entries) one iteration cannot produce more CQEs than
+     * the CQ holds; a larger bound can overflow the CQ, which IORING_FEAT_NODROP makes safe.
+     */
     private void fillBatch() {
-        int room = options.sqEntries;
         while (!waiting.isEmpty()) {
             OpHandle h = waiting.peek();
             if (h.isCancelled()) {
@@ -600,12 +614,7 @@ public final class UringLoop implements Scheduler, Executor {
                 inFlightLimitWaits++;
                 return;
             }
-            if (room < need) {
-                sqFullWaits++;
-                return;
-            }
             waiting.poll();
-            room -= need;
             h.prepare(batch);
         }
     }
@@ -653,7 +662,6 @@ public final class UringLoop implements Scheduler, Executor {
             // One SQE cancels everything in flight, the wakeup read included.
             batch.addRaw(Opcode.ASYNC_CANCEL, -1, 0, 0, 0,
                     Opcode.IORING_ASYNC_CANCEL_ANY | Opcode.IORING_ASYNC_CANCEL_ALL, 0, IGNORED_USER_DATA);
-            cancelAllSent = true;
         }
     }
 

@@ -10,7 +10,7 @@ package io.reactoruring.core;
  * @param inFlightHighWater   the largest {@code inFlight} seen; never above {@code maxInFlight}
  * @param maxInFlight         the bound on in-flight operations
  * @param waiting             operations waiting in Java for a slot or for SQ space
- * @param sqFullWaits         loop iterations that left operations waiting because the SQ batch was full
+ * @param sqFullWaits         times the SQ filled up mid-batch and was submitted before taking more
  * @param inFlightLimitWaits  loop iterations that left operations waiting because all slots were taken
  * @param cqOverflows         times the kernel's CQ overflow list was flushed (completions delayed, none lost)
  * @param submitBusy          times the kernel answered -EBUSY and completions were reaped first

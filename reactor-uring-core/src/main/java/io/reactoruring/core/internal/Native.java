@@ -38,7 +38,8 @@ public final class Native {
     public static final int STAT_OVERFLOW_FLUSHES = 2;
     public static final int STAT_BUSY = 3;
     public static final int STAT_MORE_READY = 4;
-    public static final int STAT_COUNT = 5;
+    public static final int STAT_SQ_FULL = 5;
+    public static final int STAT_COUNT = 6;
 
     // ringOpen() out array.
     public static final int OPEN_FLAGS = 0;

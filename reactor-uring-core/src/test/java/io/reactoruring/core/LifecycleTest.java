@@ -1,0 +1,54 @@
+package io.reactoruring.core;
+
+import static io.reactoruring.core.TestSupport.assumeUring;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.RejectedExecutionException;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
+
+class LifecycleTest {
+
+    @Test
+    void disposeWithOpsInFlightTerminatesEverySubscriberAndFreesNativeMemory() {
+        assumeUring();
+        long bytesBefore = NativeMemory.allocatedBytes();
+        UringLoop loop = UringLoop.create("dispose-test", RingOptions.defaults().sqEntries(16).maxInFlight(64));
+        loop.bufferPool().acquire(8192).release(); // the pool caches it: dispose must free it
+        int ops = 200; // 64 reach the kernel, 136 wait in Java
+        Flux<Throwable> outcomes = Flux.range(0, ops)
+                .flatMap(i -> loop.submit(Op.timeout(Duration.ofHours(1)))
+                        .map(x -> (Throwable) new AssertionError("an hour-long timeout completed"))
+                        .onErrorResume(e -> Mono.just(e)), ops)
+                .cache();
+        StepVerifier.create(outcomes.count())
+                .then(() -> TestSupport.awaitOnLoop(loop, () -> loop.metrics().inFlight() == 64))
+                .then(loop::dispose)
+                .expectNext((long) ops)
+                .verifyComplete();
+        StepVerifier.create(outcomes)
+                .thenConsumeWhile(e -> e instanceof CancellationException || e instanceof RejectedExecutionException)
+                .verifyComplete();
+        loop.disposeGracefully().block(Duration.ofSeconds(10));
+        assertThat(NativeMemory.allocatedBytes()).as("ring buffers, slots and pool all freed").isEqualTo(bytesBefore);
+        loop.dispose(); // idempotent
+        assertThat(loop.isDisposed()).isTrue();
+    }
+
+    @Test
+    void disposeLaterOfAGroupCompletesWhenAllLoopsStopped() {
+        assumeUring();
+        UringLoopGroup group = UringLoopGroup.create("group-test", 2, RingOptions.defaults().sqEntries(8));
+        assertThat(group.loops()).hasSize(2);
+        assertThat(group.next()).isNotSameAs(group.next()); // round-robin from a foreign thread
+        StepVerifier.create(group.loops().get(0).submit(Op.nop()).map(x -> group.next().name()))
+                .expectNext("group-test-0") // on a loop thread, next() stays on that loop
+                .verifyComplete();
+        StepVerifier.create(group.disposeLater()).verifyComplete();
+        assertThat(group.isDisposed()).isTrue();
+    }
+}

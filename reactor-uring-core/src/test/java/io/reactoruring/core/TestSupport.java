@@ -1,0 +1,71 @@
+package io.reactoruring.core;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.reactoruring.core.internal.Native;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.BooleanSupplier;
+
+final class TestSupport {
+    static final int AT_FDCWD = -100;
+
+    private TestSupport() {
+    }
+
+    /** Skips where io_uring is unavailable; .ci/run sets REACTORURING_REQUIRE=true so CI never skips. */
+    static void assumeUring() {
+        assumeTrue(Uring.isAvailable(), () -> "io_uring unavailable: " + Uring.unavailabilityCause());
+    }
+
+    /** A NUL-terminated path in native memory, freed when the returned owner is closed. */
+    static final class CPath implements AutoCloseable {
+        final long address;
+        final int size;
+
+        CPath(Path path) {
+            byte[] bytes = path.toString().getBytes(StandardCharsets.UTF_8);
+            size = bytes.length + 1;
+            address = NativeMemory.allocate(size, 8);
+            ByteBuffer b = Native.wrap(address, size);
+            b.put(bytes).put((byte) 0);
+        }
+
+        @Override
+        public void close() {
+            NativeMemory.free(address, size);
+        }
+    }
+
+    static Op openat(CPath path, int flags, int mode) {
+        return Op.builder(Opcode.OPENAT).fd(AT_FDCWD).addr(path.address).length(mode).opFlags(flags)
+                .closesOrphanedFd(true).keepAlive(path).build();
+    }
+
+    static long openFds() {
+        try (var s = Files.list(Path.of("/proc/self/fd"))) {
+            return s.count();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Round-trips a task through {@code loop} until {@code condition} holds (at most 10,000 times):
+     * each round trip wakes the loop for at least one io_uring_enter, so loop-side effects (cancel
+     * CQEs, internal closes) get processed without sleeping. Tasks need no op slot, so this works
+     * even when every slot is taken.
+     */
+    static boolean awaitOnLoop(UringLoop loop, BooleanSupplier condition) {
+        for (int i = 0; i < 10_000; i++) {
+            if (condition.getAsBoolean()) {
+                return true;
+            }
+            reactor.core.publisher.Mono.fromRunnable(() -> { }).subscribeOn(loop).block(java.time.Duration.ofSeconds(10));
+        }
+        return condition.getAsBoolean();
+    }
+}
