@@ -1,0 +1,196 @@
+package io.reactoruring.net;
+
+import io.reactoruring.core.Completion;
+import io.reactoruring.core.Op;
+import io.reactoruring.core.Opcode;
+import io.reactoruring.core.SharedFd;
+import io.reactoruring.core.UringLoop;
+import io.reactoruring.core.UringLoopGroup;
+import io.reactoruring.core.internal.Native;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.reactivestreams.Publisher;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.util.Logger;
+import reactor.util.Loggers;
+
+/**
+ * A bound, listening TCP server (from {@link UringTcpServer#bind()}). One multishot
+ * IORING_OP_ACCEPT runs on one loop of the group; each accepted socket goes to the next loop,
+ * round-robin, where its handler runs.
+ *
+ * <p>{@link #dispose()} stops accepting (cancelling the accept in the kernel), closes the
+ * listening socket and every open connection; {@link #onDispose()} completes, on a loop thread,
+ * when all of those fds are closed.
+ */
+public final class UringServer implements Disposable {
+    private static final Logger LOG = Loggers.getLogger(UringServer.class);
+    /** After a failed accept (EMFILE, ENFILE, ENOBUFS...), wait this long before accepting again. */
+    private static final Duration ACCEPT_RETRY = Duration.ofMillis(100);
+
+    private final InetSocketAddress address;
+    private final UringTcpServer config;
+    private final List<UringLoop> loops;
+    private final UringLoop acceptLoop;
+    private final SharedFd listenFd;
+    private final String target;
+    private final AtomicInteger nextLoop = new AtomicInteger();
+    private final Set<UringConnection> connections = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean disposed = new AtomicBoolean();
+    private final Sinks.Empty<Void> terminated = Sinks.empty();
+    private volatile Disposable accepting = reactor.core.Disposables.single();
+
+    UringServer(int fd, InetSocketAddress address, UringLoopGroup group, UringTcpServer config) {
+        this.address = address;
+        this.config = config;
+        this.loops = group.loops();
+        this.acceptLoop = group.next();
+        this.target = SockAddr.describe(address);
+        this.listenFd = new SharedFd(fd, acceptLoop, "listen " + target);
+    }
+
+    void start() {
+        Op accept = Op.builder(Opcode.ACCEPT).fd(listenFd)
+                .opFlags(SockAddr.SOCK_CLOEXEC)
+                .ioprio(Opcode.IORING_ACCEPT_MULTISHOT)
+                .rearm(true)              // the kernel may end a multishot accept; keep accepting
+                .closesOrphanedFd(true)   // a socket accepted after dispose must not leak
+                .name("accept").target(target).build();
+        accepting = acceptLoop.submitMultishot(accept).subscribe(this::onAccept, this::onAcceptError);
+        if (disposed.get()) {
+            accepting.dispose(); // raced with dispose()
+        }
+    }
+
+    private void onAccept(Completion c) {
+        int fd = c.res();
+        if (disposed.get()) {
+            Native.close(fd);
+            return;
+        }
+        // Own round-robin: group.next() would return the accepting loop itself, since we run on it.
+        UringLoop loop = loops.get(Math.floorMod(nextLoop.getAndIncrement(), loops.size()));
+        if (config.noDelay) {
+            Native.setsockoptInt(fd, SockAddr.IPPROTO_TCP, SockAddr.TCP_NODELAY, 1); // best effort
+        }
+        UringConnection conn;
+        try {
+            conn = new UringConnection(fd, loop, "fd " + fd + " accepted on " + target, config.receiveBufferSize);
+        } catch (RuntimeException e) {
+            Native.close(fd);
+            LOG.warn("dropping accepted connection on {}: {}", target, e.toString());
+            return;
+        }
+        connections.add(conn);
+        conn.onDispose().subscribe(null, e -> connections.remove(conn), () -> connections.remove(conn));
+        if (disposed.get()) { // raced with dispose(): it may have missed this connection
+            conn.dispose();
+            return;
+        }
+        try {
+            if (config.doOnConnection != null) {
+                config.doOnConnection.accept(conn);
+            }
+            loop.execute(() -> runHandler(conn));
+        } catch (RuntimeException e) {
+            LOG.warn("connection callback failed on {}: {}", conn, e.toString());
+            conn.dispose();
+        }
+    }
+
+    private void runHandler(UringConnection conn) {
+        Publisher<Void> p;
+        try {
+            p = Objects.requireNonNull(config.handler.apply(conn, conn), "handler returned null");
+        } catch (Throwable t) {
+            LOG.warn("handler failed on " + conn, t);
+            conn.dispose();
+            return;
+        }
+        Flux.from(p).subscribe(null, e -> {
+            LOG.debug("handler on {} ended with {}", conn, e.toString());
+            conn.dispose();
+        }, conn::dispose);
+    }
+
+    private void onAcceptError(Throwable e) {
+        if (disposed.get()) {
+            return;
+        }
+        LOG.warn("accept on " + target + " failed, retrying in " + ACCEPT_RETRY, e);
+        // Retrying at once would spin on EMFILE; a short pause on the accept loop's timer instead.
+        acceptLoop.schedule(() -> {
+            if (!disposed.get()) {
+                start();
+            }
+        }, ACCEPT_RETRY.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /** The bound port (useful with port 0). */
+    public int port() {
+        return address.getPort();
+    }
+
+    /** The bound address. */
+    public InetSocketAddress address() {
+        return address;
+    }
+
+    /** Connections currently open (accepted and not yet closed). */
+    public int activeConnections() {
+        return connections.size();
+    }
+
+    /** Stops accepting and closes the listening socket and all connections; non-blocking, idempotent. */
+    @Override
+    public void dispose() {
+        if (!disposed.compareAndSet(false, true)) {
+            return;
+        }
+        accepting.dispose();
+        List<Mono<Void>> closing = new ArrayList<>();
+        closing.add(listenFd.close()); // waits for the cancelled accept's final CQE
+        for (UringConnection c : connections) {
+            c.dispose();
+            closing.add(c.onDispose().onErrorResume(e -> Mono.empty()));
+        }
+        Mono.when(closing).subscribe(null, e -> terminated.tryEmitError(e), () -> terminated.tryEmitEmpty());
+    }
+
+    /** {@link #dispose()} and wait up to 10 seconds for every fd to be closed. */
+    public void disposeNow() {
+        disposeNow(Duration.ofSeconds(10));
+    }
+
+    /** {@link #dispose()} and wait up to {@code timeout}; must not be called on a loop thread. */
+    public void disposeNow(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        dispose();
+        onDispose().block(timeout);
+    }
+
+    @Override
+    public boolean isDisposed() {
+        return disposed.get();
+    }
+
+    /** Completes once the listening socket and every connection are closed. */
+    public Mono<Void> onDispose() {
+        return terminated.asMono();
+    }
+
+    @Override
+    public String toString() {
+        return "UringServer[" + target + "]";
+    }
+}

@@ -1,0 +1,14 @@
+/**
+ * TCP on io_uring: {@link io.reactoruring.net.UringTcpServer} (multishot accept),
+ * {@link io.reactoruring.net.UringTcpClient} (IORING_OP_CONNECT) and
+ * {@link io.reactoruring.net.UringConnection} (RECV / SEND / SHUTDOWN).
+ *
+ * <p>Every publisher here is cold, and its signals arrive on the io_uring loop thread that owns the
+ * socket: keep downstream work short, or {@code publishOn} another scheduler. Cancelling an
+ * operation cancels it in the kernel (IORING_OP_ASYNC_CANCEL); memory the kernel may still touch
+ * is only reused after the operation's final completion.
+ */
+@NullMarked
+package io.reactoruring.net;
+
+import org.jspecify.annotations.NullMarked;

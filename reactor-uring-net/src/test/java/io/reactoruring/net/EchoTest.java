@@ -1,0 +1,207 @@
+package io.reactoruring.net;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.reactoruring.core.UringLoop;
+import io.reactoruring.core.UringLoopGroup;
+import io.reactoruring.core.RingOptions;
+import io.reactoruring.core.buffer.PooledBuffer;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.test.StepVerifier;
+
+class EchoTest {
+    private static final Duration T = Duration.ofSeconds(10);
+    static UringLoopGroup group;
+
+    private final List<UringConnection> serverSide = new CopyOnWriteArrayList<>();
+    private UringServer server;
+
+    @BeforeAll
+    static void setUp() {
+        group = UringLoopGroup.create("echo-test", 2, RingOptions.defaults());
+    }
+
+    @AfterAll
+    static void tearDown() {
+        group.disposeLater().block(T);
+    }
+
+    @AfterEach
+    void stopServer() {
+        if (server != null) {
+            server.disposeNow(T);
+        }
+    }
+
+    private UringServer echoServer() {
+        server = UringTcpServer.create().host("127.0.0.1").port(0).group(group)
+                .doOnConnection(serverSide::add)
+                .handle((in, out) -> out.sendPooled(in.receive()))
+                .bindNow(T);
+        return server;
+    }
+
+    private UringTcpClient client(UringServer s) {
+        return UringTcpClient.create().host("127.0.0.1").port(s.port()).group(group);
+    }
+
+    /** Waits for every server-side connection to close, then checks no pooled buffer is left out. */
+    private void assertBuffersReturned() {
+        Mono.when(serverSide.stream().map(UringConnection::onDispose).toList()).block(T);
+        for (UringLoop loop : group.loops()) {
+            assertThat(loop.bufferPool().outstanding()).as("outstanding buffers on " + loop.name()).isZero();
+        }
+    }
+
+    @Test
+    void echoRoundTrip() {
+        UringServer s = echoServer();
+        assertThat(s.port()).isPositive();
+        StepVerifier.create(client(s).connect().flatMap(c ->
+                        c.sendString(Mono.just("hello uring"))
+                                .then(c.shutdownOutput())
+                                .thenMany(c.receive())
+                                .doOnNext(pb -> assertThat(c.loop().inLoop()).as("signalled on the connection's loop").isTrue())
+                                .map(pb -> {
+                                    String str = java.nio.charset.StandardCharsets.UTF_8.decode(pb.buffer()).toString();
+                                    pb.release();
+                                    return str;
+                                })
+                                .reduce(String::concat)
+                                .doFinally(sig -> c.dispose())
+                                .flatMap(str -> c.onDispose().thenReturn(str))))
+                .expectNext("hello uring")
+                .expectComplete().verify(T);
+        assertThat(serverSide).hasSize(1);
+        assertBuffersReturned();
+    }
+
+    @Test
+    void largePayloadEchoesIntact() {
+        UringServer s = echoServer();
+        int size = 4 * 1024 * 1024 + 123; // many RECVs, and sends larger than the socket buffer
+        byte[] payload = new byte[size];
+        for (int i = 0; i < size; i++) {
+            payload[i] = (byte) (i * 31 + (i >>> 8));
+        }
+        ByteBuffer direct = ByteBuffer.allocateDirect(1000).put(payload, 0, 1000).flip();
+        Mono<byte[]> roundTrip = client(s).connect().flatMap(c -> {
+            Mono<Void> sending = c.send(Flux.just(direct, ByteBuffer.wrap(payload, 1000, size - 1000)))
+                    .then(c.shutdownOutput());
+            Mono<byte[]> receiving = c.receive().reduce(new java.io.ByteArrayOutputStream(), (acc, pb) -> {
+                byte[] chunk = new byte[pb.buffer().remaining()];
+                pb.buffer().get(chunk);
+                pb.release();
+                acc.write(chunk, 0, chunk.length);
+                return acc;
+            }).map(java.io.ByteArrayOutputStream::toByteArray);
+            return Mono.zip(sending.thenReturn(true), receiving).map(t -> t.getT2()).doFinally(sig -> c.dispose());
+        });
+        StepVerifier.create(roundTrip)
+                .assertNext(bytes -> assertThat(bytes).isEqualTo(payload))
+                .expectComplete().verify(T);
+        assertThat(direct.position()).as("send leaves buffer positions alone").isZero();
+        assertBuffersReturned();
+    }
+
+    @Test
+    void peerClosingHalfWayCompletesReceive() {
+        Sinks.One<String> received = Sinks.one();
+        server = UringTcpServer.create().port(0).group(group)
+                .doOnConnection(serverSide::add)
+                .handle((in, out) -> in.receiveAsString().doOnNext(received::tryEmitValue).then())
+                .bindNow(T);
+        // The client writes part of a message and closes without shutting down cleanly first.
+        StepVerifier.create(client(server).connect().flatMap(c ->
+                        c.sendString(Mono.just("partial mess")).then(Mono.fromRunnable(c::dispose)).then(c.onDispose())))
+                .expectComplete().verify(T);
+        StepVerifier.create(received.asMono()).expectNext("partial mess").expectComplete().verify(T);
+        assertBuffersReturned();
+    }
+
+    @Test
+    void handlerCompletingClosesConnectionAndWakesPendingReceive() {
+        Sinks.Empty<Void> serverReceiveDone = Sinks.empty();
+        server = UringTcpServer.create().port(0).group(group)
+                .doOnConnection(serverSide::add)
+                .handle((in, out) -> {
+                    // A RECV stays pending in the kernel: closing must still complete it.
+                    in.receive().doOnNext(PooledBuffer::release)
+                            .subscribe(null, serverReceiveDone::tryEmitError, serverReceiveDone::tryEmitEmpty);
+                    return out.sendString(Mono.just("bye"));
+                })
+                .bindNow(T);
+        StepVerifier.create(client(server).connect().flatMap(c ->
+                        c.receiveAsString().doFinally(sig -> c.dispose())))
+                .expectNext("bye")
+                .expectComplete().verify(T);
+        StepVerifier.create(serverReceiveDone.asMono()).expectComplete().verify(T);
+        assertBuffersReturned();
+        assertThat(server.activeConnections()).isZero();
+    }
+
+    @Test
+    void multiByteCharactersSplitAcrossReadsDecodeWhole() {
+        UringServer s = echoServer();
+        String text = "héllo wörld ✓ ".repeat(2000);
+        // 1-byte RECVs force every multi-byte character to be split.
+        StepVerifier.create(client(s).receiveBufferSize(1).connect().flatMap(c ->
+                        c.sendString(Flux.just(text.substring(0, 7), text.substring(7)))
+                                .then(c.shutdownOutput())
+                                .then(c.receiveAsString())
+                                .doFinally(sig -> c.dispose())))
+                .expectNext(text)
+                .expectComplete().verify(T);
+        assertBuffersReturned();
+    }
+
+    @Test
+    void ipv6LoopbackEcho() throws Exception {
+        // Only where the kernel has IPv6 on loopback (some containers disable it).
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                java.nio.file.Files.readString(java.nio.file.Path.of("/proc/net/if_inet6")).contains(" lo"), "no IPv6 loopback");
+        server = UringTcpServer.create().host("::1").port(0).group(group)
+                .doOnConnection(serverSide::add)
+                .handle((in, out) -> out.sendPooled(in.receive()))
+                .bindNow(T);
+        assertThat(server.address().getAddress()).isInstanceOf(java.net.Inet6Address.class);
+        StepVerifier.create(UringTcpClient.create().host("::1").port(server.port()).group(group).connect().flatMap(c ->
+                        c.sendString(Mono.just("over v6")).then(c.shutdownOutput()).then(c.receiveAsString())
+                                .doFinally(sig -> c.dispose())))
+                .expectNext("over v6")
+                .expectComplete().verify(T);
+        assertBuffersReturned();
+    }
+
+    @Test
+    void secondConcurrentReceiveIsRejected() {
+        UringServer s = echoServer();
+        StepVerifier.create(client(s).connect().flatMap(c -> {
+                    c.receive().subscribe(PooledBuffer::release, e -> { });
+                    return c.receive().then().doFinally(sig -> c.dispose());
+                }))
+                .expectError(IllegalStateException.class)
+                .verify(T);
+    }
+
+    @Test
+    void sendAfterDisposeFailsWithClosedChannel() {
+        UringServer s = echoServer();
+        StepVerifier.create(client(s).connect().flatMap(c -> {
+                    c.dispose();
+                    return c.onDispose().then(c.sendString(Mono.just("late")));
+                }))
+                .expectError(java.nio.channels.ClosedChannelException.class)
+                .verify(T);
+    }
+}

@@ -1,0 +1,81 @@
+package io.reactoruring.net;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.reactoruring.core.RingOptions;
+import io.reactoruring.core.UringLoop;
+import io.reactoruring.core.UringLoopGroup;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+
+class FdLeakTest {
+    private static final Duration T = Duration.ofSeconds(10);
+    static UringLoopGroup group;
+
+    @BeforeAll
+    static void setUp() {
+        group = UringLoopGroup.create("fd-leak-test", 2, RingOptions.defaults());
+    }
+
+    @AfterAll
+    static void tearDown() {
+        group.disposeLater().block(T);
+    }
+
+    static long openFds() throws IOException {
+        try (var s = Files.list(Path.of("/proc/self/fd"))) {
+            return s.count();
+        }
+    }
+
+    /** One short connection: send, half-close, read the echo, close; waits for both ends' fds to close. */
+    private static String roundTrip(UringServer server, List<UringConnection> serverSide, int i) {
+        int before = serverSide.size();
+        String reply = UringTcpClient.create().port(server.port()).group(group).connect()
+                .flatMap(c -> c.sendString(Mono.just("ping " + i))
+                        .then(c.shutdownOutput())
+                        .then(c.receiveAsString())
+                        .doFinally(sig -> c.dispose())
+                        .flatMap(s -> c.onDispose().thenReturn(s)))
+                .block(T);
+        assertThat(serverSide).hasSize(before + 1);
+        serverSide.get(before).onDispose().block(T);
+        return reply;
+    }
+
+    @Test
+    void twoHundredShortConnectionsLeakNoFd() throws IOException {
+        List<UringConnection> serverSide = new CopyOnWriteArrayList<>();
+        UringServer server = UringTcpServer.create().port(0).group(group)
+                .doOnConnection(serverSide::add)
+                .handle((in, out) -> out.sendPooled(in.receive()))
+                .bindNow(T);
+        try {
+            for (int i = 0; i < 5; i++) { // warm-up: class loading may open jar files once
+                assertThat(roundTrip(server, serverSide, i)).isEqualTo("ping " + i);
+            }
+            long before = openFds();
+            for (int i = 0; i < 200; i++) {
+                assertThat(roundTrip(server, serverSide, i)).isEqualTo("ping " + i);
+            }
+            long after = openFds();
+            assertThat(after).as("fds before %d, after 200 connections %d", before, after).isLessThanOrEqualTo(before);
+            assertThat(server.activeConnections()).isZero();
+            assertThat(serverSide.stream().map(UringConnection::loop).distinct().count())
+                    .as("accepted connections spread round-robin over the group's loops").isEqualTo(2);
+            for (UringLoop loop : group.loops()) {
+                assertThat(loop.bufferPool().outstanding()).isZero();
+            }
+        } finally {
+            server.disposeNow(T);
+        }
+    }
+}
