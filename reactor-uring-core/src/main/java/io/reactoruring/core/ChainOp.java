@@ -62,8 +62,8 @@ final class ChainOp extends OpHandle implements org.reactivestreams.Subscription
 
     @Override
     public void cancel() {
-        int prev = FLAGS.getAndUpdate(this, f -> f | CANCELLED);
-        if ((prev & (REQUESTED | CANCELLED)) == REQUESTED) {
+        // Posted even before any request, so the op's whenKernelDone hook still runs once.
+        if ((FLAGS.getAndUpdate(this, f -> f | CANCELLED) & CANCELLED) == 0) {
             loop.post(this);
         }
     }
@@ -83,10 +83,12 @@ final class ChainOp extends OpHandle implements org.reactivestreams.Subscription
         if (state == NEW) {
             if (isCancelled()) {
                 state = DONE;
+                kernelDoneAll();
             } else if (loop.accept(this)) {
                 state = WAITING;
             } else {
                 state = DONE;
+                kernelDoneAll();
                 actual.onError(loop.rejection(ops[0]));
             }
         } else if (state == IN_KERNEL && isCancelled() && !cancelSent) {
@@ -105,6 +107,7 @@ final class ChainOp extends OpHandle implements org.reactivestreams.Subscription
                 if (!fd.tryAcquire()) {
                     releaseFds();
                     state = DONE;
+                    kernelDoneAll();
                     actual.onError(Errno.exception(Errno.EBADF, ops[i].name, ops[i].target));
                     return;
                 }
@@ -115,6 +118,12 @@ final class ChainOp extends OpHandle implements org.reactivestreams.Subscription
         outstanding = ops.length;
         for (int i = 0; i < ops.length; i++) {
             userData[i] = loop.write(batch, this, i, ops[i], i < ops.length - 1 ? Opcode.IOSQE_IO_LINK : 0);
+        }
+    }
+
+    private void kernelDoneAll() {
+        for (Op op : ops) {
+            kernelDone(op);
         }
     }
 
@@ -144,6 +153,14 @@ final class ChainOp extends OpHandle implements org.reactivestreams.Subscription
             return;
         }
         state = DONE;
+        try {
+            signal();
+        } finally {
+            kernelDoneAll();
+        }
+    }
+
+    private void signal() {
         if (isCancelled()) {
             return;
         }
@@ -163,10 +180,13 @@ final class ChainOp extends OpHandle implements org.reactivestreams.Subscription
     }
 
     @Override
-    void onLoopClosed(Throwable error) {
+    void abort(Throwable error) {
         if (state != DONE) {
+            if (state != IN_KERNEL) {
+                releaseFds();
+                kernelDoneAll();
+            }
             state = DONE;
-            releaseFds();
             if (!isCancelled()) {
                 actual.onError(error);
             }

@@ -96,6 +96,7 @@ final class FluxOp extends OpHandle implements org.reactivestreams.Subscription 
                 stopInKernel();
             } else if (state == IDLE) {
                 state = DONE;
+                kernelDone(op);
             } // WAITING: skipped by the loop when its turn comes
             return;
         }
@@ -105,6 +106,7 @@ final class FluxOp extends OpHandle implements org.reactivestreams.Subscription 
                 state = WAITING;
             } else {
                 state = DONE;
+                kernelDone(op);
                 actual.onError(loop.rejection(op));
             }
         }
@@ -114,6 +116,7 @@ final class FluxOp extends OpHandle implements org.reactivestreams.Subscription 
     void prepare(SubmissionBatch batch) {
         if (op.sharedFd != null && !op.sharedFd.tryAcquire()) {
             state = DONE;
+            kernelDone(op);
             actual.onError(Errno.exception(Errno.EBADF, op.name, op.target));
             return;
         }
@@ -144,6 +147,7 @@ final class FluxOp extends OpHandle implements org.reactivestreams.Subscription 
             loop.orphaned(op, res);
             if (terminal) {
                 state = DONE;
+                kernelDone(op);
             }
             return;
         }
@@ -197,6 +201,7 @@ final class FluxOp extends OpHandle implements org.reactivestreams.Subscription 
                 return; // wait for the terminal CQE before signalling the end
             }
             state = DONE;
+            kernelDone(op);
             if (error != null) {
                 actual.onError(error);
             } else {
@@ -206,8 +211,11 @@ final class FluxOp extends OpHandle implements org.reactivestreams.Subscription 
     }
 
     @Override
-    void onLoopClosed(Throwable error) {
+    void abort(Throwable error) {
         if (state != DONE) {
+            if (state != ARMED) {
+                kernelDone(op);
+            }
             state = DONE;
             if (!isCancelled()) {
                 actual.onError(error);

@@ -61,8 +61,8 @@ final class MonoOp extends OpHandle implements org.reactivestreams.Subscription 
 
     @Override
     public void cancel() {
-        int prev = FLAGS.getAndUpdate(this, f -> f | CANCELLED);
-        if ((prev & (REQUESTED | CANCELLED)) == REQUESTED) {
+        // Posted even before any request, so the op's whenKernelDone hook still runs once.
+        if ((FLAGS.getAndUpdate(this, f -> f | CANCELLED) & CANCELLED) == 0) {
             loop.post(this);
         }
     }
@@ -77,10 +77,12 @@ final class MonoOp extends OpHandle implements org.reactivestreams.Subscription 
         if (state == NEW) {
             if (isCancelled()) {
                 state = DONE;
+                kernelDone(op);
             } else if (loop.accept(this)) {
                 state = WAITING;
             } else {
                 state = DONE;
+                kernelDone(op);
                 actual.onError(loop.rejection(op));
             }
         } else if (state == IN_KERNEL && isCancelled() && !cancelSent) {
@@ -93,6 +95,7 @@ final class MonoOp extends OpHandle implements org.reactivestreams.Subscription 
     void prepare(SubmissionBatch batch) {
         if (op.sharedFd != null && !op.sharedFd.tryAcquire()) {
             state = DONE;
+            kernelDone(op);
             actual.onError(Errno.exception(Errno.EBADF, op.name, op.target));
             return;
         }
@@ -109,23 +112,28 @@ final class MonoOp extends OpHandle implements org.reactivestreams.Subscription 
         if (op.sharedFd != null) {
             op.sharedFd.release();
         }
-        if (isCancelled()) {
-            loop.orphaned(op, res);
-            return;
-        }
-        if (res >= 0 || (op.acceptedErrno != 0 && res == -op.acceptedErrno)) {
-            actual.onNext(Math.max(res, 0));
-            actual.onComplete();
-        } else if (res == -Errno.ECANCELED && op.linkTimeoutNanos >= 0 && !loop.isShuttingDown()) {
-            actual.onError(UringLoop.timeout(op));
-        } else {
-            actual.onError(loop.error(res, op));
+        try {
+            if (isCancelled()) {
+                loop.orphaned(op, res);
+            } else if (res >= 0 || (op.acceptedErrno != 0 && res == -op.acceptedErrno)) {
+                actual.onNext(Math.max(res, 0));
+                actual.onComplete();
+            } else if (res == -Errno.ECANCELED && op.linkTimeoutNanos >= 0 && !loop.isShuttingDown()) {
+                actual.onError(UringLoop.timeout(op));
+            } else {
+                actual.onError(loop.error(res, op));
+            }
+        } finally {
+            kernelDone(op);
         }
     }
 
     @Override
-    void onLoopClosed(Throwable error) {
+    void abort(Throwable error) {
         if (state != DONE) {
+            if (state != IN_KERNEL) {
+                kernelDone(op);
+            }
             state = DONE;
             if (!isCancelled()) {
                 actual.onError(error);

@@ -38,6 +38,7 @@ public final class Op {
     final boolean rearm;
     final @Nullable Object keepAlive;
     final @Nullable SharedFd sharedFd;
+    final @Nullable Runnable whenKernelDone;
     final String name;
     final String target;
 
@@ -59,6 +60,7 @@ public final class Op {
         this.rearm = b.rearm;
         this.keepAlive = b.keepAlive;
         this.sharedFd = b.sharedFd;
+        this.whenKernelDone = b.whenKernelDone;
         this.name = b.name != null ? b.name : Opcode.name(b.opcode);
         this.target = b.target != null ? b.target : (b.sharedFd != null ? b.sharedFd.toString() : (b.fd >= 0 ? "fd " + b.fd : ""));
     }
@@ -170,6 +172,7 @@ public final class Op {
         private boolean rearm;
         private @Nullable Object keepAlive;
         private @Nullable SharedFd sharedFd;
+        private @Nullable Runnable whenKernelDone;
         private @Nullable String name;
         private @Nullable String target;
 
@@ -195,6 +198,7 @@ public final class Op {
             this.rearm = op.rearm;
             this.keepAlive = op.keepAlive;
             this.sharedFd = op.sharedFd;
+            this.whenKernelDone = op.whenKernelDone;
             this.name = op.name;
             this.target = op.target;
         }
@@ -295,6 +299,20 @@ public final class Op {
         /** Keep {@code owner} strongly reachable until the op's terminal CQE (buffers, iovecs, paths). */
         public Builder keepAlive(@Nullable Object owner) {
             this.keepAlive = owner;
+            return this;
+        }
+
+        /**
+         * Runs {@code release} exactly once, on the loop thread, when the kernel can no longer touch
+         * this op's memory: after its terminal CQE (after the subscriber was signalled, and also when
+         * the subscriber had cancelled), or when the op is dropped before reaching the kernel
+         * (cancelled while waiting, fd already closed, loop disposed). This is where the owner of
+         * the op's buffers frees them. It never runs for an op the kernel did not complete within
+         * the loop's shutdown timeout: that memory is leaked on purpose. The hook belongs to a
+         * subscription: allocate what it frees per subscription (e.g. in {@code Mono.defer}).
+         */
+        public Builder whenKernelDone(@Nullable Runnable release) {
+            this.whenKernelDone = release;
             return this;
         }
 

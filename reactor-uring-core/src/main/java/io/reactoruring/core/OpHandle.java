@@ -31,6 +31,22 @@ abstract class OpHandle implements Runnable {
     /** One CQE for {@code member}; {@code terminal} when it carries no F_MORE and the slot was freed. */
     abstract void onCqe(int member, int res, int flags, boolean terminal);
 
-    /** The loop is going away: signal the subscriber, if it is still there, with {@code error}. */
-    abstract void onLoopClosed(Throwable error);
+    /**
+     * The op will not be completed by the kernel on this loop (dropped before submission, or the
+     * loop is going away): signal the subscriber, if it is still there, with {@code error}, and
+     * release its resources unless its SQE is still in the kernel.
+     */
+    abstract void abort(Throwable error);
+
+    /** Runs an op's {@link Op.Builder#whenKernelDone} hook, reporting a failing hook to Reactor. */
+    static void kernelDone(Op op) {
+        Runnable hook = op.whenKernelDone;
+        if (hook != null) {
+            try {
+                hook.run();
+            } catch (Throwable t) {
+                reactor.core.publisher.Operators.onErrorDropped(t, reactor.util.context.Context.empty());
+            }
+        }
+    }
 }

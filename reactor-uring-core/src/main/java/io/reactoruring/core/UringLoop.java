@@ -65,6 +65,8 @@ public final class UringLoop implements Scheduler, Executor {
     private static final AtomicIntegerFieldUpdater<UringLoop> WAKE =
             AtomicIntegerFieldUpdater.newUpdater(UringLoop.class, "wakeState");
 
+    private static final Throwable CANCELLED_BEFORE_SUBMISSION =
+            new java.util.concurrent.CancellationException("cancelled before submission");
     private static final int RUNNING = 0;
     private static final int SHUTTING_DOWN = 1;
     private static final int TERMINATED = 2;
@@ -365,7 +367,7 @@ public final class UringLoop implements Scheduler, Executor {
         if (lifecycle == TERMINATED && inbox.remove(r)) {
             // The loop thread is gone (or draining its inbox for the last time): nobody else will run it.
             if (r instanceof OpHandle) {
-                ((OpHandle) r).onLoopClosed(new RejectedExecutionException("io_uring loop " + name + " is disposed"));
+                ((OpHandle) r).abort(new RejectedExecutionException("io_uring loop " + name + " is disposed"));
             }
             return;
         }
@@ -606,7 +608,8 @@ public final class UringLoop implements Scheduler, Executor {
         while (!waiting.isEmpty()) {
             OpHandle h = waiting.peek();
             if (h.isCancelled()) {
-                waiting.poll(); // never reached the kernel: nothing to undo
+                waiting.poll();
+                h.abort(CANCELLED_BEFORE_SUBMISSION); // never reached the kernel: just release its resources
                 continue;
             }
             int need = h.slotsNeeded();
@@ -656,7 +659,7 @@ public final class UringLoop implements Scheduler, Executor {
         Throwable error = new RejectedExecutionException("io_uring loop " + name + " is disposed");
         OpHandle h;
         while ((h = waiting.poll()) != null) {
-            h.onLoopClosed(error);
+            h.abort(error);
         }
         if (slots.used() > 0 || wakeArmed) {
             // One SQE cancels everything in flight, the wakeup read included.
@@ -682,7 +685,7 @@ public final class UringLoop implements Scheduler, Executor {
         }
         slotsAbandoned = true;
         for (OpHandle h : left) {
-            h.onLoopClosed(error);
+            h.abort(error);
         }
     }
 
@@ -693,16 +696,16 @@ public final class UringLoop implements Scheduler, Executor {
         lifecycle = TERMINATED;
         OpHandle h;
         while ((h = waiting.poll()) != null) {
-            h.onLoopClosed(error);
+            h.abort(error);
         }
         if (fatal != null && !slotsAbandoned) {
-            slots.forEachInFlight(x -> x.onLoopClosed(error));
+            slots.forEachInFlight(x -> x.abort(error));
             slotsAbandoned = true; // the ring state is unknown: keep their memory
         }
         Runnable r;
         while ((r = inbox.poll()) != null) {
             if (r instanceof OpHandle) {
-                ((OpHandle) r).onLoopClosed(error);
+                ((OpHandle) r).abort(error);
             }
         }
         Native.ringClose(ring);
