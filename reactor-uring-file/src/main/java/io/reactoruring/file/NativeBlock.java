@@ -2,39 +2,37 @@ package io.reactoruring.file;
 
 import io.reactoruring.core.NativeMemory;
 import io.reactoruring.core.internal.Native;
-import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A small block of native memory (NUL-terminated paths, a {@code struct statx}) that the kernel reads
  * or writes during one operation.
  *
- * <p>Why a {@link Cleaner}: core has no "terminal CQE" callback, and a cancelled op may still be
- * using the memory in the kernel. The op holds this object through {@code Op.keepAlive}, which core
- * drops only after the terminal CQE, so "unreachable" implies "the kernel is done with it". On the
- * normal paths (a result or an error that came from a CQE) callers free it eagerly with
- * {@link #free()}; the Cleaner only covers cancellation and loop shutdown. {@code clean()} runs at
- * most once, so eager and Cleaner frees never double-free.
+ * <p>Allocate one per subscription (inside {@code Mono.defer}) and hand {@link #free()} to the op's
+ * {@code Op.Builder.whenKernelDone} hook: core runs it exactly once, on the loop thread, after the
+ * op's terminal CQE (also when the subscriber cancelled) or when the op is dropped before reaching
+ * the kernel. So the memory is freed deterministically, without the GC, and never while the kernel
+ * may still touch it. (An op the kernel did not complete within the loop's shutdown timeout never
+ * runs its hook: its block is leaked on purpose.)
  */
 final class NativeBlock {
-    private static final Cleaner CLEANER = Cleaner.create();
     /** The charset the JDK uses for file names on this platform (sun.jnu.encoding). */
     private static final Charset FILE_NAME_CHARSET = fileNameCharset();
 
     private final long address;
     private final int size;
     private final ByteBuffer buffer;
-    private final Cleaner.Cleanable cleanable;
+    private final AtomicBoolean freed = new AtomicBoolean();
 
     private NativeBlock(int size) {
         this.size = size;
         this.address = NativeMemory.allocate(size, 8);
         this.buffer = Native.wrap(address, size).order(ByteOrder.nativeOrder());
-        this.cleanable = CLEANER.register(this, new Free(address, size));
     }
 
     static NativeBlock allocate(int size) {
@@ -55,7 +53,9 @@ final class NativeBlock {
 
     /** Frees the memory now; only call once the kernel can no longer touch it. Idempotent. */
     void free() {
-        cleanable.clean();
+        if (freed.compareAndSet(false, true)) {
+            NativeMemory.free(address, size);
+        }
     }
 
     /** The bytes of {@code path} as the kernel wants them, without the NUL terminator. */
@@ -100,22 +100,6 @@ final class NativeBlock {
             return name != null ? Charset.forName(name) : StandardCharsets.UTF_8;
         } catch (RuntimeException e) {
             return StandardCharsets.UTF_8;
-        }
-    }
-
-    /** The cleaning action; must not reference the NativeBlock or it would never become unreachable. */
-    private static final class Free implements Runnable {
-        private final long address;
-        private final int size;
-
-        Free(long address, int size) {
-            this.address = address;
-            this.size = size;
-        }
-
-        @Override
-        public void run() {
-            NativeMemory.free(address, size);
         }
     }
 }

@@ -5,9 +5,11 @@ import io.reactoruring.core.Opcode;
 import io.reactoruring.core.SharedFd;
 import io.reactoruring.core.UringLoop;
 import java.io.IOException;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntFunction;
 import org.jspecify.annotations.Nullable;
+import reactor.core.Disposable;
+import reactor.core.Disposables;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
 
@@ -15,21 +17,18 @@ import reactor.core.publisher.MonoSink;
  * Reads or writes {@code len} bytes at {@code addr} / file offset {@code off}, looping on short
  * transfers (a read also stops at EOF), as one Mono.
  *
- * <p>Why the kernel ops are not cancelled: the memory belongs to the kernel until each op's CQE, and
- * core has no callback for "the CQE of an op whose subscriber left". So the chain subscribes to
- * each op itself and never cancels it; a downstream cancel only stops the chain after the current
- * op's CQE, which is when {@code abandon} runs and may safely release or reuse the memory. Regular
- * file reads and writes finish in bounded time, so this costs at most one op's latency.
+ * <p>The memory belongs to the kernel until each op is done with it, which core reports through
+ * {@code Op.Builder.whenKernelDone}. So a downstream cancel simply cancels the current op
+ * (IORING_OP_ASYNC_CANCEL if it is in the kernel) and submits no further op; the last op's hook,
+ * which runs after its terminal CQE or when it was dropped before reaching the kernel, is where
+ * {@code abandon} releases the memory.
  *
- * <p>Exactly one of {@code finish} (success, its value is emitted, null completes empty; if the subscriber cancelled in
- * the meantime Reactor discards it, so downstream needs a discard hook for pooled values) or
- * {@code abandon} (error or cancel) is called, always on the loop thread.
+ * <p>Exactly one of {@code finish} (success, its value is emitted, null completes empty; if the
+ * subscriber cancelled in the meantime Reactor discards it, so downstream needs a discard hook for
+ * pooled values) or {@code abandon} (error or cancel, once the kernel is done with the memory) is
+ * called, always on the loop thread.
  */
 final class Transfer<T> {
-    private static final int RUNNING = 0;
-    private static final int FINISHED = 1;
-    private static final int CANCELLED = 2;
-
     private final UringLoop loop;
     private final SharedFd fd;
     private final boolean write;
@@ -41,7 +40,13 @@ final class Transfer<T> {
     private final IntFunction<@Nullable T> finish;
     private final Runnable abandon;
     private final MonoSink<T> sink;
-    private final AtomicInteger state = new AtomicInteger(RUNNING);
+    /** The current op's subscription; disposed by a downstream cancel. */
+    private final Disposable.Swap current = Disposables.swap();
+    private final AtomicBoolean cancelled = new AtomicBoolean();
+    /** Number of the latest op submitted: only that op's hook may abandon. */
+    private volatile int ops;
+    /** Set (on the loop thread) once {@code finish} owns the memory. */
+    private boolean finished;
     private int done;
 
     private Transfer(UringLoop loop, SharedFd fd, boolean write, long addr, int len, long off, Object keepAlive,
@@ -63,32 +68,43 @@ final class Transfer<T> {
             String target, IntFunction<@Nullable T> finish, Runnable abandon) {
         return Mono.create(sink -> {
             Transfer<T> t = new Transfer<>(loop, fd, write, addr, len, off, keepAlive, target, finish, abandon, sink);
-            sink.onCancel(() -> t.state.compareAndSet(RUNNING, CANCELLED));
+            sink.onCancel(() -> {
+                t.cancelled.set(true);
+                t.current.dispose();
+            });
             t.next();
         });
     }
 
     private void next() {
+        int n = ++ops; // single writer: the subscribing thread, then the loop thread from onResult
         Op op = Op.builder(write ? Opcode.WRITE : Opcode.READ)
                 .fd(fd)
                 .addr(addr + done)
                 .length(len - done)
                 .offset(off + done)
                 .keepAlive(keepAlive)
+                .whenKernelDone(() -> kernelDone(n))
                 .name(write ? "write" : "read")
                 .target(target)
                 .build();
-        // Deliberately never disposed: see the class comment.
-        loop.submit(op).subscribe(this::onResult, this::onError);
+        // If the transfer was cancelled meanwhile, replace disposes the new subscription at once.
+        current.replace(loop.submit(op).subscribe(this::onResult, sink::error));
+    }
+
+    /** Runs after the op's signal; an op followed by another, or whose memory went to finish, is not the last. */
+    private void kernelDone(int n) {
+        if (n == ops && !finished) {
+            abandon.run();
+        }
     }
 
     private void onResult(int res) {
-        if (state.get() == CANCELLED) {
-            abandon.run();
-            return;
+        if (cancelled.get()) {
+            return; // the hook abandons
         }
         if (res == 0 && write) {
-            onError(new IOException("write made no progress at offset " + (off + done) + " of " + target));
+            sink.error(new IOException("write made no progress at offset " + (off + done) + " of " + target));
             return;
         }
         done += res;
@@ -96,28 +112,18 @@ final class Transfer<T> {
             next();
             return;
         }
-        if (state.compareAndSet(RUNNING, FINISHED)) {
-            @Nullable T value;
-            try {
-                value = finish.apply(done);
-            } catch (RuntimeException e) {
-                sink.error(e);
-                return;
-            }
-            if (value == null) {
-                sink.success();
-            } else {
-                sink.success(value);
-            }
-        } else {
-            abandon.run();
-        }
-    }
-
-    private void onError(Throwable e) {
-        abandon.run();
-        if (state.compareAndSet(RUNNING, FINISHED)) {
+        finished = true;
+        @Nullable T value;
+        try {
+            value = finish.apply(done);
+        } catch (RuntimeException e) {
             sink.error(e);
+            return;
+        }
+        if (value == null) {
+            sink.success();
+        } else {
+            sink.success(value);
         }
     }
 }

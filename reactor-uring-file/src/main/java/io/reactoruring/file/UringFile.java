@@ -1,6 +1,5 @@
 package io.reactoruring.file;
 
-import io.reactoruring.core.Errno;
 import io.reactoruring.core.Op;
 import io.reactoruring.core.Opcode;
 import io.reactoruring.core.SharedFd;
@@ -37,9 +36,10 @@ import reactor.core.publisher.Mono;
  * send IORING_OP_ASYNC_CANCEL; the op keeps its memory and the fd referenced until its CQE. For
  * {@link #read}/{@link #write} that memory is the caller's buffer: after cancelling, the kernel may
  * still read or write it until the CQE, so do not reuse it for data you care about. The streaming
- * methods ({@link #readChunks}, {@link #writeAll}) own their memory and instead let ops already in
- * the kernel finish (at most {@code readAhead}/{@code maxInFlight} of them), releasing their pooled
- * buffers at each CQE; no new op is submitted after cancellation.
+ * methods ({@link #readChunks}, {@link #writeAll}) cancel their ops in the kernel too and submit no
+ * new op after cancellation; the pooled buffers they own are released once the kernel is done with
+ * them (at each cancelled op's CQE), without waiting for the GC. Native copies of paths and statx
+ * buffers are freed the same way.
  */
 public final class UringFile {
     static final int STATX_BASIC_STATS = 0x7ff;
@@ -301,9 +301,10 @@ public final class UringFile {
             // statx buffer, then the empty path AT_EMPTY_PATH needs (already zero: NativeMemory zeroes).
             NativeBlock block = NativeBlock.allocate(STATX_SIZE + 8);
             Op op = Op.builder(Opcode.STATX).fd(fd).addr(block.address() + STATX_SIZE).length(STATX_BASIC_STATS)
-                    .opFlags(AT_EMPTY_PATH).offset(block.address()).keepAlive(block).name("statx").target(target)
+                    .opFlags(AT_EMPTY_PATH).offset(block.address()).whenKernelDone(block::free).name("statx").target(target)
                     .build();
-            return UringFiles.withBlock(block, fd.loop().submit(op).map(res -> parseStatx(block.buffer())));
+            // The hook frees the block only after the subscriber was signalled, so map can still read it.
+            return fd.loop().submit(op).map(res -> parseStatx(block.buffer()));
         });
     }
 
@@ -356,9 +357,5 @@ public final class UringFile {
         if (!b.isDirect()) {
             throw new IllegalArgumentException(name + " must be a direct ByteBuffer: io_uring needs off-heap memory");
         }
-    }
-
-    static boolean fromKernel(Throwable e) {
-        return Errno.errnoOf(e) != 0;
     }
 }

@@ -23,7 +23,8 @@ import reactor.core.publisher.Mono;
  * <p>Every method returns a cold publisher: nothing is submitted before subscription, and signals
  * arrive on the io_uring loop thread that ran the op (the {@code loop} argument, or one of
  * {@link UringLoopGroup#shared()} when omitted). Cancelling sends IORING_OP_ASYNC_CANCEL; the
- * native copy of the path stays allocated until the kernel's CQE, and a file opened after its
+ * native copy of the path is freed once the kernel is done with it (its CQE, or the op never reaching
+ * the kernel), without waiting for the GC, and a file opened after its
  * subscriber cancelled is closed rather than leaked. Invalid arguments throw at call time.
  * Kernel errors arrive as the standard NIO exceptions ({@link java.nio.file.NoSuchFileException},
  * {@link java.nio.file.FileAlreadyExistsException}, {@link java.nio.file.AccessDeniedException},
@@ -127,8 +128,9 @@ public final class UringFiles {
         return Mono.defer(() -> {
             NativeBlock block = NativeBlock.ofPaths(bytes);
             Op op = Op.builder(Opcode.OPENAT).fd(AT_FDCWD).addr(block.address()).length(DEFAULT_FILE_MODE)
-                    .opFlags(openFlags).closesOrphanedFd(true).keepAlive(block).name("openat").target(target).build();
-            return withBlock(block, loop.submit(op))
+                    .opFlags(openFlags).closesOrphanedFd(true).whenKernelDone(block::free).name("openat").target(target)
+                    .build();
+            return loop.submit(op)
                     .map(fd -> new UringFile(new SharedFd(fd, loop, target), path, readable, writable));
         });
     }
@@ -185,8 +187,8 @@ public final class UringFiles {
         return Mono.defer(() -> {
             NativeBlock block = NativeBlock.ofPaths(bytes);
             Op op = Op.builder(Opcode.UNLINKAT).fd(AT_FDCWD).addr(block.address()).opFlags(flags)
-                    .keepAlive(block).name("unlinkat").target(target).build();
-            return withBlock(block, loop.submit(op)).then();
+                    .whenKernelDone(block::free).name("unlinkat").target(target).build();
+            return loop.submit(op).then();
         });
     }
 
@@ -205,8 +207,8 @@ public final class UringFiles {
         return Mono.defer(() -> {
             NativeBlock block = NativeBlock.ofPaths(bytes);
             Op op = Op.builder(Opcode.MKDIRAT).fd(AT_FDCWD).addr(block.address()).length(DEFAULT_DIR_MODE)
-                    .keepAlive(block).name("mkdirat").target(target).build();
-            return withBlock(block, loop.submit(op)).then();
+                    .whenKernelDone(block::free).name("mkdirat").target(target).build();
+            return loop.submit(op).then();
         });
     }
 
@@ -233,8 +235,8 @@ public final class UringFiles {
             long newPath = block.address() + NativeBlock.offsetOf(1, from, to);
             // liburing: io_uring_prep_rw(op, sqe, olddfd, oldpath, newdfd, newpath)
             Op op = Op.builder(Opcode.RENAMEAT).fd(AT_FDCWD).addr(block.address()).length(AT_FDCWD).offset(newPath)
-                    .keepAlive(block).name("renameat").target(description).build();
-            return withBlock(block, loop.submit(op)).then();
+                    .whenKernelDone(block::free).name("renameat").target(description).build();
+            return loop.submit(op).then();
         });
     }
 
@@ -254,22 +256,10 @@ public final class UringFiles {
             NativeBlock block = NativeBlock.allocate(UringFile.STATX_SIZE + bytes.length + 1);
             block.buffer().put(UringFile.STATX_SIZE, bytes);
             Op op = Op.builder(Opcode.STATX).fd(AT_FDCWD).addr(block.address() + UringFile.STATX_SIZE)
-                    .length(UringFile.STATX_BASIC_STATS).offset(block.address()).keepAlive(block).name("statx")
+                    .length(UringFile.STATX_BASIC_STATS).offset(block.address()).whenKernelDone(block::free).name("statx")
                     .target(target).build();
-            return withBlock(block, loop.submit(op).map(res -> UringFile.parseStatx(block.buffer())));
-        });
-    }
-
-    /**
-     * Frees {@code block} as soon as the kernel is known to be done with it: after a result, or an
-     * error that carries an errno (from a CQE, or from a check before submission). Other endings
-     * (cancel, loop shutdown) leave it to the block's Cleaner, which runs once core drops the op.
-     */
-    static <T> Mono<T> withBlock(NativeBlock block, Mono<T> op) {
-        return op.doOnSuccess(v -> block.free()).doOnError(e -> {
-            if (UringFile.fromKernel(e)) {
-                block.free();
-            }
+            // The hook frees the block only after the subscriber was signalled, so map can still read it.
+            return loop.submit(op).map(res -> UringFile.parseStatx(block.buffer()));
         });
     }
 }

@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -70,6 +71,17 @@ class UringFileTest {
     private static void flushLoop() {
         loop.submit(Op.nop()).block(T);
         loop.submit(Op.nop()).block(T);
+    }
+
+    /**
+     * Round trips through the loop until {@code condition} holds (at most 10,000): hooks that free
+     * native memory run on the loop thread, right after the op's signal. No sleeps, no GC.
+     */
+    private static void awaitOnLoop(String what, BooleanSupplier condition) {
+        for (int i = 0; i < 10_000 && !condition.getAsBoolean(); i++) {
+            Mono.fromRunnable(() -> { }).subscribeOn(loop).block(T);
+        }
+        assertThat(condition.getAsBoolean()).as(what).isTrue();
     }
 
     @Test
@@ -352,7 +364,42 @@ class UringFileTest {
         StepVerifier.create(UringFiles.deleteDirectory(loop, d)).expectComplete().verify(T);
         assertThat(Files.exists(d)).isFalse();
         // Every native path copy was freed on these success and error paths, without waiting for GC.
-        assertThat(NativeMemory.allocatedBlocks()).isEqualTo(blocks);
+        awaitOnLoop("path blocks freed", () -> NativeMemory.allocatedBlocks() == blocks);
+    }
+
+    @Test
+    void cancelledOpsInTheKernelFreeNativeMemoryWithoutGc() throws Exception {
+        int chunk = 16 * 1024;
+        Path p = Files.write(dir.resolve("nogc"), random(4 * 1024 * 1024, 7));
+        UringFile f = open(p, StandardOpenOption.READ);
+        // Warm the pool, so chunks below come from its cache and NativeMemory only counts what we leak.
+        List<PooledBuffer> warm = new ArrayList<>();
+        for (int i = 0; i < 32; i++) {
+            warm.add(loop.bufferPool().acquire(chunk));
+        }
+        warm.forEach(PooledBuffer::release);
+        long blocks = NativeMemory.allocatedBlocks();
+        long outstanding = loop.bufferPool().outstanding();
+        for (int i = 0; i < 20; i++) {
+            // readChunks cancelled mid-stream while read-ahead reads are still in the kernel.
+            List<PooledBuffer> received = new ArrayList<>();
+            StepVerifier.create(f.readChunks(0, Long.MAX_VALUE, chunk, 8), 3)
+                    .recordWith(() -> received)
+                    .expectNextCount(3)
+                    .thenCancel()
+                    .verify(T);
+            received.forEach(PooledBuffer::release);
+            // Path and statx ops cancelled right after subscription: before or while in the kernel.
+            UringFiles.stat(loop, p).subscribe().dispose();
+            f.stat().subscribe().dispose();
+            UringFiles.createDirectory(loop, dir.resolve("d" + i)).subscribe().dispose();
+            UringFiles.open(loop, p, Set.of(StandardOpenOption.READ)).subscribe(g -> g.close().subscribe()).dispose();
+        }
+        // The file stays open: the cancellations alone, not a close, return the memory.
+        awaitOnLoop("pooled buffers returned", () -> loop.bufferPool().outstanding() == outstanding);
+        awaitOnLoop("native blocks freed", () -> NativeMemory.allocatedBlocks() == blocks);
+        assertThat(f.isClosing()).isFalse();
+        StepVerifier.create(f.close()).expectComplete().verify(T);
     }
 
     @Test
