@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
@@ -82,15 +83,15 @@ public final class UringConnection implements UringInbound, UringOutbound, Dispo
         return Mono.defer(() -> {
             PooledBuffer buf = loop.bufferPool().acquire(receiveBufferSize);
             // Two references: ours (handed downstream, or dropped on cancel/error/EOF) and the
-            // kernel's (dropped when the CQE has been seen, or by the lease after a cancel).
+            // kernel's, dropped by the op's whenKernelDone hook once the kernel is done with the
+            // memory (after the CQE, also when the subscriber cancelled, or when the op never
+            // reached the kernel).
             buf.retain();
-            KernelLease kernelRef = new KernelLease(buf::release);
             AtomicBoolean ours = new AtomicBoolean(true);
             Op op = Op.builder(Opcode.RECV).fd(fd).addr(buf.address()).length(buf.capacity())
-                    .keepAlive(kernelRef.token()).name("recv").target(description).build();
+                    .whenKernelDone(buf::release).name("recv").target(description).build();
             return loop.submit(op)
                     .<Optional<PooledBuffer>>map(n -> {
-                        kernelRef.release();
                         if (!ours.compareAndSet(true, false)) {
                             return Optional.empty(); // unreachable in practice: cancelled yet signalled
                         }
@@ -102,13 +103,12 @@ public final class UringConnection implements UringInbound, UringOutbound, Dispo
                         return Optional.of(buf);
                     })
                     .doOnError(e -> {
-                        kernelRef.release();
                         if (ours.compareAndSet(true, false)) {
                             buf.release();
                         }
                     })
                     .doOnCancel(() -> {
-                        // The kernel's reference stays with the lease until after the CQE.
+                        // The kernel's reference stays until the op's whenKernelDone hook.
                         if (ours.compareAndSet(true, false)) {
                             buf.release();
                         }
@@ -171,9 +171,8 @@ public final class UringConnection implements UringInbound, UringOutbound, Dispo
                         pb.release();
                         return Mono.<Void>empty();
                     }
-                    // The lease owns the caller's reference: released after the last CQE.
-                    KernelLease lease = new KernelLease(pb::release);
-                    return writeFully(lease, pb.address() + b.position(), b.remaining());
+                    // Takes over the caller's reference.
+                    return writeFully(pb, pb.address() + b.position(), b.remaining());
                 }, 1)
                 // Buffers prefetched by concatMap but never written are released here.
                 .doOnDiscard(PooledBuffer.class, PooledBuffer::release)
@@ -186,34 +185,42 @@ public final class UringConnection implements UringInbound, UringOutbound, Dispo
         }
         if (b.isDirect()) {
             // The ByteBuffer object itself keeps its memory alive until the CQE.
-            return sendRange(b, Native.addressOf(b) + b.position(), b.remaining());
+            return sendRange(b, null, Native.addressOf(b) + b.position(), b.remaining());
         }
         return Mono.defer(() -> {
             PooledBuffer pb = loop.bufferPool().acquire(b.remaining());
             pb.buffer().clear();
             pb.buffer().put(b.duplicate());
-            KernelLease lease = new KernelLease(pb::release);
-            return writeFully(lease, pb.address(), b.remaining());
+            return writeFully(pb, pb.address(), b.remaining());
         });
     }
 
-    private Mono<Void> writeFully(KernelLease lease, long addr, int len) {
-        return sendRange(lease.token(), addr, len)
-                .doOnSuccess(v -> lease.release())
-                .doOnError(e -> lease.release());
+    /**
+     * Sends {@code pb}'s bytes, owning one reference to it: that reference is dropped when the
+     * write ends (any signal), and every SEND holds its own reference, dropped by its
+     * whenKernelDone hook, so the memory goes back to the pool only once the kernel is done too.
+     */
+    private Mono<Void> writeFully(PooledBuffer pb, long addr, int len) {
+        return sendRange(null, pb, addr, len).doFinally(s -> pb.release());
     }
 
-    private Mono<Void> sendRange(Object keep, long addr, int len) {
-        Op op = Op.builder(Opcode.SEND).fd(fd).addr(addr).length(len).opFlags(MSG_NOSIGNAL)
-                .keepAlive(keep).name("send").target(description).build();
-        return loop.submit(op).flatMap(n -> {
+    private Mono<Void> sendRange(@Nullable Object keep, @Nullable PooledBuffer pb, long addr, int len) {
+        return Mono.defer(() -> {
+            Op.Builder b = Op.builder(Opcode.SEND).fd(fd).addr(addr).length(len).opFlags(MSG_NOSIGNAL)
+                    .keepAlive(keep).name("send").target(description);
+            if (pb != null) {
+                pb.retain(); // the kernel's reference, per subscription: freed by the hook
+                b.whenKernelDone(pb::release);
+            }
+            return loop.submit(b.build());
+        }).flatMap(n -> {
             if (n >= len) {
                 return Mono.<Void>empty();
             }
             if (n <= 0) {
                 return Mono.error(new IOException("send wrote 0 of " + len + " bytes to " + description));
             }
-            return sendRange(keep, addr + n, len - n); // partial send: the rest, in order
+            return sendRange(keep, pb, addr + n, len - n); // partial send: the rest, in order
         });
     }
 

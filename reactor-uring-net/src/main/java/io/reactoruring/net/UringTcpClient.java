@@ -111,9 +111,10 @@ public final class UringTcpClient {
                 return Mono.error(e);
             }
             sa = SockAddr.encode(address);
-            KernelLease lease = new KernelLease(sa::close);
+            // Freed once the kernel is done with it: after the CQE (also when cancelled), or when
+            // the op never reaches the kernel.
             Op op = Op.builder(Opcode.CONNECT).fd(conn.sharedFd()).addr(sa.address).offset(sa.length)
-                    .keepAlive(lease.token()).name("connect").target(target).build();
+                    .whenKernelDone(sa::close).name("connect").target(target).build();
             if (connectTimeout != null) {
                 op = op.withTimeout(connectTimeout);
             }
@@ -124,11 +125,9 @@ public final class UringTcpClient {
                     .doOnError(e -> conn.dispose())
                     .doFinally(signal -> {
                         if (signal == SignalType.CANCEL && !delivered.get()) {
-                            // The CQE may still come: the lease frees the sockaddr after it, and
+                            // The CQE may still come: the hook frees the sockaddr after it, and
                             // SharedFd closes the socket only once the CONNECT has completed.
                             conn.dispose();
-                        } else {
-                            lease.release();
                         }
                     });
         });
