@@ -1,5 +1,7 @@
 package io.reactoruring.net;
 
+import static io.reactoruring.net.LoopAwait.awaitOnLoop;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.reactoruring.core.NativeMemory;
@@ -9,7 +11,6 @@ import io.reactoruring.core.UringLoopGroup;
 import io.reactoruring.core.buffer.PooledBuffer;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,17 +33,6 @@ class CancelReleaseTest {
     @AfterAll
     static void tearDown() {
         group.disposeLater().block(T);
-    }
-
-    /** Round trips on the loop (no sleeps) until {@code condition} holds; false after 10,000 tries. */
-    private static boolean awaitOnLoop(UringLoop loop, BooleanSupplier condition) {
-        for (int i = 0; i < 10_000; i++) {
-            if (condition.getAsBoolean()) {
-                return true;
-            }
-            Mono.fromRunnable(() -> { }).subscribeOn(loop).block(T);
-        }
-        return condition.getAsBoolean();
     }
 
     @Test
