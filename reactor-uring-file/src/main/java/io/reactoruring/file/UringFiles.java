@@ -180,14 +180,23 @@ public final class UringFiles {
     }
 
     private static Mono<Void> unlink(UringLoop loop, Path path, int flags) {
+        return pathOp(loop, path, Opcode.UNLINKAT, "unlinkat", b -> b.opFlags(flags));
+    }
+
+    /**
+     * An op on one path relative to the working directory: the NUL-terminated path lives in a
+     * native block allocated per subscription and freed once the kernel is done with it.
+     */
+    private static Mono<Void> pathOp(UringLoop loop, Path path, int opcode, String name,
+                                     java.util.function.UnaryOperator<Op.Builder> args) {
         Objects.requireNonNull(loop, "loop");
         Objects.requireNonNull(path, "path");
         byte[] bytes = NativeBlock.pathBytes(path);
         String target = path.toString();
         return Mono.defer(() -> {
             NativeBlock block = NativeBlock.ofPaths(bytes);
-            Op op = Op.builder(Opcode.UNLINKAT).fd(AT_FDCWD).addr(block.address()).opFlags(flags)
-                    .whenKernelDone(block::free).name("unlinkat").target(target).build();
+            Op op = args.apply(Op.builder(opcode).fd(AT_FDCWD).addr(block.address()))
+                    .whenKernelDone(block::free).name(name).target(target).build();
             return loop.submit(op).then();
         });
     }
@@ -200,16 +209,7 @@ public final class UringFiles {
 
     /** {@link #createDirectory(Path)} on {@code loop}. */
     public static Mono<Void> createDirectory(UringLoop loop, Path path) {
-        Objects.requireNonNull(loop, "loop");
-        Objects.requireNonNull(path, "path");
-        byte[] bytes = NativeBlock.pathBytes(path);
-        String target = path.toString();
-        return Mono.defer(() -> {
-            NativeBlock block = NativeBlock.ofPaths(bytes);
-            Op op = Op.builder(Opcode.MKDIRAT).fd(AT_FDCWD).addr(block.address()).length(DEFAULT_DIR_MODE)
-                    .whenKernelDone(block::free).name("mkdirat").target(target).build();
-            return loop.submit(op).then();
-        });
+        return pathOp(loop, path, Opcode.MKDIRAT, "mkdirat", b -> b.length(DEFAULT_DIR_MODE));
     }
 
     /**
