@@ -6,6 +6,7 @@ import io.reactoruring.core.SharedFd;
 import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.buffer.PooledBuffer;
 import io.reactoruring.core.internal.Native;
+import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.NonReadableChannelException;
 import java.nio.channels.NonWritableChannelException;
@@ -19,6 +20,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * An open file on one io_uring loop. Obtain one from {@link UringFiles#open}.
@@ -315,6 +317,33 @@ public final class UringFile {
         long sec = b.getLong(112);
         int nsec = b.getInt(120);
         return new FileStat(size, mode, blksize, Instant.ofEpochSecond(sec, Integer.toUnsignedLong(nsec)));
+    }
+
+    /**
+     * Sets the file's length to {@code size} bytes, like ftruncate(2): longer files are cut, shorter ones
+     * are extended with zeros. Uses IORING_OP_FTRUNCATE (Linux 6.9+); on older kernels the same call runs
+     * on {@link Schedulers#boundedElastic()} through {@link RandomAccessFile#setLength}.
+     *
+     * @throws NonWritableChannelException (signalled) if the file was not opened for writing
+     */
+    public Mono<Void> truncate(long size) {
+        if (size < 0) {
+            return Mono.error(new IllegalArgumentException("size must be >= 0, was " + size));
+        }
+        if (!writable) {
+            return Mono.error(new NonWritableChannelException());
+        }
+        if (fd.loop().supports(Opcode.FTRUNCATE)) {
+            return Mono.defer(() -> fd.loop()
+                    .submit(Op.builder(Opcode.FTRUNCATE).fd(fd).offset(size).name("ftruncate").target(target).build())
+                    .then());
+        }
+        return Mono.<Void>fromCallable(() -> {
+            try (RandomAccessFile raf = new RandomAccessFile(path.toFile(), "rw")) {
+                raf.setLength(size);
+            }
+            return null;
+        }).subscribeOn(Schedulers.boundedElastic());
     }
 
     /** fsync(2): data and metadata reach stable storage. */

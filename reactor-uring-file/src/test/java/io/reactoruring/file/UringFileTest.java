@@ -103,6 +103,24 @@ class UringFileTest {
     }
 
     @Test
+    void truncateCutsAndExtendsAndRejectsMisuse() throws Exception {
+        Path p = dir.resolve("t");
+        Files.write(p, random(10_000, 3));
+        UringFile rw = open(p, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        StepVerifier.create(rw.truncate(100)).expectComplete().verify(T);
+        assertThat(Files.size(p)).isEqualTo(100);
+        StepVerifier.create(rw.truncate(4096).then(rw.size())).expectNext(4096L).expectComplete().verify(T);
+        assertThat(Files.readAllBytes(p)).endsWith(new byte[4096 - 100]);
+        StepVerifier.create(rw.truncate(-1)).expectError(IllegalArgumentException.class).verify(T);
+        rw.close().block(T);
+
+        UringFile ro = open(p, StandardOpenOption.READ);
+        StepVerifier.create(ro.truncate(0)).expectError(NonWritableChannelException.class).verify(T);
+        ro.close().block(T);
+        assertThat(Files.size(p)).isEqualTo(4096);
+    }
+
+    @Test
     void readAtEofEmitsMinusOneAndFullBufferEmitsZero() throws Exception {
         Path p = dir.resolve("small");
         Files.write(p, new byte[] {1, 2, 3});
