@@ -6,6 +6,7 @@
  * SQEs, submits and waits in one io_uring_enter where the kernel allows it, copies every ready CQE
  * into a Java-owned direct buffer, and performs registrations.
  */
+#define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -308,4 +309,39 @@ JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_getsockname(JNI
     (void) env; (void) cls;
     socklen_t len = (socklen_t) cap;
     return getsockname(fd, (struct sockaddr *) (uintptr_t) addr, &len) < 0 ? -errno : (jint) len;
+}
+
+/* Provided-buffer rings (kernel 5.19+). Java allocates the page-aligned ring memory, fills it and
+ * advances the tail itself; the kernel only needs to be told where the ring is. */
+JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_registerBufRing(
+        JNIEnv *env, jclass cls, jlong ring, jlong ring_addr, jint entries, jint bgid) {
+    (void) env; (void) cls;
+    struct io_uring_buf_reg reg;
+    memset(&reg, 0, sizeof(reg));
+    reg.ring_addr = (__u64) ring_addr;
+    reg.ring_entries = (__u32) entries;
+    reg.bgid = (__u16) bgid;
+    return io_uring_register_buf_ring(RING(ring), &reg, 0);
+}
+
+JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_unregisterBufRing(JNIEnv *env, jclass cls, jlong ring, jint bgid) {
+    (void) env; (void) cls;
+    return io_uring_unregister_buf_ring(RING(ring), bgid);
+}
+
+/* pipe2(2) for IORING_OP_SPLICE; fds[0] is the read end, fds[1] the write end. */
+JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_pipe2(JNIEnv *env, jclass cls, jintArray fds, jint flags) {
+    (void) cls;
+    int p[2];
+    if (pipe2(p, flags) < 0) return -errno;
+    jint vals[2] = { p[0], p[1] };
+    (*env)->SetIntArrayRegion(env, fds, 0, 2, vals);
+    return 0;
+}
+
+JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_getsockoptInt(JNIEnv *env, jclass cls, jint fd, jint level, jint opt) {
+    (void) env; (void) cls;
+    int value = 0;
+    socklen_t len = sizeof(value);
+    return getsockopt(fd, level, opt, &value, &len) < 0 ? -errno : value;
 }

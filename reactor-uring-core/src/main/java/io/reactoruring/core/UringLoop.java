@@ -1,6 +1,7 @@
 package io.reactoruring.core;
 
 import io.reactoruring.core.buffer.BufferPool;
+import io.reactoruring.core.buffer.BufferRing;
 import io.reactoruring.core.buffer.PooledBuffer;
 import io.reactoruring.core.internal.Native;
 import java.nio.ByteBuffer;
@@ -107,6 +108,9 @@ public final class UringLoop implements Scheduler, Executor {
     /** Ops the kernel never completed before a shutdown timeout: their memory must never be reused. */
     private static final List<OpHandle> ABANDONED = new ArrayList<>();
     private boolean moreReady;
+    private final java.util.BitSet bufferGroups = new java.util.BitSet();
+    private final List<BufferRing> bufferRings = new ArrayList<>();
+    private final java.util.concurrent.atomic.AtomicLong bufferRingExhaustions = new java.util.concurrent.atomic.AtomicLong();
     private long submitted, completed, sqFullWaits, inFlightLimitWaits, cqOverflows, submitBusy, wakeups, enterCalls, stale;
 
     private UringLoop(String name, RingOptions options) {
@@ -277,6 +281,60 @@ public final class UringLoop implements Scheduler, Executor {
 
     public Mono<Void> unregisterBuffers() {
         return onLoop("io_uring_unregister_buffers", () -> Native.unregisterBuffers(ring));
+    }
+
+    /**
+     * Allocates a provided-buffer ring of {@code entries} (a power of two) buffers of
+     * {@code bufferSize} bytes and registers it with this ring under a free buffer group id
+     * (io_uring_register_buf_ring, kernel 5.19+). Errors with the errno's exception when the kernel
+     * refuses (e.g. {@code EINVAL} on kernels without buffer rings: fall back to plain buffers).
+     * Its memory comes from this loop's {@link #bufferPool()}. The returned ring is the caller's:
+     * {@link BufferRing#close()} it; it is unregistered on this loop and
+     * its memory returned once its last reference is gone. Its exhaustions are
+     * counted in {@link UringMetrics#bufferRingExhaustions()}.
+     */
+    public Mono<BufferRing> registerBufferRing(int entries, int bufferSize) {
+        BufferRing.checkSize(entries, bufferSize);
+        return Mono.create(sink -> execute(() -> {
+            int group = bufferGroups.nextClearBit(0);
+            if (group > 0xffff) {
+                sink.error(Errno.exception(-Errno.ENOBUFS, "io_uring_register_buf_ring", name));
+                return;
+            }
+            BufferRing r;
+            try {
+                r = BufferRing.allocate(entries, bufferSize, group, bufferPool,
+                        this::unregisterBufferRing, bufferRingExhaustions::incrementAndGet);
+            } catch (RuntimeException | OutOfMemoryError e) {
+                sink.error(e);
+                return;
+            }
+            int res = Native.registerBufRing(ring, r.ringAddress(), entries, group);
+            if (res < 0) {
+                r.close();
+                sink.error(Errno.exception(res, "io_uring_register_buf_ring", name));
+                return;
+            }
+            bufferGroups.set(group);
+            bufferRings.add(r);
+            sink.success(r);
+        }));
+    }
+
+    /** A ring's last reference is gone (any thread): unregister it on the loop, then free it. */
+    private void unregisterBufferRing(BufferRing r) {
+        Runnable task = () -> {
+            if (bufferRings.remove(r)) {
+                Native.unregisterBufRing(ring, r.groupId());
+                bufferGroups.clear(r.groupId());
+            }
+            r.free();
+        };
+        try {
+            execute(task);
+        } catch (RejectedExecutionException e) {
+            r.free(); // the ring fd is gone, and the registration with it
+        }
     }
 
     private Mono<Void> onLoop(String what, java.util.function.IntSupplier call) {
@@ -709,6 +767,12 @@ public final class UringLoop implements Scheduler, Executor {
             }
         }
         Native.ringClose(ring);
+        for (BufferRing br : bufferRings) {
+            if (br.isReleased()) {
+                br.free(); // its unregister task was posted but dropped with the inbox
+            } // else: freed directly by its last release (execute() rejects from now on)
+        }
+        bufferRings.clear();
         wakeState = CLOSED;
         while (wakeWriters.get() != 0) {
             Thread.onSpinWait();
@@ -728,7 +792,7 @@ public final class UringLoop implements Scheduler, Executor {
     private void publishMetrics() {
         metrics = new UringMetrics(submitted, completed, slots == null ? 0 : slots.used(),
                 slots == null ? 0 : slots.highWater(), options.effectiveMaxInFlight(), waiting.size(), sqFullWaits,
-                inFlightLimitWaits, cqOverflows, submitBusy, wakeups, enterCalls, stale);
+                inFlightLimitWaits, cqOverflows, submitBusy, wakeups, enterCalls, stale, bufferRingExhaustions.get());
     }
 
     @Override

@@ -17,8 +17,18 @@ package io.reactoruring.core;
  * @param wakeups             times the loop woke from a blocking wait
  * @param enterCalls          io_uring_enter system calls the loop made (an upper bound with SQPOLL)
  * @param staleCompletions    CQEs for a recycled slot, counted and dropped
+ * @param bufferRingExhaustions times an op found one of this loop's provided-buffer rings empty
+ *                            ({@code -ENOBUFS}): the consumer holds every buffer, receiving pauses
  */
 public record UringMetrics(long submitted, long completed, long inFlight, long inFlightHighWater, long maxInFlight,
                            long waiting, long sqFullWaits, long inFlightLimitWaits, long cqOverflows, long submitBusy,
-                           long wakeups, long enterCalls, long staleCompletions) {
+                           long wakeups, long enterCalls, long staleCompletions, long bufferRingExhaustions) {
+
+    /** The counters without {@code bufferRingExhaustions} (0), for callers of the original shape. */
+    public UringMetrics(long submitted, long completed, long inFlight, long inFlightHighWater, long maxInFlight,
+                        long waiting, long sqFullWaits, long inFlightLimitWaits, long cqOverflows, long submitBusy,
+                        long wakeups, long enterCalls, long staleCompletions) {
+        this(submitted, completed, inFlight, inFlightHighWater, maxInFlight, waiting, sqFullWaits, inFlightLimitWaits,
+                cqOverflows, submitBusy, wakeups, enterCalls, staleCompletions, 0);
+    }
 }

@@ -2,11 +2,12 @@ package io.reactoruring.core.buffer;
 
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import org.jspecify.annotations.Nullable;
 
 /**
- * A direct, page-aligned native buffer from a {@link BufferPool}. Reference counted: it starts
- * with one reference; {@link #release()} drops one and the last release returns the memory to its
- * pool. A buffer handed to the kernel is referenced by the operation until its terminal CQE, so a
+ * A direct, page-aligned native buffer from a {@link BufferPool} (or a slot of a
+ * {@link BufferRing}). Reference counted: it starts with one reference; {@link #release()} drops one
+ * and the last release returns the memory to its pool (or to the kernel's provided-buffer ring). A buffer handed to the kernel is referenced by the operation until its terminal CQE, so a
  * cancelled read can never have its memory reused while the kernel may still write into it.
  *
  * <p>Whoever receives a PooledBuffer from a reactor-uring API owns one reference and must release
@@ -16,14 +17,24 @@ public final class PooledBuffer {
     private static final AtomicIntegerFieldUpdater<PooledBuffer> REFS =
             AtomicIntegerFieldUpdater.newUpdater(PooledBuffer.class, "refs");
 
-    final BufferPool pool;
+    /** Where the memory goes after the last release: {@code pool}, or else {@code ring}. */
+    final @Nullable BufferPool pool;
+    final @Nullable BufferRing ring;
+    final int bufferId;
     final long address;
     final int capacity;
     private final ByteBuffer buffer;
     private volatile int refs;
 
     PooledBuffer(BufferPool pool, long address, int capacity, ByteBuffer buffer) {
+        this(pool, null, -1, address, capacity, buffer);
+    }
+
+    PooledBuffer(@Nullable BufferPool pool, @Nullable BufferRing ring, int bufferId, long address, int capacity,
+            ByteBuffer buffer) {
         this.pool = pool;
+        this.ring = ring;
+        this.bufferId = bufferId;
         this.address = address;
         this.capacity = capacity;
         this.buffer = buffer;
@@ -65,7 +76,7 @@ public final class PooledBuffer {
         }
     }
 
-    /** Drops a reference; returns true when this was the last one and the memory went back to the pool. */
+    /** Drops a reference; returns true when this was the last one and the memory went back to its owner. */
     public boolean release() {
         for (;;) {
             int r = refs;
@@ -74,7 +85,11 @@ public final class PooledBuffer {
             }
             if (REFS.compareAndSet(this, r, r - 1)) {
                 if (r == 1) {
-                    pool.recycle(this);
+                    if (pool != null) {
+                        pool.recycle(this);
+                    } else if (ring != null) {
+                        ring.recycle(this);
+                    }
                     return true;
                 }
                 return false;

@@ -100,6 +100,7 @@ public final class Native {
     /** Sets the RLIMIT_FSIZE soft limit of this process (negative: back to the hard limit). */
     public static native int setFileSizeLimit(long bytes);
 
+
     // Socket set-up syscalls (no io_uring opcode before Linux 6.11); for reactor-uring-net.
 
     /** socket(2) with SOCK_CLOEXEC added; fd or -errno. */
@@ -114,4 +115,20 @@ public final class Native {
 
     /** getsockname(2) into {@code cap} bytes at {@code addr}; the address length or -errno. */
     public static native int getsockname(int fd, long addr, int cap);
+
+    /** getsockopt(2) of an int option; the value (>= 0 for the options used) or -errno. */
+    public static native int getsockoptInt(int fd, int level, int option);
+
+    // Provided-buffer rings and splice (reactor-uring-net).
+
+    /**
+     * io_uring_register_buf_ring: {@code ringAddr} is page-aligned memory of {@code entries} (a power
+     * of two) 16-byte struct io_uring_buf, owned by the caller until {@link #unregisterBufRing}.
+     */
+    public static native int registerBufRing(long ring, long ringAddr, int entries, int groupId);
+
+    public static native int unregisterBufRing(long ring, int groupId);
+
+    /** pipe2(2): {@code fds[0]} the read end, {@code fds[1]} the write end; 0 or -errno. */
+    public static native int pipe2(int[] fds, int flags);
 }

@@ -1,0 +1,287 @@
+package io.reactoruring.core.buffer;
+
+import io.reactoruring.core.internal.Native;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
+
+/**
+ * A provided-buffer ring (io_uring_register_buf_ring): {@code entries} equal buffers the kernel
+ * picks from itself when an op asks for one ({@code IOSQE_BUFFER_SELECT} with
+ * {@code bufIndex(groupId())}), so a multishot receive needs no buffer per request. Created and
+ * registered by {@code UringLoop.registerBufferRing}.
+ *
+ * <p>Ownership: a buffer belongs to the kernel while it is in the ring. A CQE carrying
+ * {@code IORING_CQE_F_BUFFER} hands buffer {@code id} to Java; {@link #take(int, int)} wraps it as a
+ * {@link PooledBuffer} whose last {@link PooledBuffer#release()} (on any thread) puts it back into
+ * the ring. A kernel that finds the ring empty fails the op with {@code -ENOBUFS}
+ * ({@link #recordExhausted()} counts that).
+ *
+ * <p>Lifetime: the ring is reference counted. Its creator holds one reference ({@link #close()}),
+ * every op that may pick from it should hold one ({@link #retain()} at submission,
+ * {@link #release()} after its terminal CQE) and every buffer taken holds one. The last release
+ * unregisters the ring on its loop and frees its memory.
+ */
+public final class BufferRing {
+    private static final VarHandle SHORTS = MethodHandles.byteBufferViewVarHandle(short[].class, ByteOrder.nativeOrder());
+    /** struct io_uring_buf: u64 addr, u32 len, u16 bid, u16 resv; the ring tail overlays bufs[0].resv. */
+    private static final int ENTRY = 16;
+    private static final int TAIL_OFFSET = 14;
+    /** The kernel caps a buffer ring at 32768 entries (a 16-bit tail with room to tell full from empty). */
+    public static final int MAX_ENTRIES = 32768;
+
+    private final int entries;
+    private final int bufferSize;
+    private final int groupId;
+    private final long ringAddress;
+    private final long dataAddress;
+    /** The ring array and the buffers' memory: blocks of the loop's pool, so rings are cheap to recreate. */
+    private final PooledBuffer ringBlock;
+    private final PooledBuffer dataBlock;
+    private final ByteBuffer ring;
+    private final PooledBuffer[] buffers;
+    private final Consumer<BufferRing> unregister;
+    private final AtomicInteger refs = new AtomicInteger(1);
+    private final AtomicInteger inRing = new AtomicInteger();
+    private final AtomicLong exhaustions = new AtomicLong();
+    private final AtomicReference<MonoSink<Void>> waiter = new AtomicReference<>();
+    private final Runnable onExhausted;
+    private int tail; // guarded by this
+    private boolean closed;
+    private boolean freed;
+
+    private BufferRing(int entries, int bufferSize, int groupId, BufferPool pool, Consumer<BufferRing> unregister,
+            Runnable onExhausted) {
+        this.entries = entries;
+        this.bufferSize = bufferSize;
+        this.groupId = groupId;
+        this.unregister = unregister;
+        this.onExhausted = onExhausted;
+        // Pool blocks are page-aligned, as the kernel requires of the ring; neither needs zeroing.
+        this.ringBlock = pool.acquire(entries * ENTRY);
+        try {
+            this.dataBlock = pool.acquire(entries * bufferSize);
+        } catch (RuntimeException | Error e) {
+            ringBlock.release();
+            throw e;
+        }
+        this.ringAddress = ringBlock.address();
+        this.dataAddress = dataBlock.address();
+        this.ring = ringBlock.buffer().clear().order(ByteOrder.nativeOrder());
+        ByteBuffer all = dataBlock.buffer().clear().order(ByteOrder.nativeOrder());
+        this.buffers = new PooledBuffer[entries];
+        for (int id = 0; id < entries; id++) {
+            ByteBuffer slice = all.slice(id * bufferSize, bufferSize).order(ByteOrder.nativeOrder());
+            buffers[id] = new PooledBuffer(null, this, id, dataAddress + (long) id * bufferSize, bufferSize, slice);
+            put(id);
+        }
+    }
+
+    /**
+     * Allocates a ring of {@code entries} buffers of {@code bufferSize} bytes from {@code pool}, all
+     * initially handed to the kernel. For {@code UringLoop}, which registers it under {@code groupId} and passes the
+     * hooks that unregister it ({@code unregister}, called once, after the last release) and count
+     * exhaustion in the loop's metrics.
+     *
+     * @throws IllegalArgumentException if {@code entries} is not a power of two in 1..32768 or the
+     *         total size exceeds 2 GiB
+     */
+    public static BufferRing allocate(int entries, int bufferSize, int groupId, BufferPool pool,
+            Consumer<BufferRing> unregister, Runnable onExhausted) {
+        checkSize(entries, bufferSize);
+        if (groupId < 0 || groupId > 0xffff) {
+            throw new IllegalArgumentException("groupId must be 0..65535, was " + groupId);
+        }
+        return new BufferRing(entries, bufferSize, groupId, java.util.Objects.requireNonNull(pool, "pool"),
+                java.util.Objects.requireNonNull(unregister, "unregister"),
+                java.util.Objects.requireNonNull(onExhausted, "onExhausted"));
+    }
+
+    /** Validates a ring shape: entries a power of two in 1..32768, bufferSize > 0, total below 2 GiB. */
+    public static void checkSize(int entries, int bufferSize) {
+        if (entries <= 0 || entries > MAX_ENTRIES || Integer.bitCount(entries) != 1) {
+            throw new IllegalArgumentException("entries must be a power of two in 1.." + MAX_ENTRIES + ", was " + entries);
+        }
+        if (bufferSize <= 0) {
+            throw new IllegalArgumentException("bufferSize must be > 0, was " + bufferSize);
+        }
+        if ((long) entries * bufferSize > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("a ring of " + entries + " x " + bufferSize + " bytes exceeds 2 GiB");
+        }
+    }
+
+    /** Writes buffer {@code id} at the tail and publishes it to the kernel with a release store. */
+    private synchronized void put(int id) {
+        int p = (tail & (entries - 1)) * ENTRY;
+        ring.putLong(p, dataAddress + (long) id * bufferSize);
+        ring.putInt(p + 8, bufferSize);
+        ring.putShort(p + 12, (short) id);
+        // bufs[0].resv is the tail itself: written by the release store below, never here.
+        tail++;
+        // The kernel reads the tail with smp_load_acquire: the entry above must be visible first.
+        SHORTS.setRelease(ring, TAIL_OFFSET, (short) tail);
+        inRing.incrementAndGet();
+    }
+
+    /** The buffer group id to put in an SQE's buf_group ({@code Op.Builder.bufIndex}). */
+    public int groupId() {
+        return groupId;
+    }
+
+    public int entries() {
+        return entries;
+    }
+
+    public int bufferSize() {
+        return bufferSize;
+    }
+
+    /** Address of the ring (struct io_uring_buf_ring) for registration. */
+    public long ringAddress() {
+        return ringAddress;
+    }
+
+    /** Buffers currently in the ring, available to the kernel. */
+    public int available() {
+        return inRing.get();
+    }
+
+    /** Buffers taken from the ring and not yet released back to it. */
+    public int outstanding() {
+        return entries - inRing.get();
+    }
+
+    /** How often an op found this ring empty (counted by {@link #recordExhausted()}). */
+    public long exhaustions() {
+        return exhaustions.get();
+    }
+
+    /** Records that the kernel found the ring empty (a {@code -ENOBUFS} completion). */
+    public void recordExhausted() {
+        exhaustions.incrementAndGet();
+        onExhausted.run();
+    }
+
+    /**
+     * Takes buffer {@code id}, which a CQE just handed over with {@code length} bytes written, as a
+     * PooledBuffer (position 0, limit {@code length}) owned by the caller. Releasing it returns it to
+     * the ring.
+     *
+     * @throws IllegalArgumentException for an id out of range or a length above the buffer size
+     * @throws IllegalStateException if the buffer is already taken (the kernel and Java disagree)
+     */
+    public PooledBuffer take(int id, int length) {
+        if (id < 0 || id >= entries) {
+            throw new IllegalArgumentException("buffer id " + id + " out of range 0.." + (entries - 1));
+        }
+        if (length < 0 || length > bufferSize) {
+            throw new IllegalArgumentException("length " + length + " outside 0.." + bufferSize);
+        }
+        PooledBuffer b = buffers[id];
+        if (b.refCount() != 0) {
+            throw new IllegalStateException("buffer " + id + " of ring " + groupId + " is already taken");
+        }
+        refs.incrementAndGet();
+        inRing.decrementAndGet();
+        b.reset();
+        b.buffer().limit(length);
+        return b;
+    }
+
+    /** Last release of a taken buffer: back into the ring, then wake a {@link #whenAvailable()} waiter. */
+    void recycle(PooledBuffer b) {
+        put(b.bufferId);
+        MonoSink<Void> w = waiter.getAndSet(null);
+        if (w != null) {
+            w.success();
+        }
+        release();
+    }
+
+    /**
+     * Completes as soon as at least one buffer is in the ring: at once if one is, else when a taken
+     * buffer is released (on the releasing thread). One waiter at a time.
+     */
+    public Mono<Void> whenAvailable() {
+        return Mono.create(sink -> {
+            if (!waiter.compareAndSet(null, sink)) {
+                sink.error(new IllegalStateException("another subscriber is already waiting on ring " + groupId));
+                return;
+            }
+            sink.onDispose(() -> waiter.compareAndSet(sink, null));
+            if (inRing.get() > 0 && waiter.compareAndSet(sink, null)) {
+                sink.success();
+            }
+        });
+    }
+
+    /** Adds a reference (an op that may pick buffers from the ring); fails once the ring is gone. */
+    public BufferRing retain() {
+        for (;;) {
+            int r = refs.get();
+            if (r <= 0) {
+                throw new IllegalStateException("ring " + groupId + " is already released");
+            }
+            if (refs.compareAndSet(r, r + 1)) {
+                return this;
+            }
+        }
+    }
+
+    /** Drops a reference; the last one unregisters the ring and frees its memory. */
+    public void release() {
+        int r = refs.decrementAndGet();
+        if (r == 0) {
+            unregister.accept(this);
+        } else if (r < 0) {
+            throw new IllegalStateException("ring " + groupId + " released more often than retained");
+        }
+    }
+
+    /** Drops the creator's reference (idempotent). */
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        release();
+    }
+
+    /** True once every reference is gone. */
+    public boolean isReleased() {
+        return refs.get() == 0;
+    }
+
+    /**
+     * Returns the memory to the pool (idempotent). For the loop, once the last reference is gone
+     * and the kernel has dropped the ring.
+     */
+    public void free() {
+        synchronized (this) {
+            if (freed || refs.get() != 0) {
+                if (!freed) {
+                    throw new IllegalStateException("ring " + groupId + " is still referenced");
+                }
+                return;
+            }
+            freed = true;
+        }
+        dataBlock.release();
+        ringBlock.release();
+    }
+
+    @Override
+    public String toString() {
+        return "BufferRing[group " + groupId + ", " + entries + " x " + bufferSize + " bytes, " + inRing.get()
+                + " in the ring]";
+    }
+}

@@ -1,0 +1,175 @@
+package io.reactoruring.core;
+
+import static io.reactoruring.core.TestSupport.assumeUring;
+import static io.reactoruring.core.TestSupport.awaitOnLoop;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.reactoruring.core.buffer.BufferRing;
+import io.reactoruring.core.buffer.PooledBuffer;
+import io.reactoruring.core.internal.Native;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import reactor.test.StepVerifier;
+
+/** Provided-buffer rings: the kernel picks buffers, Java hands them back on release, memory is freed at the end. */
+class BufferRingTest {
+    private static final Duration T = Duration.ofSeconds(10);
+    static UringLoop loop;
+    private final int[] pipe = new int[2];
+
+    @BeforeAll
+    static void start() {
+        assumeUring();
+        loop = UringLoop.create("buffer-ring-test");
+        loop.bufferPool().acquire(64).release(); // the pool caches this size class: block counts stay put
+    }
+
+    @AfterAll
+    static void stop() {
+        if (loop != null) {
+            loop.disposeGracefully().block(T);
+        }
+    }
+
+    @BeforeEach
+    void openPipe() {
+        assertThat(Native.pipe2(pipe, 02000000 /* O_CLOEXEC */)).isZero();
+    }
+
+    @AfterEach
+    void closePipe() {
+        Native.close(pipe[0]);
+        Native.close(pipe[1]);
+    }
+
+    private void write(String s) {
+        byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+        PooledBuffer b = loop.bufferPool().acquire(bytes.length);
+        try {
+            b.buffer().put(bytes);
+            StepVerifier.create(loop.submit(Op.builder(Opcode.WRITE).fd(pipe[1]).addr(b.address()).length(bytes.length)
+                    .offset(-1).build())).expectNext(bytes.length).verifyComplete();
+        } finally {
+            b.release();
+        }
+    }
+
+    /** A READ that lets the kernel pick a buffer from {@code ring}; its single CQE with the flags. */
+    private Completion selectRead(BufferRing ring) {
+        Op read = Op.builder(Opcode.READ).fd(pipe[0]).offset(-1).length(ring.bufferSize())
+                .sqeFlags(Opcode.IOSQE_BUFFER_SELECT).bufIndex(ring.groupId()).acceptedErrno(Errno.ENOBUFS).build();
+        Completion c = loop.submitMultishot(read).single().block(T);
+        assertThat(c).isNotNull();
+        return c;
+    }
+
+    @Test
+    void kernelPicksABufferAndReleaseReturnsItToTheRing() {
+        long outstanding = loop.bufferPool().outstanding();
+        BufferRing ring = loop.registerBufferRing(4, 4096).block(T);
+        assertThat(ring).isNotNull();
+        assertThat(ring.available()).isEqualTo(4);
+        assertThat(loop.bufferPool().outstanding()).as("ring array and buffers are pool blocks").isEqualTo(outstanding + 2);
+
+        write("hello ring");
+        Completion c = selectRead(ring);
+        assertThat(c.res()).isEqualTo(10);
+        assertThat(c.bufferId()).isBetween(0, 3);
+        PooledBuffer b = ring.take(c.bufferId(), c.res());
+        assertThat(ring.available()).isEqualTo(3);
+        assertThat(ring.outstanding()).isEqualTo(1);
+        assertThat(StandardCharsets.UTF_8.decode(b.buffer()).toString()).isEqualTo("hello ring");
+        assertThatThrownBy(() -> ring.take(c.bufferId(), 1)).isInstanceOf(IllegalStateException.class);
+
+        b.release();
+        assertThat(ring.available()).isEqualTo(4);
+        // The released buffer went back to the kernel: four more reads each get a buffer.
+        for (int i = 0; i < 4; i++) {
+            write("x" + i);
+            Completion again = selectRead(ring);
+            ring.take(again.bufferId(), again.res()).release();
+        }
+        assertThat(ring.available()).isEqualTo(4);
+
+        ring.close();
+        assertThat(awaitOnLoop(loop, () -> loop.bufferPool().outstanding() == outstanding))
+                .as("unregistered and its memory back in the pool once closed").isTrue();
+    }
+
+    @Test
+    void anEmptyRingFailsWithEnobufsAndExhaustionIsCounted() {
+        long outstanding = loop.bufferPool().outstanding();
+        BufferRing ring = loop.registerBufferRing(1, 4096).block(T);
+        assertThat(ring).isNotNull();
+        write("one");
+        Completion first = selectRead(ring);
+        PooledBuffer held = ring.take(first.bufferId(), first.res());
+        assertThat(ring.available()).isZero();
+
+        write("two");
+        Completion starved = selectRead(ring);
+        assertThat(starved.res()).isEqualTo(-Errno.ENOBUFS);
+        assertThat(starved.bufferId()).isEqualTo(-1);
+        long before = loop.metrics().bufferRingExhaustions();
+        ring.recordExhausted();
+        assertThat(ring.exhaustions()).isEqualTo(1);
+        assertThat(awaitOnLoop(loop, () -> loop.metrics().bufferRingExhaustions() == before + 1)).isTrue();
+
+        // whenAvailable completes once the held buffer is released, and the read then succeeds.
+        StepVerifier.create(ring.whenAvailable()).expectSubscription().expectNoEvent(Duration.ZERO)
+                .then(held::release).verifyComplete();
+        Completion fed = selectRead(ring);
+        PooledBuffer two = ring.take(fed.bufferId(), fed.res());
+        assertThat(StandardCharsets.UTF_8.decode(two.buffer()).toString()).isEqualTo("two");
+
+        ring.close();
+        assertThat(loop.bufferPool().outstanding()).as("a taken buffer keeps the ring alive").isEqualTo(outstanding + 2);
+        two.release();
+        assertThat(awaitOnLoop(loop, () -> loop.bufferPool().outstanding() == outstanding)).isTrue();
+    }
+
+    @Test
+    void groupIdsAreReusedAndBadShapesAreRejected() {
+        BufferRing a = loop.registerBufferRing(2, 4096).block(T);
+        BufferRing b = loop.registerBufferRing(2, 4096).block(T);
+        assertThat(a).isNotNull();
+        assertThat(b).isNotNull();
+        assertThat(a.groupId()).isNotEqualTo(b.groupId());
+        int freed = a.groupId();
+        a.close();
+        assertThat(awaitOnLoop(loop, a::isReleased)).isTrue();
+        BufferRing c = loop.registerBufferRing(2, 4096).block(T);
+        assertThat(c).isNotNull();
+        assertThat(c.groupId()).isEqualTo(freed);
+        b.close();
+        c.close();
+
+        assertThatThrownBy(() -> loop.registerBufferRing(3, 4096)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> loop.registerBufferRing(0, 4096)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> loop.registerBufferRing(4, 0)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> loop.registerBufferRing(65536, 4096)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void pipe2ReturnsTwoConnectedEnds() throws IOException {
+        write("through the pipe");
+        PooledBuffer b = loop.bufferPool().acquire(64);
+        try {
+            StepVerifier.create(loop.submit(Op.builder(Opcode.READ).fd(pipe[0]).addr(b.address()).length(64).offset(-1)
+                    .build())).expectNext(16).verifyComplete();
+            b.buffer().limit(16);
+            assertThat(StandardCharsets.UTF_8.decode(b.buffer()).toString()).isEqualTo("through the pipe");
+        } finally {
+            b.release();
+        }
+        int[] bad = new int[2];
+        assertThat(Native.pipe2(bad, -1)).isEqualTo(-Errno.EINVAL);
+    }
+}
