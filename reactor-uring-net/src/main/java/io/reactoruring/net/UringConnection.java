@@ -5,8 +5,6 @@ import io.reactoruring.core.Opcode;
 import io.reactoruring.core.SharedFd;
 import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.buffer.PooledBuffer;
-import io.reactoruring.core.internal.Native;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
@@ -15,7 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
@@ -26,13 +23,16 @@ import reactor.core.publisher.Sinks;
  * One connected TCP socket, owned by one {@link UringLoop}: every operation on it is submitted to
  * that loop and every signal arrives on that loop's thread.
  *
+ * <p>Receiving is a multishot IORING_OP_RECV over a provided-buffer ring (or plain RECVs), see
+ * {@link #receive()}; sending gathers buffers that queue up into one SENDMSG, optionally with
+ * SEND_ZC for large buffers, see {@link #send}; files go out with SPLICE, see {@link #sendFile}.
+ *
  * <p>{@link #dispose()} shuts the socket down (a RECV waiting in the kernel then completes with end
  * of stream, so {@link #receive()} completes) and closes the fd once no operation uses it any more;
  * {@link #onDispose()} completes when the fd is closed.
  */
 public final class UringConnection implements UringInbound, UringOutbound, Disposable {
-    static final int DEFAULT_RECEIVE_BUFFER = 16 * 1024;
-    private static final int MSG_NOSIGNAL = 0x4000;
+    static final int DEFAULT_RECEIVE_BUFFER = ConnectionSettings.DEFAULT_RECEIVE_BUFFER;
     private static final int SHUT_WR = 1;
     private static final int SHUT_RDWR = 2;
 
@@ -40,16 +40,18 @@ public final class UringConnection implements UringInbound, UringOutbound, Dispo
     private final UringLoop loop;
     private final String description;
     private final int receiveBufferSize;
+    private final ConnectionSettings settings;
     private final AtomicBoolean receiving = new AtomicBoolean();
     private final AtomicBoolean disposed = new AtomicBoolean();
     private final Sinks.Empty<Void> closed = Sinks.empty();
 
     /** Takes ownership of {@code fd}, a connected socket. */
-    UringConnection(int fd, UringLoop loop, String description, int receiveBufferSize) {
+    UringConnection(int fd, UringLoop loop, String description, ConnectionSettings settings) {
         this.loop = Objects.requireNonNull(loop, "loop");
         this.description = description;
         this.fd = new SharedFd(fd, loop, description);
-        this.receiveBufferSize = receiveBufferSize;
+        this.settings = settings;
+        this.receiveBufferSize = settings.receiveBufferSize();
     }
 
     /** The loop this connection's operations run on (and its signals arrive on). */
@@ -69,13 +71,25 @@ public final class UringConnection implements UringInbound, UringOutbound, Dispo
             if (!receiving.compareAndSet(false, true)) {
                 return Flux.error(new IllegalStateException("receive() already has a subscriber on " + description));
             }
-            // repeat() resubscribes only when the previous RECV completed and the Mono is requested
-            // only with downstream demand, so exactly one RECV is in flight per requested buffer.
-            return receiveOne().repeat()
-                    .takeWhile(Optional::isPresent)
-                    .map(Optional::get)
-                    .doFinally(s -> receiving.set(false));
+            // Multishot RECV came with Linux 6.0, as SEND_ZC did: the probe has no flag for the former.
+            boolean multishot = settings.receiveRingEntries() > 0 && loop.supports(Opcode.SEND_ZC);
+            Flux<PooledBuffer> buffers = multishot
+                    ? RingReceive.receive(loop, fd, description, settings.receiveRingEntries(), receiveBufferSize,
+                            this::receiveSingle)
+                    : receiveSingle();
+            return buffers.doFinally(s -> receiving.set(false));
         });
+    }
+
+    /**
+     * One plain RECV per requested buffer: repeat() resubscribes only when the previous RECV
+     * completed and the Mono is requested only with downstream demand, so exactly one RECV is in
+     * flight per requested buffer.
+     */
+    private Flux<PooledBuffer> receiveSingle() {
+        return receiveOne().repeat()
+                .takeWhile(Optional::isPresent)
+                .map(Optional::get);
     }
 
     /** One RECV into a fresh pooled buffer; empty Optional at end of stream. */
@@ -117,6 +131,54 @@ public final class UringConnection implements UringInbound, UringOutbound, Dispo
     }
 
     @Override
+    public Mono<PooledBuffer> aggregate() {
+        return Mono.defer(() -> {
+            // Touched only on the loop thread: receive() signals there, and the release is posted there.
+            PooledBuffer[] acc = {loop.bufferPool().acquire(receiveBufferSize)};
+            boolean[] gone = {false};
+            AtomicBoolean delivered = new AtomicBoolean();
+            return receive().doOnNext(pb -> {
+                try {
+                    if (!gone[0]) {
+                        acc[0] = append(acc[0], pb.buffer());
+                    }
+                } finally {
+                    pb.release();
+                }
+            }).then(Mono.fromCallable(() -> {
+                delivered.set(true);
+                acc[0].buffer().flip();
+                return acc[0];
+            })).doFinally(s -> {
+                if (!delivered.get()) {
+                    loop.execute(() -> {
+                        gone[0] = true;
+                        acc[0].release();
+                    });
+                }
+            });
+        });
+    }
+
+    /** Appends {@code src} to {@code acc}, moving to a buffer twice as large when full. */
+    private PooledBuffer append(PooledBuffer acc, ByteBuffer src) {
+        ByteBuffer a = acc.buffer();
+        if (a.remaining() < src.remaining()) {
+            long needed = (long) a.position() + src.remaining();
+            if (needed > Integer.MAX_VALUE - 8) {
+                throw new IllegalStateException("aggregate() exceeds 2 GiB on " + description);
+            }
+            PooledBuffer bigger = loop.bufferPool().acquire((int) Math.max(needed, Math.min(Integer.MAX_VALUE - 8, 2L * a.capacity())));
+            bigger.buffer().clear();
+            bigger.buffer().put(a.flip());
+            acc.release();
+            acc = bigger;
+        }
+        acc.buffer().put(src);
+        return acc;
+    }
+
+    @Override
     public Flux<String> receiveString() {
         return Flux.defer(() -> {
             CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
@@ -152,76 +214,45 @@ public final class UringConnection implements UringInbound, UringOutbound, Dispo
     @Override
     public Mono<Void> send(Publisher<? extends ByteBuffer> data) {
         Objects.requireNonNull(data, "data");
-        return Flux.from(data).concatMap(this::writeBuffer, 1).then();
+        return write(Flux.from(data).map(b -> OutboundWriter.Chunk.of(b, loop)));
     }
 
     @Override
     public Mono<Void> sendString(Publisher<String> data) {
         Objects.requireNonNull(data, "data");
-        return send(Flux.from(data).map(s -> ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8))));
+        return write(Flux.from(data).map(s -> OutboundWriter.Chunk.copy(ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8)), loop)));
+    }
+
+    @Override
+    public Mono<Void> sendByteArray(Publisher<byte[]> data) {
+        Objects.requireNonNull(data, "data");
+        return write(Flux.from(data).map(a -> OutboundWriter.Chunk.copy(ByteBuffer.wrap(a), loop)));
     }
 
     @Override
     public Mono<Void> sendPooled(Publisher<PooledBuffer> data) {
         Objects.requireNonNull(data, "data");
-        return Flux.from(data)
-                .concatMap(pb -> {
-                    ByteBuffer b = pb.buffer();
-                    if (!b.hasRemaining()) {
-                        pb.release();
-                        return Mono.<Void>empty();
-                    }
-                    // Takes over the caller's reference.
-                    return writeFully(pb, pb.address() + b.position(), b.remaining());
-                }, 1)
-                // Buffers prefetched by concatMap but never written are released here.
-                .doOnDiscard(PooledBuffer.class, PooledBuffer::release)
-                .then();
+        // Buffers emitted after the send was cancelled or failed are released by the writer; a
+        // source that discards prefetched buffers releases them here.
+        return write(Flux.from(data).map(OutboundWriter.Chunk::of))
+                .doOnDiscard(PooledBuffer.class, PooledBuffer::release);
     }
 
-    private Mono<Void> writeBuffer(ByteBuffer b) {
-        if (!b.hasRemaining()) {
-            return Mono.empty();
-        }
-        if (b.isDirect()) {
-            // The ByteBuffer object itself keeps its memory alive until the CQE.
-            return sendRange(b, null, Native.addressOf(b) + b.position(), b.remaining());
-        }
-        return Mono.defer(() -> {
-            PooledBuffer pb = loop.bufferPool().acquire(b.remaining());
-            pb.buffer().clear();
-            pb.buffer().put(b.duplicate());
-            return writeFully(pb, pb.address(), b.remaining());
-        });
+    @Override
+    public Mono<Void> sendFile(java.nio.file.Path file, long position, long count) {
+        return sendFile(file, position, count, loop.supports(Opcode.SPLICE));
     }
 
-    /**
-     * Sends {@code pb}'s bytes, owning one reference to it: that reference is dropped when the
-     * write ends (any signal), and every SEND holds its own reference, dropped by its
-     * whenKernelDone hook, so the memory goes back to the pool only once the kernel is done too.
-     */
-    private Mono<Void> writeFully(PooledBuffer pb, long addr, int len) {
-        return sendRange(null, pb, addr, len).doFinally(s -> pb.release());
+    /** {@link #sendFile(java.nio.file.Path, long, long)} choosing the path: SPLICE, or read-and-send. */
+    Mono<Void> sendFile(java.nio.file.Path file, long position, long count, boolean splice) {
+        FileSender.check(file, position, count);
+        return new FileSender(loop, fd, description, pb -> sendPooled(Mono.just(pb)))
+                .send(file, position, count, splice);
     }
 
-    private Mono<Void> sendRange(@Nullable Object keep, @Nullable PooledBuffer pb, long addr, int len) {
-        return Mono.defer(() -> {
-            Op.Builder b = Op.builder(Opcode.SEND).fd(fd).addr(addr).length(len).opFlags(MSG_NOSIGNAL)
-                    .keepAlive(keep).name("send").target(description);
-            if (pb != null) {
-                pb.retain(); // the kernel's reference, per subscription: freed by the hook
-                b.whenKernelDone(pb::release);
-            }
-            return loop.submit(b.build());
-        }).flatMap(n -> {
-            if (n >= len) {
-                return Mono.<Void>empty();
-            }
-            if (n <= 0) {
-                return Mono.error(new IOException("send wrote 0 of " + len + " bytes to " + description));
-            }
-            return sendRange(keep, pb, addr + n, len - n); // partial send: the rest, in order
-        });
+    private Mono<Void> write(Flux<OutboundWriter.Chunk> chunks) {
+        return new OutboundWriter(loop, fd, description, settings.zeroCopyThreshold(),
+                chunks.doOnDiscard(OutboundWriter.Chunk.class, OutboundWriter.Chunk::release));
     }
 
     @Override

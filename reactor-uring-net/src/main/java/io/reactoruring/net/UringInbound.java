@@ -8,15 +8,26 @@ import reactor.core.publisher.Mono;
 public interface UringInbound {
 
     /**
-     * The bytes the peer sends, as pooled native buffers (position 0, limit = bytes received).
-     * Demand-driven: one IORING_OP_RECV is in flight per requested buffer, and none without demand.
-     * Completes when the peer closes its side (or this connection is disposed); errors with a
+     * The bytes the peer sends, as native buffers (position 0, limit = bytes received). Completes
+     * when the peer closes its side (or this connection is disposed); errors with a
      * {@link java.net.SocketException} on reset. The subscriber owns each buffer and must
      * {@link PooledBuffer#release()} it exactly once. Only one subscriber at a time; a second
      * concurrent one gets an {@link IllegalStateException}.
      *
-     * <p>Signals arrive on the connection's loop thread. Cancelling cancels the in-flight RECV in
-     * the kernel; its buffer returns to the pool only after the kernel's final completion.
+     * <p>By default (a {@code receiveBufferRing} of N > 0 entries) each subscription registers a
+     * provided-buffer ring of N buffers and runs one multishot IORING_OP_RECV: the kernel fills
+     * ring buffers as data arrives, and a buffer returns to the ring only when the subscriber
+     * releases it. At most N buffers are ever out, so a subscriber that holds them (or has no
+     * demand) stops the reading: the socket's receive queue fills and the peer's sends block. The
+     * kernel reports the empty ring with {@code ENOBUFS}, counted in
+     * {@link io.reactoruring.core.UringMetrics#bufferRingExhaustions()}; the recv is re-armed when a
+     * buffer is released and there is demand (end of stream, too, is only seen once a buffer is
+     * free). With {@code receiveBufferRing(0)}, or where the kernel refuses buffer rings, one plain
+     * IORING_OP_RECV into a pooled buffer is in flight per requested buffer.
+     *
+     * <p>Signals arrive on the connection's loop thread. Cancelling cancels the recv in the kernel;
+     * buffers prefetched but not delivered go back at once, and the ring's memory is freed once the
+     * kernel is done and every delivered buffer is released.
      */
     Flux<PooledBuffer> receive();
 
@@ -25,6 +36,13 @@ public interface UringInbound {
      * buffers are copied and released for you. Same threading and cancellation as {@link #receive()}.
      */
     Flux<String> receiveString();
+
+    /**
+     * Everything received until the peer closes its side, in one pooled buffer (position 0, limit =
+     * bytes received) that the subscriber owns and must release. Grows by doubling (copying), so
+     * meant for bounded messages; fails with {@link IllegalStateException} beyond 2 GiB.
+     */
+    Mono<PooledBuffer> aggregate();
 
     /** Everything received until the peer closes its side, as one UTF-8 string. */
     default Mono<String> receiveAsString() {

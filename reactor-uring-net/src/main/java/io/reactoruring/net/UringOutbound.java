@@ -9,11 +9,14 @@ import reactor.core.publisher.Mono;
 public interface UringOutbound {
 
     /**
-     * Writes every buffer's remaining bytes, in order, with IORING_OP_SEND (MSG_NOSIGNAL, so a
-     * closed peer gives an error, not SIGPIPE), looping on partial sends. One send is in flight at a
-     * time and the source is requested one buffer at a time, so memory use is bounded. The buffers'
-     * positions are not changed; a buffer must not be modified until the returned Mono completes.
-     * Heap buffers are copied to native memory first; direct buffers are sent in place.
+     * Writes every buffer's remaining bytes, in order (MSG_NOSIGNAL, so a closed peer gives an
+     * error, not SIGPIPE), resuming after partial sends. The source is requested a bounded window
+     * of buffers ahead and one operation is in flight at a time: buffers that queued up while it
+     * ran go out together in one SENDMSG (gather write), a lone buffer in one SEND, and with a
+     * {@code zeroCopyThreshold} buffers at least that large go with SEND_ZC (see
+     * {@link UringTcpServer#zeroCopyThreshold(int)}). The buffers' positions are not changed; a
+     * buffer must not be modified until the returned Mono completes. Heap buffers are copied to
+     * native memory first; direct buffers are sent in place.
      *
      * <p>Completes on the connection's loop thread when everything is written; errors with a
      * {@link java.net.SocketException} when the peer is gone. Cancelling cancels the in-flight send.
@@ -29,6 +32,20 @@ public interface UringOutbound {
 
     /** {@link #send} of each string's UTF-8 bytes. */
     Mono<Void> sendString(Publisher<String> data);
+
+    /** {@link #send} of each array's bytes (copied when emitted, so the arrays may be reused afterwards). */
+    Mono<Void> sendByteArray(Publisher<byte[]> data);
+
+    /**
+     * Sends {@code count} bytes of {@code file} from {@code position}: opened with IORING_OP_OPENAT
+     * when subscribed and moved with IORING_OP_SPLICE (file → pipe → socket, no copy through user
+     * space), or read into pooled buffers and sent where the kernel has no SPLICE. Errors with
+     * {@link java.nio.file.NoSuchFileException} etc. from the open, or {@link java.io.EOFException}
+     * when {@code position + count} exceeds the file's size (checked before any byte is sent). The
+     * file and pipe fds are closed when it ends, whatever the signal. Rejects a negative position
+     * or count with {@link IllegalArgumentException} before the kernel. Completes on the loop thread.
+     */
+    Mono<Void> sendFile(java.nio.file.Path file, long position, long count);
 
     /**
      * shutdown(SHUT_WR): the peer sees end of stream once everything sent has arrived; receiving

@@ -30,13 +30,17 @@ import reactor.util.Loggers;
  * round-robin, where its handler runs.
  *
  * <p>{@link #dispose()} stops accepting (cancelling the accept in the kernel), closes the
- * listening socket and every open connection; {@link #onDispose()} completes, on a loop thread,
- * when all of those fds are closed.
+ * listening socket and every open connection at once. {@link #disposeLater(Duration)} and
+ * {@link #disposeNow(Duration)} shut down gracefully: they stop accepting at once, give open
+ * connections a grace period to finish, then close what is left. {@link #onDispose()} completes, on
+ * a loop thread, when all of those fds are closed (and {@code doOnUnbound} has run).
  */
 public final class UringServer implements Disposable {
     private static final Logger LOG = Loggers.getLogger(UringServer.class);
     /** After a failed accept (EMFILE, ENFILE, ENOBUFS...), wait this long before accepting again. */
     private static final Duration ACCEPT_RETRY = Duration.ofMillis(100);
+    /** How long {@link #disposeNow(Duration)} waits for fds to close after the grace period. */
+    private static final Duration CLOSE_MARGIN = Duration.ofSeconds(5);
 
     private final InetSocketAddress address;
     private final UringTcpServer config;
@@ -80,12 +84,14 @@ public final class UringServer implements Disposable {
         }
         // Own round-robin: group.next() would return the accepting loop itself, since we run on it.
         UringLoop loop = loops.get(Math.floorMod(nextLoop.getAndIncrement(), loops.size()));
-        if (config.noDelay) {
-            Native.setsockoptInt(fd, SockAddr.IPPROTO_TCP, SockAddr.TCP_NODELAY, 1); // best effort
+        try {
+            config.options.applyPerConnection(fd, target);
+        } catch (Exception e) {
+            LOG.debug("socket options on an accepted socket of {}: {}", target, e.toString()); // best effort
         }
         UringConnection conn;
         try {
-            conn = new UringConnection(fd, loop, "fd " + fd + " accepted on " + target, config.receiveBufferSize);
+            conn = new UringConnection(fd, loop, "fd " + fd + " accepted on " + target, config.settings);
         } catch (RuntimeException e) {
             Native.close(fd);
             LOG.warn("dropping accepted connection on {}: {}", target, e.toString());
@@ -154,29 +160,87 @@ public final class UringServer implements Disposable {
     /** Stops accepting and closes the listening socket and all connections; non-blocking, idempotent. */
     @Override
     public void dispose() {
-        if (!disposed.compareAndSet(false, true)) {
-            return;
-        }
-        accepting.dispose();
-        List<Mono<Void>> closing = new ArrayList<>();
-        closing.add(listenFd.close()); // waits for the cancelled accept's final CQE
-        for (UringConnection c : connections) {
-            c.dispose();
-            closing.add(c.onDispose().onErrorResume(e -> Mono.empty()));
-        }
-        Mono.when(closing).subscribe(null, e -> terminated.tryEmitError(e), () -> terminated.tryEmitEmpty());
+        stopAccepting();
+        connections.forEach(UringConnection::dispose);
     }
 
-    /** {@link #dispose()} and wait up to 10 seconds for every fd to be closed. */
+    /**
+     * Graceful shutdown as a cold Mono: stops accepting and closes the listening socket at once, lets
+     * the open connections finish (their handlers complete, or their peers close) for up to
+     * {@code gracePeriod}, then closes those still open. Completes, on a loop thread, once every fd
+     * is closed. {@code Duration.ZERO} closes everything at once, like {@link #dispose()}.
+     */
+    public Mono<Void> disposeLater(Duration gracePeriod) {
+        Objects.requireNonNull(gracePeriod, "gracePeriod");
+        if (gracePeriod.isNegative()) {
+            throw new IllegalArgumentException("gracePeriod must not be negative: " + gracePeriod);
+        }
+        return Mono.defer(() -> {
+            stopAccepting();
+            if (gracePeriod.isZero()) {
+                dispose();
+                return terminated.asMono();
+            }
+            return allConnectionsClosed()
+                    .timeout(gracePeriod, Mono.fromRunnable(this::dispose), acceptLoop)
+                    .then(terminated.asMono());
+        });
+    }
+
+    /** {@link #disposeLater(Duration)} with a 10 second grace period. */
+    public Mono<Void> disposeLater() {
+        return disposeLater(Duration.ofSeconds(10));
+    }
+
+    /** Graceful shutdown with a 10 second grace period, waiting for it. */
     public void disposeNow() {
         disposeNow(Duration.ofSeconds(10));
     }
 
-    /** {@link #dispose()} and wait up to {@code timeout}; must not be called on a loop thread. */
+    /**
+     * Graceful shutdown ({@link #disposeLater(Duration)}) with {@code timeout} as the grace period:
+     * waits until every fd is closed (connections still open at the deadline are closed then). Must
+     * not be called on a loop thread.
+     */
     public void disposeNow(Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
-        dispose();
-        onDispose().block(timeout);
+        disposeLater(timeout).block(timeout.plus(CLOSE_MARGIN));
+    }
+
+    /** Completes once the listening socket is closed; only meaningful after dispose started. */
+    Mono<Void> listenSocketClosed() {
+        return disposed.get() ? listenFd.close() : Mono.error(new IllegalStateException("not disposed"));
+    }
+
+    private void stopAccepting() {
+        if (!disposed.compareAndSet(false, true)) {
+            return;
+        }
+        accepting.dispose();
+        Mono<Void> listenClosed = listenFd.close(); // waits for the cancelled accept's final CQE
+        Mono.when(listenClosed, allConnectionsClosed())
+                .doFinally(s -> {
+                    if (config.doOnUnbound != null) {
+                        try {
+                            config.doOnUnbound.accept(this);
+                        } catch (RuntimeException e) {
+                            LOG.warn("doOnUnbound callback failed on " + this, e);
+                        }
+                    }
+                })
+                .subscribe(null, e -> terminated.tryEmitError(e), () -> terminated.tryEmitEmpty());
+    }
+
+    /**
+     * Completes when every connection open now is closed; connections accepted after dispose are
+     * closed at once by {@link #onAccept}.
+     */
+    private Mono<Void> allConnectionsClosed() {
+        List<Mono<Void>> closing = new ArrayList<>();
+        for (UringConnection c : connections) {
+            closing.add(c.onDispose().onErrorResume(e -> Mono.empty()));
+        }
+        return Mono.when(closing);
     }
 
     @Override

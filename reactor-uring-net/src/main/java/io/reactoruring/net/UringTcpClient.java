@@ -9,57 +9,106 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.SignalType;
 
 /**
- * An immutable TCP client configuration (every setter returns a copy). {@link #connect()} opens a
- * socket and connects it with IORING_OP_CONNECT on the next loop of the group.
+ * An immutable TCP client configuration (every setter returns a modified copy). {@link #connect()}
+ * opens a socket and connects it with IORING_OP_CONNECT on the next loop of the group.
  */
-public final class UringTcpClient {
-    final String host;
-    final int port;
-    final boolean noDelay;
-    final int receiveBufferSize;
-    final @Nullable Duration connectTimeout;
-    final @Nullable UringLoopGroup group;
+public final class UringTcpClient implements Cloneable {
+    // Set only on a fresh copy inside a setter, never after the copy is returned.
+    String host = "127.0.0.1";
+    int port = -1;
+    SocketOptions options = SocketOptions.defaults(false);
+    ConnectionSettings settings = ConnectionSettings.DEFAULTS;
+    @Nullable Duration connectTimeout;
+    @Nullable UringLoopGroup group;
 
-    private UringTcpClient(String host, int port, boolean noDelay, int receiveBufferSize,
-            @Nullable Duration connectTimeout, @Nullable UringLoopGroup group) {
-        this.host = host;
-        this.port = port;
-        this.noDelay = noDelay;
-        this.receiveBufferSize = receiveBufferSize;
-        this.connectTimeout = connectTimeout;
-        this.group = group;
+    private UringTcpClient() {
     }
 
-    /** Defaults: host 127.0.0.1, no port (must be set), TCP_NODELAY on, no connect timeout, shared group. */
+    /**
+     * Defaults: host 127.0.0.1, no port (must be set), TCP_NODELAY on, 16 KiB receive buffers in a
+     * 16-buffer provided-buffer ring, no connect timeout, the shared group.
+     */
     public static UringTcpClient create() {
-        return new UringTcpClient("127.0.0.1", -1, true, UringConnection.DEFAULT_RECEIVE_BUFFER, null, null);
+        return new UringTcpClient();
+    }
+
+    private UringTcpClient with(Consumer<UringTcpClient> change) {
+        UringTcpClient copy;
+        try {
+            copy = (UringTcpClient) clone();
+        } catch (CloneNotSupportedException e) {
+            throw new AssertionError(e);
+        }
+        change.accept(copy);
+        return copy;
     }
 
     /** The host to connect to: an IP literal or a name (resolved on connect). */
     public UringTcpClient host(String host) {
-        return new UringTcpClient(SockAddr.checkHost(host), port, noDelay, receiveBufferSize, connectTimeout, group);
+        String h = SockAddr.checkHost(host);
+        return with(c -> c.host = h);
     }
 
     /** 1..65535. */
     public UringTcpClient port(int port) {
-        return new UringTcpClient(host, SockAddr.checkPort(port, false), noDelay, receiveBufferSize, connectTimeout, group);
+        int p = SockAddr.checkPort(port, false);
+        return with(c -> c.port = p);
     }
 
+    /** TCP_NODELAY (default true). */
     public UringTcpClient noDelay(boolean noDelay) {
-        return new UringTcpClient(host, port, noDelay, receiveBufferSize, connectTimeout, group);
+        return with(c -> c.options = c.options.withNoDelay(noDelay));
     }
 
-    /** Bytes per RECV, > 0. */
+    /** SO_REUSEADDR before connecting (default false). */
+    public UringTcpClient reuseAddress(boolean reuse) {
+        return with(c -> c.options = c.options.withReuseAddress(reuse));
+    }
+
+    /** SO_REUSEPORT before connecting (default false). */
+    public UringTcpClient reusePort(boolean reuse) {
+        return with(c -> c.options = c.options.withReusePort(reuse));
+    }
+
+    /** SO_RCVBUF, set before connecting; 0 (default) keeps the kernel's. */
+    public UringTcpClient socketReceiveBuffer(int bytes) {
+        SocketOptions o = options.withReceiveBufferSize(bytes);
+        return with(c -> c.options = o);
+    }
+
+    /** SO_SNDBUF, set before connecting; 0 (default) keeps the kernel's. */
+    public UringTcpClient socketSendBuffer(int bytes) {
+        SocketOptions o = options.withSendBufferSize(bytes);
+        return with(c -> c.options = o);
+    }
+
+    /** SO_KEEPALIVE (default false). */
+    public UringTcpClient keepAlive(boolean keepAlive) {
+        return with(c -> c.options = c.options.withKeepAlive(keepAlive));
+    }
+
+    /** Bytes per receive buffer, > 0. */
     public UringTcpClient receiveBufferSize(int bytes) {
-        if (bytes <= 0) {
-            throw new IllegalArgumentException("receiveBufferSize must be > 0, was " + bytes);
-        }
-        return new UringTcpClient(host, port, noDelay, bytes, connectTimeout, group);
+        ConnectionSettings s = settings.withReceiveBufferSize(bytes);
+        return with(c -> c.settings = s);
+    }
+
+    /** See {@link UringTcpServer#receiveBufferRing(int)}; 0 for plain RECVs. */
+    public UringTcpClient receiveBufferRing(int entries) {
+        ConnectionSettings s = settings.withReceiveRingEntries(entries);
+        return with(c -> c.settings = s);
+    }
+
+    /** See {@link UringTcpServer#zeroCopyThreshold(int)}. */
+    public UringTcpClient zeroCopyThreshold(int bytes) {
+        ConnectionSettings s = settings.withZeroCopyThreshold(bytes);
+        return with(c -> c.settings = s);
     }
 
     /** Fail the connect with {@link java.util.concurrent.TimeoutException} after {@code timeout} (a kernel linked timeout). */
@@ -68,11 +117,12 @@ public final class UringTcpClient {
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("connectTimeout must be > 0, was " + timeout);
         }
-        return new UringTcpClient(host, port, noDelay, receiveBufferSize, timeout, group);
+        return with(c -> c.connectTimeout = timeout);
     }
 
     public UringTcpClient group(UringLoopGroup group) {
-        return new UringTcpClient(host, port, noDelay, receiveBufferSize, connectTimeout, Objects.requireNonNull(group, "group"));
+        Objects.requireNonNull(group, "group");
+        return with(c -> c.group = group);
     }
 
     /**
@@ -80,7 +130,8 @@ public final class UringTcpClient {
      * creates a socket and connects it. Emits the connection on its loop thread, or errors with
      * {@link java.net.ConnectException} (refused), {@link java.util.concurrent.TimeoutException}
      * (connect timeout), {@link java.net.UnknownHostException}, {@link IllegalStateException} (no
-     * port set). Cancelling cancels the CONNECT in the kernel and closes the socket.
+     * port set), or the errno's exception for a socket option the kernel refuses. Cancelling cancels
+     * the CONNECT in the kernel and closes the socket. No fd outlives a failed connect.
      */
     public Mono<UringConnection> connect() {
         return Mono.defer(() -> {
@@ -89,28 +140,37 @@ public final class UringTcpClient {
             }
             UringLoopGroup g = group != null ? group : UringLoopGroup.shared();
             InetSocketAddress address;
-            int fd;
             String target;
             try {
                 address = SockAddr.resolve(host, port);
                 target = SockAddr.describe(address);
+            } catch (Exception e) {
+                return Mono.error(e);
+            }
+            int fd;
+            SockAddr sa;
+            try {
                 fd = SockAddr.socket(address, target);
             } catch (Exception e) {
                 return Mono.error(e);
             }
-            if (noDelay) {
-                Native.setsockoptInt(fd, SockAddr.IPPROTO_TCP, SockAddr.TCP_NODELAY, 1); // best effort
-            }
-            UringLoop loop = g.next();
+            UringLoop loop;
             UringConnection conn;
-            SockAddr sa;
             try {
-                conn = new UringConnection(fd, loop, "fd " + fd + " to " + target, receiveBufferSize);
-            } catch (RuntimeException e) {
+                options.applyBeforeBind(fd, target);
+                sa = SockAddr.encode(address);
+                loop = g.next();
+            } catch (Throwable e) {
+                Native.close(fd); // nothing owns the socket yet
+                return Mono.error(e);
+            }
+            try {
+                conn = new UringConnection(fd, loop, "fd " + fd + " to " + target, settings);
+            } catch (Throwable e) {
+                sa.close();
                 Native.close(fd);
                 return Mono.error(e);
             }
-            sa = SockAddr.encode(address);
             // Freed once the kernel is done with it: after the CQE (also when cancelled), or when
             // the op never reaches the kernel.
             Op op = Op.builder(Opcode.CONNECT).fd(conn.sharedFd()).addr(sa.address).offset(sa.length)

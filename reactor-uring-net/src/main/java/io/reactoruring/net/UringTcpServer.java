@@ -13,8 +13,8 @@ import org.reactivestreams.Publisher;
 import reactor.core.publisher.Mono;
 
 /**
- * An immutable TCP server configuration: every setter returns a copy, so a configuration can be
- * shared and specialised freely. {@link #bind()} creates the listening socket and starts a
+ * An immutable TCP server configuration: every setter returns a modified copy, so a configuration
+ * can be shared and specialised freely. {@link #bind()} creates the listening socket and starts a
  * multishot IORING_OP_ACCEPT; accepted connections are spread round-robin over the group's loops.
  *
  * <pre>{@code
@@ -27,50 +27,56 @@ import reactor.core.publisher.Mono;
  * <p>The handler is called on the connection's loop thread; when the publisher it returns
  * terminates (complete or error), the connection is closed.
  */
-public final class UringTcpServer {
+public final class UringTcpServer implements Cloneable {
     private static final BiFunction<UringInbound, UringOutbound, Publisher<Void>> DRAIN =
             (in, out) -> in.receive().doOnNext(PooledBuffer::release).then();
 
-    final String host;
-    final int port;
-    final int backlog;
-    final boolean noDelay;
-    final int receiveBufferSize;
-    final @Nullable UringLoopGroup group;
-    final BiFunction<? super UringInbound, ? super UringOutbound, ? extends Publisher<Void>> handler;
-    final @Nullable Consumer<? super UringConnection> doOnConnection;
+    // Set only on a fresh copy inside a setter, never after the copy is returned.
+    String host = "127.0.0.1";
+    int port;
+    int backlog = 1024;
+    SocketOptions options = SocketOptions.defaults(true);
+    ConnectionSettings settings = ConnectionSettings.DEFAULTS;
+    @Nullable UringLoopGroup group;
+    BiFunction<? super UringInbound, ? super UringOutbound, ? extends Publisher<Void>> handler = DRAIN;
+    @Nullable Consumer<? super UringConnection> doOnConnection;
+    @Nullable Consumer<? super UringServer> doOnBound;
+    @Nullable Consumer<? super UringServer> doOnUnbound;
 
-    private UringTcpServer(String host, int port, int backlog, boolean noDelay, int receiveBufferSize,
-            @Nullable UringLoopGroup group,
-            BiFunction<? super UringInbound, ? super UringOutbound, ? extends Publisher<Void>> handler,
-            @Nullable Consumer<? super UringConnection> doOnConnection) {
-        this.host = host;
-        this.port = port;
-        this.backlog = backlog;
-        this.noDelay = noDelay;
-        this.receiveBufferSize = receiveBufferSize;
-        this.group = group;
-        this.handler = handler;
-        this.doOnConnection = doOnConnection;
+    private UringTcpServer() {
     }
 
     /**
      * Defaults: host 127.0.0.1 (loopback only: set {@code host("0.0.0.0")} to listen on every
-     * interface), port 0 (ephemeral), backlog 1024, TCP_NODELAY on, 16 KiB receive buffers, the
-     * shared loop group, and a handler that reads and discards until the peer closes.
+     * interface), port 0 (ephemeral), backlog 1024, SO_REUSEADDR and TCP_NODELAY on, 16 KiB receive
+     * buffers in a 16-buffer provided-buffer ring per receiving connection, the shared loop group,
+     * and a handler that reads and discards until the peer closes.
      */
     public static UringTcpServer create() {
-        return new UringTcpServer("127.0.0.1", 0, 1024, true, UringConnection.DEFAULT_RECEIVE_BUFFER, null, DRAIN, null);
+        return new UringTcpServer();
+    }
+
+    private UringTcpServer with(Consumer<UringTcpServer> change) {
+        UringTcpServer copy;
+        try {
+            copy = (UringTcpServer) clone();
+        } catch (CloneNotSupportedException e) {
+            throw new AssertionError(e);
+        }
+        change.accept(copy);
+        return copy;
     }
 
     /** The address to listen on: an IP literal or a name (resolved at bind time). */
     public UringTcpServer host(String host) {
-        return new UringTcpServer(SockAddr.checkHost(host), port, backlog, noDelay, receiveBufferSize, group, handler, doOnConnection);
+        String h = SockAddr.checkHost(host);
+        return with(c -> c.host = h);
     }
 
     /** 0..65535; 0 picks an ephemeral port, see {@link UringServer#port()}. */
     public UringTcpServer port(int port) {
-        return new UringTcpServer(host, SockAddr.checkPort(port, true), backlog, noDelay, receiveBufferSize, group, handler, doOnConnection);
+        int p = SockAddr.checkPort(port, true);
+        return with(c -> c.port = p);
     }
 
     /** listen(2) backlog, > 0. */
@@ -78,35 +84,94 @@ public final class UringTcpServer {
         if (backlog <= 0) {
             throw new IllegalArgumentException("backlog must be > 0, was " + backlog);
         }
-        return new UringTcpServer(host, port, backlog, noDelay, receiveBufferSize, group, handler, doOnConnection);
+        return with(c -> c.backlog = backlog);
     }
 
     /** TCP_NODELAY on accepted sockets (default true). */
     public UringTcpServer noDelay(boolean noDelay) {
-        return new UringTcpServer(host, port, backlog, noDelay, receiveBufferSize, group, handler, doOnConnection);
+        return with(c -> c.options = c.options.withNoDelay(noDelay));
     }
 
-    /** Bytes per RECV (rounded up to the pool's size class), > 0. */
+    /** SO_REUSEADDR on the listening socket (default true: a restarted server can rebind at once). */
+    public UringTcpServer reuseAddress(boolean reuse) {
+        return with(c -> c.options = c.options.withReuseAddress(reuse));
+    }
+
+    /** SO_REUSEPORT on the listening socket (default false): several servers may bind the same port. */
+    public UringTcpServer reusePort(boolean reuse) {
+        return with(c -> c.options = c.options.withReusePort(reuse));
+    }
+
+    /** SO_RCVBUF of the listening socket, inherited by accepted sockets; 0 (default) keeps the kernel's. */
+    public UringTcpServer socketReceiveBuffer(int bytes) {
+        SocketOptions o = options.withReceiveBufferSize(bytes);
+        return with(c -> c.options = o);
+    }
+
+    /** SO_SNDBUF of the listening socket, inherited by accepted sockets; 0 (default) keeps the kernel's. */
+    public UringTcpServer socketSendBuffer(int bytes) {
+        SocketOptions o = options.withSendBufferSize(bytes);
+        return with(c -> c.options = o);
+    }
+
+    /** SO_KEEPALIVE on accepted sockets (default false). */
+    public UringTcpServer keepAlive(boolean keepAlive) {
+        return with(c -> c.options = c.options.withKeepAlive(keepAlive));
+    }
+
+    /** Bytes per receive buffer, > 0 (plain RECVs round it up to the pool's size class). */
     public UringTcpServer receiveBufferSize(int bytes) {
-        if (bytes <= 0) {
-            throw new IllegalArgumentException("receiveBufferSize must be > 0, was " + bytes);
-        }
-        return new UringTcpServer(host, port, backlog, noDelay, bytes, group, handler, doOnConnection);
+        ConnectionSettings s = settings.withReceiveBufferSize(bytes);
+        return with(c -> c.settings = s);
+    }
+
+    /**
+     * Buffers in each receiving connection's provided-buffer ring, a power of two (default 16), or 0
+     * for one plain IORING_OP_RECV per requested buffer. The ring bounds a connection's receive
+     * memory to {@code entries * receiveBufferSize}; see {@link UringInbound#receive()}.
+     */
+    public UringTcpServer receiveBufferRing(int entries) {
+        ConnectionSettings s = settings.withReceiveRingEntries(entries);
+        return with(c -> c.settings = s);
+    }
+
+    /**
+     * Send buffers of at least {@code bytes} with IORING_OP_SEND_ZC (zero copy; the buffer is released
+     * only after the kernel's notification) where the kernel supports it; 0 (default) never.
+     */
+    public UringTcpServer zeroCopyThreshold(int bytes) {
+        ConnectionSettings s = settings.withZeroCopyThreshold(bytes);
+        return with(c -> c.settings = s);
     }
 
     /** The loops to accept on and to spread connections over (default {@link UringLoopGroup#shared()}). */
     public UringTcpServer group(UringLoopGroup group) {
-        return new UringTcpServer(host, port, backlog, noDelay, receiveBufferSize, Objects.requireNonNull(group, "group"), handler, doOnConnection);
+        Objects.requireNonNull(group, "group");
+        return with(c -> c.group = group);
     }
 
     /** What to do with each connection; the connection closes when the returned publisher terminates. */
     public UringTcpServer handle(BiFunction<? super UringInbound, ? super UringOutbound, ? extends Publisher<Void>> handler) {
-        return new UringTcpServer(host, port, backlog, noDelay, receiveBufferSize, group, Objects.requireNonNull(handler, "handler"), doOnConnection);
+        Objects.requireNonNull(handler, "handler");
+        return with(c -> c.handler = handler);
     }
 
     /** Called on the accepting loop's thread for each accepted connection, before the handler. */
     public UringTcpServer doOnConnection(Consumer<? super UringConnection> callback) {
-        return new UringTcpServer(host, port, backlog, noDelay, receiveBufferSize, group, handler, Objects.requireNonNull(callback, "callback"));
+        Objects.requireNonNull(callback, "callback");
+        return with(c -> c.doOnConnection = callback);
+    }
+
+    /** Called once the socket is bound and listening, on the binding thread, before bind() emits. */
+    public UringTcpServer doOnBound(Consumer<? super UringServer> callback) {
+        Objects.requireNonNull(callback, "callback");
+        return with(c -> c.doOnBound = callback);
+    }
+
+    /** Called once the server is disposed and every fd it owned is closed, on a loop thread. */
+    public UringTcpServer doOnUnbound(Consumer<? super UringServer> callback) {
+        Objects.requireNonNull(callback, "callback");
+        return with(c -> c.doOnUnbound = callback);
     }
 
     /**
@@ -138,9 +203,9 @@ public final class UringTcpServer {
         InetSocketAddress address = SockAddr.resolve(host, port);
         String target = SockAddr.describe(address);
         int fd = SockAddr.socket(address, target);
+        UringServer server;
         try {
-            // Lets a restarted server rebind while old connections sit in TIME_WAIT.
-            SockAddr.setOption(fd, SockAddr.SOL_SOCKET, SockAddr.SO_REUSEADDR, 1, "SO_REUSEADDR", target);
+            options.applyBeforeBind(fd, target);
             try (SockAddr sa = SockAddr.encode(address)) {
                 int res = Native.bind(fd, sa.address, sa.length);
                 if (res < 0) {
@@ -153,12 +218,20 @@ public final class UringTcpServer {
             }
             int bound = SockAddr.localPort(fd, target);
             InetSocketAddress local = new InetSocketAddress(address.getAddress(), bound);
-            UringServer server = new UringServer(fd, local, g, this);
-            server.start();
-            return server;
+            server = new UringServer(fd, local, g, this);
         } catch (Throwable t) {
             Native.close(fd);
             throw t;
         }
+        server.start();
+        if (doOnBound != null) {
+            try {
+                doOnBound.accept(server);
+            } catch (Throwable t) {
+                server.dispose();
+                throw t;
+            }
+        }
+        return server;
     }
 }

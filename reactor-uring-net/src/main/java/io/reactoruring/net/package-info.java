@@ -1,7 +1,8 @@
 /**
  * TCP on io_uring: {@link io.reactoruring.net.UringTcpServer} (multishot accept),
  * {@link io.reactoruring.net.UringTcpClient} (IORING_OP_CONNECT) and
- * {@link io.reactoruring.net.UringConnection} (RECV / SEND / SHUTDOWN).
+ * {@link io.reactoruring.net.UringConnection} (multishot RECV over a provided-buffer ring, SEND /
+ * SENDMSG / SEND_ZC, SPLICE for files, SHUTDOWN).
  *
  * <p>Every publisher here is cold, and its signals arrive on the io_uring loop thread that owns the
  * socket: keep downstream work short, or {@code publishOn} another scheduler. Cancelling an

@@ -1,0 +1,191 @@
+package io.reactoruring.net;
+
+import io.reactoruring.core.Errno;
+import io.reactoruring.core.NativeMemory;
+import io.reactoruring.core.Op;
+import io.reactoruring.core.Opcode;
+import io.reactoruring.core.SharedFd;
+import io.reactoruring.core.UringLoop;
+import io.reactoruring.core.buffer.PooledBuffer;
+import io.reactoruring.core.internal.Native;
+import java.io.EOFException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.function.Function;
+import reactor.core.publisher.Mono;
+
+/**
+ * {@link UringOutbound#sendFile}: the file is opened with IORING_OP_OPENAT and sized with
+ * IORING_OP_STATX (no dependency on reactor-uring-file), then moved with IORING_OP_SPLICE file →
+ * pipe → socket, {@value #CHUNK} bytes at a time, without copying through user space. Where the
+ * kernel has no SPLICE, each chunk is read into a pooled buffer and sent.
+ *
+ * <p>Every fd (file, both pipe ends) is a {@link SharedFd}: it is closed when the transfer ends,
+ * whatever the signal, and only after the last operation using it has completed.
+ */
+final class FileSender {
+    static final int CHUNK = 64 * 1024; // the default pipe capacity
+    private static final int AT_FDCWD = -100;
+    private static final int O_CLOEXEC = 02000000;
+    private static final int AT_EMPTY_PATH = 0x1000;
+    private static final int STATX_SIZE = 0x200;
+    private static final int STATX_BUF = 256;
+    private static final int STX_SIZE_OFFSET = 40;
+    private static final long NO_OFFSET = -1L; // "use and update the fd's position" (pipes, sockets)
+
+    private final UringLoop loop;
+    private final SharedFd socket;
+    private final String description;
+    private final Function<PooledBuffer, Mono<Void>> sendPooled;
+
+    FileSender(UringLoop loop, SharedFd socket, String description, Function<PooledBuffer, Mono<Void>> sendPooled) {
+        this.loop = loop;
+        this.socket = socket;
+        this.description = description;
+        this.sendPooled = sendPooled;
+    }
+
+    static void check(Path file, long position, long count) {
+        java.util.Objects.requireNonNull(file, "file");
+        if (position < 0) {
+            throw new IllegalArgumentException("position must be >= 0, was " + position);
+        }
+        if (count < 0) {
+            throw new IllegalArgumentException("count must be >= 0, was " + count);
+        }
+    }
+
+    Mono<Void> send(Path file, long position, long count, boolean splice) {
+        check(file, position, count);
+        String target = file.toString();
+        return Mono.usingWhen(open(file, target),
+                fd -> size(fd, target).flatMap(size -> {
+                    if (position + count > size) {
+                        return Mono.error(new EOFException(target + ": cannot send " + count + " bytes from position "
+                                + position + ", the file has " + size));
+                    }
+                    return splice ? spliceAll(fd, position, count, target) : copyAll(fd, position, count, target);
+                }),
+                FileSender::close, (fd, e) -> close(fd), FileSender::close);
+    }
+
+    private static Mono<Void> close(SharedFd fd) {
+        return fd.close().onErrorResume(e -> Mono.empty());
+    }
+
+    private Mono<SharedFd> open(Path file, String target) {
+        return Mono.defer(() -> {
+            byte[] bytes = file.toString().getBytes(StandardCharsets.UTF_8);
+            long size = bytes.length + 1L;
+            long path = NativeMemory.allocate(size, 8);
+            Native.wrap(path, (int) size).put(bytes).put((byte) 0);
+            Op op = Op.builder(Opcode.OPENAT).fd(AT_FDCWD).addr(path).opFlags(O_CLOEXEC) // O_RDONLY
+                    .closesOrphanedFd(true).whenKernelDone(() -> NativeMemory.free(path, size))
+                    .name("openat").target(target).build();
+            return loop.submit(op).map(fd -> new SharedFd(fd, loop, "file " + target));
+        });
+    }
+
+    private Mono<Long> size(SharedFd fd, String target) {
+        return Mono.defer(() -> {
+            long mem = NativeMemory.allocate(STATX_BUF + 8, 8); // statx buffer, then an empty path
+            Op op = Op.builder(Opcode.STATX).fd(fd).addr(mem + STATX_BUF).length(STATX_SIZE).opFlags(AT_EMPTY_PATH)
+                    .offset(mem).whenKernelDone(() -> NativeMemory.free(mem, STATX_BUF + 8))
+                    .name("statx").target(target).build();
+            return loop.submit(op).map(r -> Native.wrap(mem, STATX_BUF).order(ByteOrder.nativeOrder()).getLong(STX_SIZE_OFFSET));
+        });
+    }
+
+    /** A pipe's two ends as SharedFds, closed when {@code body} ends. */
+    private Mono<Void> withPipe(java.util.function.BiFunction<SharedFd, SharedFd, Mono<Void>> body) {
+        return Mono.usingWhen(Mono.fromCallable(() -> {
+                    int[] fds = new int[2];
+                    int res = Native.pipe2(fds, O_CLOEXEC);
+                    if (res < 0) {
+                        throw Errno.exception(res, "pipe2", description);
+                    }
+                    return new SharedFd[] {new SharedFd(fds[0], loop, "pipe read end"), new SharedFd(fds[1], loop, "pipe write end")};
+                }),
+                p -> body.apply(p[0], p[1]),
+                p -> closeBoth(p), (p, e) -> closeBoth(p), p -> closeBoth(p));
+    }
+
+    private static Mono<Void> closeBoth(SharedFd[] p) {
+        return Mono.when(close(p[0]), close(p[1]));
+    }
+
+    private Mono<Void> spliceAll(SharedFd file, long position, long count, String target) {
+        if (count == 0) {
+            return Mono.empty();
+        }
+        return withPipe((readEnd, writeEnd) -> spliceFrom(file, readEnd, writeEnd, position, count, target));
+    }
+
+    /** One chunk file → pipe, then all of it pipe → socket, then the rest. */
+    private Mono<Void> spliceFrom(SharedFd file, SharedFd readEnd, SharedFd writeEnd, long position, long left, String target) {
+        int len = (int) Math.min(CHUNK, left);
+        return splice(file, position, writeEnd, len, target)
+                .flatMap(n -> {
+                    if (n == 0) {
+                        return Mono.error(new EOFException(target + " ended at " + position + " while sending"));
+                    }
+                    Mono<Void> drained = drainPipe(readEnd, n);
+                    return left - n == 0 ? drained
+                            : drained.then(Mono.defer(() -> spliceFrom(file, readEnd, writeEnd, position + n, left - n, target)));
+                });
+    }
+
+    private Mono<Void> drainPipe(SharedFd readEnd, int bytes) {
+        return splice(readEnd, NO_OFFSET, socket, bytes, description).flatMap(n -> {
+            if (n == 0) {
+                return Mono.error(new EOFException("socket " + description + " accepted no more bytes"));
+            }
+            return n == bytes ? Mono.<Void>empty() : drainPipe(readEnd, bytes - n);
+        });
+    }
+
+    /**
+     * IORING_OP_SPLICE as liburing's io_uring_prep_splice lays it out: fd = fd_out, off = off_out,
+     * addr = off_in (splice_off_in), file_index = fd_in (splice_fd_in), len = bytes. The input fd
+     * is held by a reference until the op's CQE, as the output fd is by the op itself.
+     */
+    private Mono<Integer> splice(SharedFd in, long offIn, SharedFd out, int len, String target) {
+        return Mono.defer(() -> {
+            if (!in.tryAcquire()) {
+                return Mono.error(new java.nio.channels.ClosedChannelException());
+            }
+            Op op = Op.builder(Opcode.SPLICE).fd(out).offset(NO_OFFSET).addr(offIn).fileIndex(in.fd()).length(len)
+                    .whenKernelDone(in::release).name("splice").target(target).build();
+            return loop.submit(op);
+        });
+    }
+
+    /** The fallback: READ a chunk into a pooled buffer, send it, repeat. */
+    private Mono<Void> copyAll(SharedFd file, long position, long left, String target) {
+        if (left == 0) {
+            return Mono.empty();
+        }
+        return Mono.defer(() -> {
+            int len = (int) Math.min(CHUNK, left);
+            PooledBuffer pb = loop.bufferPool().acquire(len);
+            pb.retain(); // the kernel's reference, dropped by the hook
+            Op read = Op.builder(Opcode.READ).fd(file).addr(pb.address()).length(len).offset(position)
+                    .whenKernelDone(pb::release).name("read").target(target).build();
+            return loop.submit(read)
+                    .doOnError(e -> pb.release())
+                    .doOnCancel(pb::release)
+                    .flatMap(n -> {
+                        if (n == 0) {
+                            pb.release();
+                            return Mono.error(new EOFException(target + " ended at " + position + " while sending"));
+                        }
+                        ByteBuffer b = pb.buffer();
+                        b.clear().limit(n);
+                        return sendPooled.apply(pb) // takes over our reference
+                                .then(Mono.defer(() -> copyAll(file, position + n, left - n, target)));
+                    });
+        });
+    }
+}

@@ -1,0 +1,306 @@
+package io.reactoruring.net;
+
+import static io.reactoruring.net.LoopAwait.awaitOnLoop;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.reactoruring.core.NativeMemory;
+import io.reactoruring.core.RingOptions;
+import io.reactoruring.core.UringLoop;
+import io.reactoruring.core.UringLoopGroup;
+import io.reactoruring.core.buffer.PooledBuffer;
+import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.reactivestreams.Subscription;
+import reactor.core.publisher.BaseSubscriber;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.test.StepVerifier;
+
+/** receive() as a multishot RECV over a provided-buffer ring: content, bounded memory, exhaustion, cancel. */
+class RingReceiveTest {
+    private static final Duration T = Duration.ofSeconds(10);
+    static UringLoopGroup group;
+    private UringServer server;
+
+    @BeforeAll
+    static void setUp() {
+        group = UringLoopGroup.create("ring-receive-test", 1, RingOptions.defaults());
+    }
+
+    @AfterAll
+    static void tearDown() {
+        group.disposeLater().block(T);
+    }
+
+    @AfterEach
+    void stopServer() {
+        if (server != null) {
+            server.disposeLater(Duration.ZERO).block(T);
+        }
+    }
+
+    private static UringLoop loop() {
+        return group.loops().get(0);
+    }
+
+    private static byte[] pattern(int size) {
+        byte[] b = new byte[size];
+        for (int i = 0; i < size; i++) {
+            b[i] = (byte) (i * 31 + (i >>> 9));
+        }
+        return b;
+    }
+
+    /** Releases what the loop thread added, racing safely with it: each buffer is removed before release. */
+    private static void releaseAll(java.util.Collection<PooledBuffer> held) {
+        for (PooledBuffer pb : held) {
+            if (held.remove(pb)) {
+                pb.release();
+            }
+        }
+    }
+
+    private static void roundTrip() {
+        Mono.fromRunnable(() -> { }).subscribeOn(loop()).block(T);
+    }
+
+    @Test
+    void severalMebibytesEchoIntactThroughRingBuffers() {
+        int bufferSize = 10_000; // not a pool size class: ring buffers have exactly this capacity
+        AtomicInteger wrongCapacity = new AtomicInteger();
+        server = UringTcpServer.create().port(0).group(group).receiveBufferSize(bufferSize).receiveBufferRing(8)
+                .handle((in, out) -> out.sendPooled(in.receive().doOnNext(pb -> {
+                    if (pb.capacity() != bufferSize) {
+                        wrongCapacity.incrementAndGet();
+                    }
+                })))
+                .bindNow(T);
+        byte[] payload = pattern(6 * 1024 * 1024 + 77);
+        Mono<byte[]> echoed = UringTcpClient.create().port(server.port()).group(group)
+                .receiveBufferSize(bufferSize).receiveBufferRing(4)
+                .connect().flatMap(c -> {
+                    Mono<Void> sending = c.send(Flux.range(0, 7).map(i -> {
+                        int from = i * (payload.length / 7 + 1);
+                        return ByteBuffer.wrap(payload, from, Math.min(payload.length - from, payload.length / 7 + 1));
+                    })).then(c.shutdownOutput());
+                    Mono<byte[]> receiving = c.receive().reduce(new ByteArrayOutputStream(), (acc, pb) -> {
+                        if (pb.capacity() != bufferSize) {
+                            wrongCapacity.incrementAndGet();
+                        }
+                        byte[] chunk = new byte[pb.buffer().remaining()];
+                        pb.buffer().get(chunk);
+                        pb.release();
+                        acc.write(chunk, 0, chunk.length);
+                        return acc;
+                    }).map(ByteArrayOutputStream::toByteArray);
+                    return Mono.zip(sending.thenReturn(true), receiving).map(t -> t.getT2()).doFinally(s -> c.dispose());
+                });
+        StepVerifier.create(echoed).assertNext(b -> assertThat(b).isEqualTo(payload)).verifyComplete();
+        assertThat(wrongCapacity).as("every buffer came from a provided-buffer ring").hasValue(0);
+    }
+
+    @Test
+    void slowConsumerStallsThePeerAndServerMemoryStaysBounded() throws Exception {
+        int entries = 4;
+        int bufferSize = 16 * 1024;
+        Queue<PooledBuffer> held = new ConcurrentLinkedQueue<>();
+        AtomicReference<Subscription> subscription = new AtomicReference<>();
+        AtomicLong receivedBytes = new AtomicLong();
+        Sinks.Empty<Void> drained = Sinks.empty();
+        server = UringTcpServer.create().port(0).group(group)
+                .receiveBufferSize(bufferSize).receiveBufferRing(entries).socketReceiveBuffer(64 * 1024)
+                .handle((in, out) -> Mono.create(done -> in.receive().subscribe(new BaseSubscriber<PooledBuffer>() {
+                    @Override
+                    protected void hookOnSubscribe(Subscription s) {
+                        subscription.set(s);
+                        s.request(2); // a slow consumer: two buffers, then nothing until the test says so
+                    }
+
+                    @Override
+                    protected void hookOnNext(PooledBuffer pb) {
+                        receivedBytes.addAndGet(pb.buffer().remaining());
+                        if (held.size() < 2) {
+                            held.add(pb);
+                        } else {
+                            pb.release();
+                        }
+                    }
+
+                    @Override
+                    protected void hookOnComplete() {
+                        drained.tryEmitEmpty();
+                        done.success();
+                    }
+                })))
+                .bindNow(T);
+        long memoryBefore = NativeMemory.allocatedBytes();
+        long limit = 256L * 1024 * 1024;
+        long written = 0;
+        try (SocketChannel client = SocketChannel.open(new InetSocketAddress("127.0.0.1", server.port()))) {
+            client.configureBlocking(false);
+            ByteBuffer chunk = ByteBuffer.allocateDirect(64 * 1024);
+            int zeroStreak = 0;
+            // Keep writing; a zero-byte write gives the server loop a round trip to drain. A server
+            // that kept reading would let all 256 MiB through.
+            while (written < limit && zeroStreak < 50) {
+                chunk.clear();
+                int n = client.write(chunk);
+                if (n == 0) {
+                    zeroStreak++;
+                    roundTrip();
+                } else {
+                    zeroStreak = 0;
+                    written += n;
+                }
+            }
+            assertThat(written).as("the client's writes stall").isLessThan(limit);
+            assertThat(held).hasSize(2);
+            long grown = NativeMemory.allocatedBytes() - memoryBefore;
+            assertThat(grown).as("server memory: at most one ring (%d bytes) plus small bookkeeping", entries * bufferSize)
+                    .isLessThanOrEqualTo((long) entries * bufferSize + 64 * 1024);
+
+            // The consumer catches up: every byte written arrives.
+            releaseAll(held);
+            subscription.get().request(Long.MAX_VALUE);
+            client.shutdownOutput();
+            drained.asMono().block(T);
+        }
+        assertThat(receivedBytes.get()).isEqualTo(written);
+    }
+
+    @Test
+    void exhaustionIsCountedAndReceivingResumesWhenBuffersComeBack() throws Exception {
+        int entries = 4;
+        int bufferSize = 4096;
+        List<PooledBuffer> held = new CopyOnWriteArrayList<>();
+        AtomicInteger maxHeld = new AtomicInteger();
+        AtomicLong receivedBytes = new AtomicLong();
+        Sinks.Empty<Void> drained = Sinks.empty();
+        server = UringTcpServer.create().port(0).group(group)
+                .receiveBufferSize(bufferSize).receiveBufferRing(entries)
+                .handle((in, out) -> in.receive().doOnNext(pb -> {
+                    receivedBytes.addAndGet(pb.buffer().remaining());
+                    held.add(pb); // unbounded demand, but nothing is released: the ring runs dry
+                    maxHeld.accumulateAndGet(held.size(), Math::max);
+                }).doOnComplete(drained::tryEmitEmpty).then())
+                .bindNow(T);
+        long exhaustedBefore = loop().metrics().bufferRingExhaustions();
+        int total = 64 * 1024;
+        try (SocketChannel client = SocketChannel.open(new InetSocketAddress("127.0.0.1", server.port()))) {
+            client.write(ByteBuffer.wrap(pattern(total))); // fits in the socket buffers: returns at once
+            assertThat(awaitOnLoop(loop(), () -> loop().metrics().bufferRingExhaustions() > exhaustedBefore))
+                    .as("the kernel found the ring empty").isTrue();
+            assertThat(held).hasSize(entries);
+            // Release everything, repeatedly, until all bytes went through the 4-buffer ring.
+            client.shutdownOutput();
+            assertThat(awaitOnLoop(loop(), () -> {
+                releaseAll(held);
+                return receivedBytes.get() == total;
+            })).isTrue();
+            // End of stream also needs a free buffer: the kernel picks one before it reads.
+            releaseAll(held);
+            drained.asMono().block(T);
+        }
+        assertThat(maxHeld.get()).as("never more buffers out than the ring holds").isLessThanOrEqualTo(entries);
+        assertThat(loop().metrics().bufferRingExhaustions() - exhaustedBefore).isPositive();
+    }
+
+    @Test
+    void cancellingReceiveReturnsEveryBufferAndFreesTheRing() {
+        ByteBuffer data = ByteBuffer.allocateDirect(64 * 1024); // direct: sent in place, no pool memory
+        server = UringTcpServer.create().port(0).group(group)
+                .handle((in, out) -> out.send(Mono.just(data)).then(Mono.never()))
+                .bindNow(T);
+        UringConnection c = UringTcpClient.create().port(server.port()).group(group)
+                .receiveBufferSize(4096).receiveBufferRing(8).connect().block(T);
+        assertThat(c).isNotNull();
+        long outstandingBefore = loop().bufferPool().outstanding();
+        AtomicReference<PooledBuffer> first = new AtomicReference<>();
+        StepVerifier.create(c.receive(), 1)
+                .consumeNextWith(first::set)
+                .then(() -> assertThat(loop().bufferPool().outstanding()).as("the ring's two pool blocks")
+                        .isEqualTo(outstandingBefore + 2))
+                .thenCancel()
+                .verify(T);
+        assertThat(loop().bufferPool().outstanding()).as("a buffer still held keeps the ring")
+                .isEqualTo(outstandingBefore + 2);
+        first.get().release();
+        assertThat(awaitOnLoop(loop(), () -> loop().bufferPool().outstanding() == outstandingBefore))
+                .as("prefetched buffers released, ring unregistered and its memory back in the pool").isTrue();
+
+        // A new receive() on the same connection registers a fresh ring and still gets the rest.
+        long rest = c.receive().take(1).map(pb -> {
+            int n = pb.buffer().remaining();
+            pb.release();
+            return n;
+        }).blockLast(T);
+        assertThat(rest).isPositive();
+        c.dispose();
+        c.onDispose().block(T);
+        assertThat(awaitOnLoop(loop(), () -> loop().bufferPool().outstanding() == outstandingBefore)).isTrue();
+    }
+
+    @Test
+    void plainRecvFallbackEchoes() {
+        server = UringTcpServer.create().port(0).group(group).receiveBufferRing(0)
+                .handle((in, out) -> out.sendPooled(in.receive()))
+                .bindNow(T);
+        byte[] payload = pattern(1024 * 1024);
+        StepVerifier.create(UringTcpClient.create().port(server.port()).group(group).receiveBufferRing(0).connect()
+                        .flatMap(c -> c.send(Mono.just(ByteBuffer.wrap(payload))).then(c.shutdownOutput())
+                                .then(c.receive().reduce(0L, (n, pb) -> {
+                                    long r = n + pb.buffer().remaining();
+                                    pb.release();
+                                    return r;
+                                }))
+                                .doFinally(s -> c.dispose())))
+                .expectNext((long) payload.length)
+                .verifyComplete();
+    }
+
+    @Test
+    void aKernelThatRefusesBufferRingsFallsBackToPlainRecvs() {
+        ByteBuffer data = ByteBuffer.allocateDirect(100);
+        server = UringTcpServer.create().port(0).group(group)
+                .handle((in, out) -> out.send(Mono.just(data)).then(Mono.never()))
+                .bindNow(T);
+        UringConnection c = UringTcpClient.create().port(server.port()).group(group).receiveBufferRing(0)
+                .connect().block(T);
+        assertThat(c).isNotNull();
+        // What an old kernel answers to io_uring_register_buf_ring.
+        Mono<io.reactoruring.core.buffer.BufferRing> refused = Mono.error(
+                io.reactoruring.core.Errno.exception(-io.reactoruring.core.Errno.EINVAL, "io_uring_register_buf_ring", "test"));
+        AtomicInteger fallbacks = new AtomicInteger();
+        Flux<PooledBuffer> received = RingReceive.receive(refused, loop(), c.sharedFd(), "test", 4, () -> {
+            fallbacks.incrementAndGet();
+            return c.receive(); // with receiveBufferRing(0): plain RECVs, as UringConnection's fallback
+        });
+        StepVerifier.create(received.take(1).map(pb -> {
+                    int n = pb.buffer().remaining();
+                    pb.release();
+                    return n;
+                }))
+                .expectNext(100).verifyComplete();
+        assertThat(fallbacks).hasValue(1);
+
+        // Errors that are not the kernel's answer are not hidden by the fallback.
+        StepVerifier.create(RingReceive.receive(Mono.error(new IllegalStateException("boom")), loop(), c.sharedFd(), "test",
+                4, Flux::empty)).expectError(IllegalStateException.class).verify(T);
+        c.dispose();
+    }
+}

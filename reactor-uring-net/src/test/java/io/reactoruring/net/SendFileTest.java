@@ -1,0 +1,142 @@
+package io.reactoruring.net;
+
+import static io.reactoruring.net.LoopAwait.awaitOnLoop;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.reactoruring.core.RingOptions;
+import io.reactoruring.core.UringLoop;
+import io.reactoruring.core.UringLoopGroup;
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.test.StepVerifier;
+
+/** sendFile over loopback: splice and the buffered fallback, offsets, errors, no fd left open. */
+class SendFileTest {
+    private static final Duration T = Duration.ofSeconds(10);
+    static UringLoopGroup group;
+    static byte[] content;
+    static Path file;
+    @TempDir
+    static Path dir;
+
+    private UringServer server;
+    private final Sinks.One<byte[]> received = Sinks.one();
+
+    @BeforeAll
+    static void setUp() throws IOException {
+        group = UringLoopGroup.create("send-file-test", 1, RingOptions.defaults());
+        content = new byte[5 * 1024 * 1024 + 4321];
+        for (int i = 0; i < content.length; i++) {
+            content[i] = (byte) (i * 13 + (i >>> 11));
+        }
+        file = Files.write(dir.resolve("payload.bin"), content);
+    }
+
+    @AfterAll
+    static void tearDown() {
+        group.disposeLater().block(T);
+    }
+
+    @AfterEach
+    void stopServer() {
+        if (server != null) {
+            server.disposeLater(Duration.ZERO).block(T);
+        }
+    }
+
+    private static UringLoop loop() {
+        return group.loops().get(0);
+    }
+
+    private UringConnection connectToCollector() {
+        server = UringTcpServer.create().port(0).group(group)
+                .handle((in, out) -> in.receive().reduce(new ByteArrayOutputStream(), (acc, pb) -> {
+                    byte[] chunk = new byte[pb.buffer().remaining()];
+                    pb.buffer().get(chunk);
+                    pb.release();
+                    acc.write(chunk, 0, chunk.length);
+                    return acc;
+                }).doOnNext(acc -> received.tryEmitValue(acc.toByteArray())).then())
+                .bindNow(T);
+        UringConnection c = UringTcpClient.create().port(server.port()).group(group).connect().block(T);
+        assertThat(c).isNotNull();
+        return c;
+    }
+
+    @ParameterizedTest(name = "splice={0}")
+    @ValueSource(booleans = {true, false})
+    void sendsTheRequestedRangeIntact(boolean splice) throws IOException {
+        long fdsBefore = FdLeakTest.openFds();
+        UringConnection c = connectToCollector();
+        long position = 1234;
+        long count = content.length - position - 99;
+        StepVerifier.create(c.sendFile(file, position, count, splice)
+                        .then(c.sendFile(file, 0, 10, splice)) // a second range right after, in order
+                        .then(c.shutdownOutput()))
+                .verifyComplete();
+        byte[] expected = new byte[(int) count + 10];
+        System.arraycopy(content, (int) position, expected, 0, (int) count);
+        System.arraycopy(content, 0, expected, (int) count, 10);
+        assertThat(received.asMono().block(T)).isEqualTo(expected);
+        c.dispose();
+        c.onDispose().block(T);
+        server.disposeLater(Duration.ZERO).block(T);
+        server = null;
+        assertThat(awaitOnLoop(loop(), () -> {
+            try {
+                return FdLeakTest.openFds() <= fdsBefore;
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        })).as("file and pipe fds closed").isTrue();
+        assertThat(awaitOnLoop(loop(), () -> loop().bufferPool().outstanding() == 0)).isTrue();
+    }
+
+    @Test
+    void countBeyondTheEndOfTheFileFailsBeforeSendingAnything() throws IOException {
+        UringConnection c = connectToCollector();
+        long fdsBefore = FdLeakTest.openFds();
+        StepVerifier.create(c.sendFile(file, 10, content.length))
+                .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(EOFException.class).hasMessageContaining("payload.bin"))
+                .verify(T);
+        StepVerifier.create(c.sendFile(dir.resolve("missing.bin"), 0, 1)).expectError(NoSuchFileException.class).verify(T);
+        assertThat(awaitOnLoop(loop(), () -> {
+            try {
+                return FdLeakTest.openFds() <= fdsBefore;
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        })).as("the file's fd is closed after the error").isTrue();
+        // The connection is unharmed: nothing was sent, and it still works.
+        StepVerifier.create(c.sendFile(file, 0, 3).then(c.shutdownOutput())).verifyComplete();
+        assertThat(received.asMono().block(T)).isEqualTo(Arrays.copyOf(content, 3));
+        c.dispose();
+    }
+
+    @Test
+    void badArgumentsAreRejectedBeforeTheKernel() {
+        UringConnection c = connectToCollector();
+        assertThatThrownBy(() -> c.sendFile(file, -1, 1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> c.sendFile(file, 0, -1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> c.sendFile(null, 0, 1)).isInstanceOf(NullPointerException.class);
+        StepVerifier.create(c.sendFile(file, 0, 0).then(c.shutdownOutput())).verifyComplete();
+        assertThat(received.asMono().block(T)).isEmpty();
+        c.dispose();
+    }
+}
