@@ -28,11 +28,19 @@ final class NativeBlock {
     private final int size;
     private final ByteBuffer buffer;
     private final AtomicBoolean freed = new AtomicBoolean();
+    /** Blocks allocated and not yet freed, for leak checks in tests. */
+    private static final java.util.concurrent.atomic.AtomicLong LIVE = new java.util.concurrent.atomic.AtomicLong();
 
     private NativeBlock(int size) {
         this.size = size;
         this.address = NativeMemory.allocate(size, 8);
         this.buffer = Native.wrap(address, size).order(ByteOrder.nativeOrder());
+        LIVE.incrementAndGet();
+    }
+
+    /** Blocks allocated and not yet freed, in this JVM. */
+    static long live() {
+        return LIVE.get();
     }
 
     static NativeBlock allocate(int size) {
@@ -55,12 +63,18 @@ final class NativeBlock {
     void free() {
         if (freed.compareAndSet(false, true)) {
             NativeMemory.free(address, size);
+            LIVE.decrementAndGet();
         }
     }
 
     /** The bytes of {@code path} as the kernel wants them, without the NUL terminator. */
     static byte[] pathBytes(Path path) {
-        byte[] bytes = path.toAbsolutePath().toString().getBytes(FILE_NAME_CHARSET);
+        return rawPathBytes(path.toAbsolutePath());
+    }
+
+    /** The bytes of {@code path} as given (relative paths stay relative), without the NUL terminator. */
+    static byte[] rawPathBytes(Path path) {
+        byte[] bytes = path.toString().getBytes(FILE_NAME_CHARSET);
         for (byte b : bytes) {
             if (b == 0) {
                 throw new IllegalArgumentException("path contains a NUL byte: " + path);

@@ -1,62 +1,90 @@
 package io.reactoruring.file;
 
-import io.reactoruring.core.Op;
-import io.reactoruring.core.Opcode;
 import io.reactoruring.core.SharedFd;
 import io.reactoruring.core.UringLoop;
+import io.reactoruring.core.buffer.BufferPool;
 import io.reactoruring.core.buffer.PooledBuffer;
-import io.reactoruring.core.internal.Native;
-import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.NonReadableChannelException;
 import java.nio.channels.NonWritableChannelException;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 
 /**
- * An open file on one io_uring loop. Obtain one from {@link UringFiles#open}.
+ * An open file. Obtain one from {@link UringFiles#open}.
+ *
+ * <p><b>Back ends.</b> Normally every operation is an io_uring op on the file's
+ * {@linkplain #loop() loop}. Where io_uring is unavailable ({@link io.reactoruring.core.Uring#isAvailable()}
+ * is false, e.g. {@code -Dreactoruring.disabled=true}, an old kernel, a seccomp profile), files
+ * opened through the loop-less {@link UringFiles} methods run on a {@link java.nio.channels.FileChannel}
+ * on {@code Schedulers.boundedElastic()} instead ({@link #isUring()} is false), with the same results
+ * and exception types; differences are noted per method.
  *
  * <p><b>Threads.</b> Every method returns a cold publisher: nothing reaches the kernel before
- * subscription, and all signals arrive on the file's {@linkplain #loop() loop thread}. Keep
- * downstream work short there, or {@code publishOn} another scheduler; {@code block()} on the loop
- * thread throws.
+ * subscription. With io_uring all signals arrive on the file's {@linkplain #loop() loop thread}:
+ * keep downstream work short there, or {@code publishOn} another scheduler; {@code block()} on the
+ * loop thread throws. With NIO they arrive on a boundedElastic thread.
  *
  * <p><b>Misuse</b> that does not depend on timing (negative positions, heap or read-only buffers,
  * writing a file opened read-only) throws at call time, before anything is submitted. Using the
- * file after {@link #close()} errors with {@link java.nio.channels.ClosedChannelException}.
+ * file after {@link #close()} errors with {@link java.nio.channels.ClosedChannelException}. Running
+ * out of space or of file size (EFBIG past RLIMIT_FSIZE, ENOSPC, EDQUOT) fails with a
+ * {@link java.nio.file.FileSystemException} that implements {@link io.reactoruring.core.UringError}
+ * and names the errno.
  *
- * <p><b>Cancellation.</b> {@link #read}, {@link #write}, {@link #size}, {@link #stat} and the syncs
- * send IORING_OP_ASYNC_CANCEL; the op keeps its memory and the fd referenced until its CQE. For
- * {@link #read}/{@link #write} that memory is the caller's buffer: after cancelling, the kernel may
- * still read or write it until the CQE, so do not reuse it for data you care about. The streaming
- * methods ({@link #readChunks}, {@link #writeAll}) cancel their ops in the kernel too and submit no
- * new op after cancellation; the pooled buffers they own are released once the kernel is done with
- * them (at each cancelled op's CQE), without waiting for the GC. Native copies of paths and statx
- * buffers are freed the same way.
+ * <p><b>Buffers you receive must be released.</b> {@link #readChunks} (and
+ * {@link UringFiles#readAll}) hand out {@link PooledBuffer}s from a pool
+ * ({@linkplain UringLoop#bufferPool() the loop's}, or the NIO fallback's own): the subscriber owns
+ * each one and must call {@link PooledBuffer#release()} exactly once when done, also on error paths
+ * ({@code doFinally}/{@code try-finally}). A forgotten buffer is never reused and its native memory is
+ * not freed by the GC; {@code BufferPool.outstanding()} counts them.
+ *
+ * <p><b>Cancellation.</b> With io_uring, cancelling sends IORING_OP_ASYNC_CANCEL; the op keeps its
+ * memory and the fd referenced until its CQE. With NIO a call that already started runs to its end
+ * (the thread is never interrupted, which would close the channel), one not started is skipped.
+ * Either way, for {@link #read}/{@link #write}/{@link #readv}/{@link #writev} the memory is the
+ * caller's buffer: after cancelling, it may still be read or written until the op is done, so do not
+ * reuse it for data you care about. The streaming methods ({@link #readChunks}, {@link #writeAll})
+ * submit no new op after cancellation; the pooled buffers they own are released once nothing touches
+ * them any more, without waiting for the GC. Native copies of paths, iovec arrays and statx buffers
+ * are freed the same way.
  */
 public final class UringFile {
-    static final int STATX_BASIC_STATS = 0x7ff;
-    static final int AT_EMPTY_PATH = 0x1000;
-    static final int IORING_FSYNC_DATASYNC = 1;
-    static final int STATX_SIZE = 256;
+    static final int STATX_BASIC_STATS = UringFileIo.STATX_BASIC_STATS;
+    static final int AT_EMPTY_PATH = UringFileIo.AT_EMPTY_PATH;
+    static final int IORING_FSYNC_DATASYNC = UringFileIo.IORING_FSYNC_DATASYNC;
+    static final int STATX_SIZE = UringFileIo.STATX_SIZE;
+    /** IOV_MAX: the most buffers one {@link #readv}/{@link #writev} takes. */
+    public static final int MAX_VECTORS = 1024;
+    /** sync_file_range flag: wait for write-out of pages in the range already under way before writing. */
+    public static final int SYNC_FILE_RANGE_WAIT_BEFORE = 1;
+    /** sync_file_range flag: start write-out of dirty pages in the range. */
+    public static final int SYNC_FILE_RANGE_WRITE = 2;
+    /** sync_file_range flag: wait for the write-out of the range to finish. */
+    public static final int SYNC_FILE_RANGE_WAIT_AFTER = 4;
+    /** Largest length {@link #syncFileRange} and {@link #fadvise} take (the SQE field is 32 bits); 0 means "to the end". */
+    public static final long MAX_RANGE_LENGTH = 0xFFFF_FFFFL;
 
-    private final SharedFd fd;
+    private final FileIo io;
     private final Path path;
     private final boolean readable;
     private final boolean writable;
     private final String target;
 
     UringFile(SharedFd fd, Path path, boolean readable, boolean writable) {
-        this.fd = fd;
+        this(new UringFileIo(fd, path), path, readable, writable);
+    }
+
+    UringFile(FileIo io, Path path, boolean readable, boolean writable) {
+        this.io = io;
         this.path = path;
         this.readable = readable;
         this.writable = writable;
@@ -67,13 +95,36 @@ public final class UringFile {
         return path;
     }
 
-    public UringLoop loop() {
-        return fd.loop();
+    /** True when this file runs on io_uring; false on the NIO fallback. */
+    public boolean isUring() {
+        return io.isUring();
     }
 
-    /** The raw descriptor, for diagnostics; it is closed by {@link #close()}, never by the caller. */
+    /**
+     * The io_uring loop every op of this file runs on.
+     *
+     * @throws UnsupportedOperationException on the NIO fallback ({@link #isUring()} false): there is no loop
+     */
+    public UringLoop loop() {
+        return io.loop();
+    }
+
+    /** The io_uring descriptor (package-private, for other io_uring ops on this file); null on the NIO fallback. */
+    @Nullable SharedFd sharedFd() {
+        return io.sharedFd();
+    }
+
+    /** The pool {@link #readChunks} and {@link #writeAll} take buffers from. */
+    BufferPool bufferPool() {
+        return io.bufferPool();
+    }
+
+    /**
+     * The raw descriptor, for diagnostics; it is closed by {@link #close()}, never by the caller.
+     * -1 on the NIO fallback, which does not expose it.
+     */
     public int fd() {
-        return fd.fd();
+        return io.fd();
     }
 
     public boolean isReadable() {
@@ -86,7 +137,7 @@ public final class UringFile {
 
     /** True once {@link #close()} has been called. */
     public boolean isClosing() {
-        return fd.isClosing();
+        return io.isClosing();
     }
 
     /**
@@ -95,24 +146,16 @@ public final class UringFile {
      * or {@code 0} when {@code dst} has no room (without a kernel call). One read, which may be short.
      */
     public Mono<Integer> read(ByteBuffer dst, long position) {
-        Objects.requireNonNull(dst, "dst");
+        checkReadInto(dst, "dst");
         checkPosition(position);
-        checkDirect(dst, "dst");
-        if (dst.isReadOnly()) {
-            throw new IllegalArgumentException("dst is read-only");
-        }
-        if (!readable) {
-            throw new NonReadableChannelException();
-        }
+        checkReadable();
         return Mono.defer(() -> {
             int len = dst.remaining();
             if (len == 0) {
                 return Mono.just(0);
             }
             int start = dst.position();
-            Op op = Op.builder(Opcode.READ).fd(fd).addr(Native.addressOf(dst) + start).length(len).offset(position)
-                    .keepAlive(dst).name("read").target(target).build();
-            return fd.loop().submit(op).map(n -> {
+            return io.transfer(false, dst, start, len, position).map(n -> {
                 if (n == 0) {
                     return -1;
                 }
@@ -129,21 +172,84 @@ public final class UringFile {
      */
     public Mono<Integer> write(ByteBuffer src, long position) {
         Objects.requireNonNull(src, "src");
-        checkPosition(position);
         checkDirect(src, "src");
-        if (!writable) {
-            throw new NonWritableChannelException();
-        }
-        return Mono.defer(() -> {
+        checkPosition(position);
+        checkWritable();
+        return storing(Mono.defer(() -> {
             int len = src.remaining();
             if (len == 0) {
                 return Mono.just(0);
             }
             int start = src.position();
-            Op op = Op.builder(Opcode.WRITE).fd(fd).addr(Native.addressOf(src) + start).length(len).offset(position)
-                    .keepAlive(src).name("write").target(target).build();
-            return fd.loop().submit(op).doOnNext(n -> src.position(start + n));
+            return io.transfer(true, src, start, len, position).doOnNext(n -> src.position(start + n));
+        }));
+    }
+
+    /**
+     * Scattering read (IORING_OP_READV, preadv(2)): fills {@code dsts} in order with the bytes at
+     * {@code position}, advancing each buffer's position by what it received. Emits the total count,
+     * {@code -1} at end of file, or {@code 0} when no buffer has room (without a kernel call). One
+     * read, which may be short. The iovec array lives in native memory freed once the kernel is done
+     * with it. On the NIO fallback (which has no positional scatter) this is one read per buffer,
+     * stopping at the first short one.
+     *
+     * @param dsts 1 to {@link #MAX_VECTORS} direct, writable buffers
+     */
+    public Mono<Long> readv(ByteBuffer[] dsts, long position) {
+        checkVectors(dsts, "dsts", false);
+        checkPosition(position);
+        checkReadable();
+        ByteBuffer[] bufs = dsts.clone();
+        return Mono.defer(() -> {
+            long want = remaining(bufs);
+            if (want == 0) {
+                return Mono.just(0L);
+            }
+            return io.transferVectored(false, bufs, position).map(n -> {
+                if (n == 0) {
+                    return -1L;
+                }
+                advance(bufs, n);
+                return n;
+            });
         });
+    }
+
+    /**
+     * Gathering write (IORING_OP_WRITEV, pwritev(2)): writes the remaining bytes of {@code srcs} in
+     * order at {@code position}, advancing each buffer's position by what was written, and emits the
+     * total. One write, which may be short. On the NIO fallback this is one write per buffer.
+     *
+     * @param srcs 1 to {@link #MAX_VECTORS} direct buffers
+     */
+    public Mono<Long> writev(ByteBuffer[] srcs, long position) {
+        checkVectors(srcs, "srcs", true);
+        checkPosition(position);
+        checkWritable();
+        ByteBuffer[] bufs = srcs.clone();
+        return storing(Mono.defer(() -> {
+            if (remaining(bufs) == 0) {
+                return Mono.just(0L);
+            }
+            return io.transferVectored(true, bufs, position).doOnNext(n -> advance(bufs, n));
+        }));
+    }
+
+    private static long remaining(ByteBuffer[] bufs) {
+        long total = 0;
+        for (ByteBuffer b : bufs) {
+            total += b.remaining();
+        }
+        return total;
+    }
+
+    private static void advance(ByteBuffer[] bufs, long count) {
+        long left = count;
+        for (ByteBuffer b : bufs) {
+            int n = (int) Math.min(left, b.remaining());
+            b.position(b.position() + n);
+            left -= n;
+        }
     }
 
     /**
@@ -167,9 +273,7 @@ public final class UringFile {
         if (readAhead <= 0) {
             throw new IllegalArgumentException("readAhead must be > 0, was " + readAhead);
         }
-        if (!readable) {
-            throw new NonReadableChannelException();
-        }
+        checkReadable();
         long end = length > Long.MAX_VALUE - position ? Long.MAX_VALUE : position + length;
         return Flux.defer(() -> {
             // Lowest offset known to be at or past EOF: stops generating reads there.
@@ -213,8 +317,8 @@ public final class UringFile {
     private Mono<PooledBuffer> readChunk(long off, int len, AtomicLong eof, Set<PooledBuffer> undelivered,
             AtomicBoolean terminated) {
         return Mono.defer(() -> {
-            PooledBuffer buf = fd.loop().bufferPool().acquire(len);
-            return Transfer.fully(fd.loop(), fd, false, buf.address(), len, off, buf, target, n -> {
+            PooledBuffer buf = io.bufferPool().acquire(len);
+            return io.transferFully(false, buf.buffer(), 0, len, off, buf, n -> {
                 if (n < len) {
                     eof.accumulateAndGet(off + n, Math::min);
                 }
@@ -224,7 +328,7 @@ public final class UringFile {
                 }
                 buf.buffer().clear().limit(n);
                 undelivered.add(buf);
-                // The stream may have ended while this read was in the kernel: nobody will sweep again.
+                // The stream may have ended while this read was in flight: nobody will sweep again.
                 if (terminated.get()) {
                     releaseIfOwned(undelivered, buf);
                     return null;
@@ -242,11 +346,11 @@ public final class UringFile {
 
     /**
      * Writes every buffer of {@code source} in full, back to back starting at file
-     * {@code position}, with at most {@code maxInFlight} writes in the kernel, and emits the total
-     * byte count. Buffers may be heap or direct; heap buffers are copied into pooled native memory.
-     * Buffers' positions are not changed; do not modify them until the returned Mono terminates.
-     * Short writes are continued. If a write fails, the Mono errors and the file content past
-     * {@code position} is unspecified.
+     * {@code position}, with at most {@code maxInFlight} writes in flight, and emits the total
+     * byte count. Buffers may be heap or direct; with io_uring heap buffers are copied into pooled
+     * native memory. Buffers' positions are not changed; do not modify them until the returned Mono
+     * terminates. Short writes are continued. If a write fails, the Mono errors and the file content
+     * past {@code position} is unspecified.
      */
     public Mono<Long> writeAll(Publisher<ByteBuffer> source, long position, int maxInFlight) {
         Objects.requireNonNull(source, "source");
@@ -254,10 +358,8 @@ public final class UringFile {
         if (maxInFlight <= 0) {
             throw new IllegalArgumentException("maxInFlight must be > 0, was " + maxInFlight);
         }
-        if (!writable) {
-            throw new NonWritableChannelException();
-        }
-        return Mono.defer(() -> {
+        checkWritable();
+        return storing(Mono.defer(() -> {
             long[] next = {position};
             // onNext is serial, so offsets are assigned in source order before writes run concurrently.
             return Flux.from(source)
@@ -269,7 +371,7 @@ public final class UringFile {
                     })
                     .flatMap(p -> writeChunk((ByteBuffer) p[0], (long) p[1]), maxInFlight, 1)
                     .reduce(0L, (a, n) -> a + n);
-        });
+        }));
     }
 
     private Mono<Integer> writeChunk(ByteBuffer src, long off) {
@@ -277,52 +379,42 @@ public final class UringFile {
         if (len == 0) {
             return Mono.just(0);
         }
-        if (src.isDirect()) {
-            long addr = Native.addressOf(src) + src.position();
-            return Transfer.fully(fd.loop(), fd, true, addr, len, off, src, target, n -> n, () -> { });
+        // NIO copies heap buffers itself; io_uring needs native memory.
+        if (src.isDirect() || !io.isUring()) {
+            return io.transferFully(true, src, src.position(), len, off, src, n -> n, () -> { });
         }
         return Mono.defer(() -> {
-            PooledBuffer copy = fd.loop().bufferPool().acquire(len);
+            PooledBuffer copy = io.bufferPool().acquire(len);
             copy.buffer().clear();
             copy.buffer().put(src.duplicate());
-            return Transfer.fully(fd.loop(), fd, true, copy.address(), len, off, copy, target, n -> {
+            return io.transferFully(true, copy.buffer(), 0, len, off, copy, n -> {
                 copy.release();
                 return n;
             }, copy::release);
         });
     }
 
-    /** The file's size in bytes (statx on the open descriptor). */
+    /** The file's size in bytes (statx on the open descriptor; NIO: the channel's size). */
     public Mono<Long> size() {
         return stat().map(FileStat::size);
     }
 
-    /** statx(STATX_BASIC_STATS) of the open descriptor. */
+    /**
+     * statx(STATX_BASIC_STATS) of the open descriptor. On the NIO fallback the size is the open
+     * channel's and the other fields are read by path (so they follow a rename of the path).
+     */
     public Mono<FileStat> stat() {
-        return Mono.defer(() -> {
-            // statx buffer, then the empty path AT_EMPTY_PATH needs (already zero: NativeMemory zeroes).
-            NativeBlock block = NativeBlock.allocate(STATX_SIZE + 8);
-            Op op = Op.builder(Opcode.STATX).fd(fd).addr(block.address() + STATX_SIZE).length(STATX_BASIC_STATS)
-                    .opFlags(AT_EMPTY_PATH).offset(block.address()).whenKernelDone(block::free).name("statx").target(target)
-                    .build();
-            // The hook frees the block only after the subscriber was signalled, so map can still read it.
-            return fd.loop().submit(op).map(res -> parseStatx(block.buffer()));
-        });
+        return io.stat();
     }
 
     static FileStat parseStatx(ByteBuffer b) {
-        long size = b.getLong(40);
-        int mode = Short.toUnsignedInt(b.getShort(28));
-        int blksize = b.getInt(4);
-        long sec = b.getLong(112);
-        int nsec = b.getInt(120);
-        return new FileStat(size, mode, blksize, Instant.ofEpochSecond(sec, Integer.toUnsignedLong(nsec)));
+        return UringFileIo.parseStatx(b);
     }
 
     /**
      * Sets the file's length to {@code size} bytes, like ftruncate(2): longer files are cut, shorter ones
      * are extended with zeros. Uses IORING_OP_FTRUNCATE (Linux 6.9+); on older kernels the same call runs
-     * on {@link Schedulers#boundedElastic()} through {@link RandomAccessFile#setLength}.
+     * on {@code Schedulers.boundedElastic()} through {@link java.io.RandomAccessFile#setLength}.
      *
      * @throws NonWritableChannelException (signalled) if the file was not opened for writing
      */
@@ -333,47 +425,107 @@ public final class UringFile {
         if (!writable) {
             return Mono.error(new NonWritableChannelException());
         }
-        if (fd.loop().supports(Opcode.FTRUNCATE)) {
-            return Mono.defer(() -> fd.loop()
-                    .submit(Op.builder(Opcode.FTRUNCATE).fd(fd).offset(size).name("ftruncate").target(target).build())
-                    .then());
-        }
-        return Mono.<Void>fromCallable(() -> {
-            try (RandomAccessFile raf = new RandomAccessFile(path.toFile(), "rw")) {
-                raf.setLength(size);
-            }
-            return null;
-        }).subscribeOn(Schedulers.boundedElastic());
+        return storing(io.truncate(size));
     }
 
     /** fsync(2): data and metadata reach stable storage. */
     public Mono<Void> fsync() {
-        return sync(0, "fsync");
+        return io.sync(false);
     }
 
     /** fdatasync(2): data (and the metadata needed to read it back) reach stable storage. */
     public Mono<Void> fdatasync() {
-        return sync(IORING_FSYNC_DATASYNC, "fdatasync");
-    }
-
-    private Mono<Void> sync(int flags, String name) {
-        return Mono.defer(() -> fd.loop()
-                .submit(Op.builder(Opcode.FSYNC).fd(fd).opFlags(flags).name(name).target(target).build())
-                .then());
+        return io.sync(true);
     }
 
     /**
-     * Closes the file once every op using it has completed (IORING_OP_CLOSE). Idempotent; ops started
-     * after the close began fail with {@link java.nio.channels.ClosedChannelException}. Cancelling the
-     * returned Mono does not stop the close.
+     * sync_file_range(2) (IORING_OP_SYNC_FILE_RANGE): starts and/or waits for write-out of the dirty
+     * pages of {@code [offset, offset + length)}; {@code length} 0 means "to the end of the file".
+     * Unlike {@link #fdatasync()} it does not flush metadata or the disk cache: it is a write-out
+     * hint, not a durability guarantee. On the NIO fallback this is {@link #fdatasync()} (which does
+     * at least as much).
+     *
+     * @param flags a combination of {@link #SYNC_FILE_RANGE_WAIT_BEFORE}, {@link #SYNC_FILE_RANGE_WRITE}
+     *              and {@link #SYNC_FILE_RANGE_WAIT_AFTER}
+     * @throws IllegalArgumentException      for a negative offset, a length outside 0..{@link #MAX_RANGE_LENGTH}
+     *                                       or unknown flags
+     * @throws UnsupportedOperationException if this kernel's io_uring lacks the opcode
+     */
+    public Mono<Void> syncFileRange(long offset, long length, int flags) {
+        checkRange(offset, length);
+        if ((flags & ~(SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER)) != 0) {
+            throw new IllegalArgumentException("unknown sync_file_range flags: 0x" + Integer.toHexString(flags));
+        }
+        return io.syncFileRange(offset, length, flags);
+    }
+
+    /**
+     * fallocate(2) (IORING_OP_FALLOCATE) on {@code [offset, offset + length)}: see {@link FallocateMode}.
+     * On the NIO fallback (no fallocate) the visible effect is reproduced without the space
+     * accounting: ALLOCATE extends the size, KEEP_SIZE does nothing, PUNCH_HOLE and the ZERO_RANGE
+     * modes write zeros.
+     *
+     * @throws IllegalArgumentException      for a negative offset, a length {@code <= 0} or a range past {@code Long.MAX_VALUE}
+     * @throws NonWritableChannelException   if the file was not opened for writing
+     * @throws UnsupportedOperationException if this kernel's io_uring lacks the opcode
+     */
+    public Mono<Void> fallocate(FallocateMode mode, long offset, long length) {
+        Objects.requireNonNull(mode, "mode");
+        checkPosition(offset);
+        if (length <= 0) {
+            throw new IllegalArgumentException("length must be > 0, was " + length);
+        }
+        if (offset + length < 0) {
+            throw new IllegalArgumentException("offset + length overflows: " + offset + " + " + length);
+        }
+        checkWritable();
+        return storing(io.fallocate(mode, offset, length));
+    }
+
+    /**
+     * posix_fadvise(2) (IORING_OP_FADVISE): tells the kernel how {@code [offset, offset + length)}
+     * will be used; {@code length} 0 means "to the end of the file". A hint only: on the NIO fallback,
+     * which has none, it just checks that the file is open.
+     *
+     * @throws IllegalArgumentException      for a negative offset or a length outside 0..{@link #MAX_RANGE_LENGTH}
+     * @throws UnsupportedOperationException if this kernel's io_uring lacks the opcode
+     */
+    public Mono<Void> fadvise(long offset, long length, FileAdvice advice) {
+        Objects.requireNonNull(advice, "advice");
+        checkRange(offset, length);
+        return io.fadvise(offset, length, advice);
+    }
+
+    /**
+     * Closes the file once every op using it has completed (IORING_OP_CLOSE, or FileChannel.close).
+     * Idempotent; ops started after the close began fail with
+     * {@link java.nio.channels.ClosedChannelException}. Cancelling the returned Mono does not stop the close.
      */
     public Mono<Void> close() {
-        return Mono.defer(fd::close);
+        return io.close();
     }
 
     @Override
     public String toString() {
-        return "UringFile[" + target + ", fd " + fd.fd() + (fd.isClosing() ? ", closed" : "") + "]";
+        return "UringFile[" + target + (io.isUring() ? ", fd " + io.fd() : ", nio") + (io.isClosing() ? ", closed" : "")
+                + "]";
+    }
+
+    /** Out-of-space and file-size errors as a FileSystemException naming the errno, on both back ends. */
+    private static <T> Mono<T> storing(Mono<T> write) {
+        return write.onErrorMap(FileErrors::refine);
+    }
+
+    private void checkReadable() {
+        if (!readable) {
+            throw new NonReadableChannelException();
+        }
+    }
+
+    private void checkWritable() {
+        if (!writable) {
+            throw new NonWritableChannelException();
+        }
     }
 
     static void checkPosition(long position) {
@@ -382,9 +534,48 @@ public final class UringFile {
         }
     }
 
+    private static void checkRange(long offset, long length) {
+        if (offset < 0) {
+            throw new IllegalArgumentException("offset must be >= 0, was " + offset);
+        }
+        if (length < 0 || length > MAX_RANGE_LENGTH) {
+            throw new IllegalArgumentException("length must be in 0.." + MAX_RANGE_LENGTH + " (0 = to the end), was "
+                    + length);
+        }
+    }
+
     private static void checkDirect(ByteBuffer b, String name) {
         if (!b.isDirect()) {
             throw new IllegalArgumentException(name + " must be a direct ByteBuffer: io_uring needs off-heap memory");
+        }
+    }
+
+    private static void checkReadInto(ByteBuffer b, String name) {
+        Objects.requireNonNull(b, name);
+        checkDirect(b, name);
+        if (b.isReadOnly()) {
+            throw new IllegalArgumentException(name + " is read-only");
+        }
+    }
+
+    private static void checkVectors(ByteBuffer[] bufs, String name, boolean write) {
+        Objects.requireNonNull(bufs, name);
+        if (bufs.length == 0 || bufs.length > MAX_VECTORS) {
+            throw new IllegalArgumentException(name + " must hold 1.." + MAX_VECTORS + " buffers, held " + bufs.length);
+        }
+        long total = 0;
+        for (int i = 0; i < bufs.length; i++) {
+            String each = name + "[" + i + "]";
+            if (write) {
+                Objects.requireNonNull(bufs[i], each);
+                checkDirect(bufs[i], each);
+            } else {
+                checkReadInto(bufs[i], each);
+            }
+            total += bufs[i].remaining();
+        }
+        if (total > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(name + " hold more than Integer.MAX_VALUE bytes: " + total);
         }
     }
 }

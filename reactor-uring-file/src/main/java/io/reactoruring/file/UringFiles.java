@@ -1,8 +1,6 @@
 package io.reactoruring.file;
 
-import io.reactoruring.core.Op;
-import io.reactoruring.core.Opcode;
-import io.reactoruring.core.SharedFd;
+import io.reactoruring.core.Uring;
 import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.UringLoopGroup;
 import io.reactoruring.core.buffer.PooledBuffer;
@@ -10,6 +8,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Objects;
@@ -24,192 +23,173 @@ import reactor.core.publisher.Mono;
  * arrive on the io_uring loop thread that ran the op (the {@code loop} argument, or one of
  * {@link UringLoopGroup#shared()} when omitted). Cancelling sends IORING_OP_ASYNC_CANCEL; the
  * native copy of the path is freed once the kernel is done with it (its CQE, or the op never reaching
- * the kernel), without waiting for the GC, and a file opened after its
- * subscriber cancelled is closed rather than leaked. Invalid arguments throw at call time.
- * Kernel errors arrive as the standard NIO exceptions ({@link java.nio.file.NoSuchFileException},
- * {@link java.nio.file.FileAlreadyExistsException}, {@link java.nio.file.AccessDeniedException},
- * {@link java.nio.file.FileSystemException} for EISDIR, ...).
+ * the kernel), without waiting for the GC, and a file opened after its subscriber cancelled is
+ * closed rather than leaked, also when the cancel races with the open's completion. Once a file
+ * has been emitted, the subscriber owns it and must close it, even if it cancelled concurrently
+ * (Reactive Streams §2.8 allows that delivery). Note that Reactor's lambda
+ * {@code subscribe(Consumer)} silently drops a value arriving after {@code dispose()}
+ * ({@code Hooks.onNextDropped}); prefer {@code Mono.usingWhen}/{@code Flux.usingWhen}, which close
+ * the file on every path. Invalid
+ * arguments throw at call time. Kernel errors arrive as the standard NIO exceptions
+ * ({@link java.nio.file.NoSuchFileException}, {@link java.nio.file.FileAlreadyExistsException},
+ * {@link java.nio.file.AccessDeniedException}, {@link java.nio.file.FileSystemException} for EISDIR, ...).
+ *
+ * <p><b>Without io_uring</b> ({@link Uring#isAvailable()} false), the methods without a
+ * {@code loop} argument run on plain NIO on {@code Schedulers.boundedElastic()} instead, with the
+ * same results and exception types, after logging one warning that names
+ * {@link Uring#unavailabilityCause()}; see {@link UringFile}. The methods taking a {@link UringLoop}
+ * always use io_uring (a loop cannot exist without it).
  */
 public final class UringFiles {
-    static final int AT_FDCWD = -100;
-    static final int AT_REMOVEDIR = 0x200;
-    static final int O_RDONLY = 0;
-    static final int O_WRONLY = 1;
-    static final int O_RDWR = 2;
-    static final int O_CREAT = 0100;
-    static final int O_EXCL = 0200;
-    static final int O_TRUNC = 01000;
-    static final int O_APPEND = 02000;
-    static final int O_DSYNC = 010000;
-    static final int O_SYNC = 04010000;
-    static final int O_NOFOLLOW = 0400000;
-    static final int O_CLOEXEC = 02000000;
-    static final int DEFAULT_FILE_MODE = 0666;
-    static final int DEFAULT_DIR_MODE = 0777;
+    static final int AT_FDCWD = UringPathOps.AT_FDCWD;
+    static final int AT_REMOVEDIR = UringPathOps.AT_REMOVEDIR;
+    static final int O_RDONLY = OpenSpec.O_RDONLY;
+    static final int O_WRONLY = OpenSpec.O_WRONLY;
+    static final int O_RDWR = OpenSpec.O_RDWR;
+    static final int O_CREAT = OpenSpec.O_CREAT;
+    static final int O_EXCL = OpenSpec.O_EXCL;
+    static final int O_TRUNC = OpenSpec.O_TRUNC;
+    static final int O_APPEND = OpenSpec.O_APPEND;
+    static final int O_DSYNC = OpenSpec.O_DSYNC;
+    static final int O_SYNC = OpenSpec.O_SYNC;
+    static final int O_NOFOLLOW = OpenSpec.O_NOFOLLOW;
+    static final int O_CLOEXEC = OpenSpec.O_CLOEXEC;
+    static final int DEFAULT_FILE_MODE = OpenSpec.DEFAULT_FILE_MODE;
+    static final int DEFAULT_DIR_MODE = UringPathOps.DEFAULT_DIR_MODE;
     static final int DEFAULT_READ_AHEAD = 4;
 
     private UringFiles() {
     }
 
-    /** {@link #open(UringLoop, Path, Set)} on a loop of the shared group. */
+    /** True when the loop-less methods use io_uring, false when they fall back to NIO. */
+    public static boolean usesUring() {
+        return Uring.isAvailable();
+    }
+
+    /** The back end of the loop-less methods: a loop of the shared group, or NIO (warning once). */
+    static PathOps defaultOps() {
+        if (Uring.isAvailable()) {
+            return new UringPathOps(UringLoopGroup.shared().next());
+        }
+        NioPathOps.warnOnce();
+        return NioPathOps.INSTANCE;
+    }
+
+    static PathOps on(UringLoop loop) {
+        return new UringPathOps(Objects.requireNonNull(loop, "loop"));
+    }
+
+    /** The NIO back end, whether or not io_uring is available (tests run both). */
+    static PathOps nio() {
+        return NioPathOps.INSTANCE;
+    }
+
+    /** {@link #open(UringLoop, Path, Set, FileAttribute[])} on a loop of the shared group (or NIO). */
     public static Mono<UringFile> open(Path path, OpenOption... options) {
         Objects.requireNonNull(options, "options");
         return open(path, new HashSet<>(Arrays.asList(options)));
     }
 
-    /** {@link #open(UringLoop, Path, Set)} on a loop of the shared group. */
+    /** {@link #open(UringLoop, Path, Set, FileAttribute[])} on a loop of the shared group (or NIO). */
     public static Mono<UringFile> open(Path path, Set<? extends OpenOption> options) {
+        return open(path, options, new FileAttribute<?>[0]);
+    }
+
+    /** {@link #open(UringLoop, Path, Set, FileAttribute[])} on a loop of the shared group (or NIO). */
+    public static Mono<UringFile> open(Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs) {
         Objects.requireNonNull(path, "path");
-        Objects.requireNonNull(options, "options");
-        return open(UringLoopGroup.shared().next(), path, options);
+        OpenSpec spec = OpenSpec.of(options, attrs);
+        return defaultOps().open(path, spec);
+    }
+
+    /** {@link #open(UringLoop, Path, Set, FileAttribute[])} with default permissions. */
+    public static Mono<UringFile> open(UringLoop loop, Path path, Set<? extends OpenOption> options) {
+        return open(loop, path, options, new FileAttribute<?>[0]);
     }
 
     /**
      * Opens {@code path} (openat) with {@link java.nio.channels.FileChannel#open}-style options:
      * READ, WRITE, APPEND, CREATE, CREATE_NEW, TRUNCATE_EXISTING, DSYNC, SYNC, SPARSE (ignored, as on
-     * Linux NIO) and {@link LinkOption#NOFOLLOW_LINKS}. No READ/WRITE means READ. New files get mode
-     * 0666 minus the umask. The file's ops all run on {@code loop}.
+     * Linux NIO), {@link LinkOption#NOFOLLOW_LINKS} and {@link UringOpenOption#DIRECT} (O_DIRECT).
+     * No READ/WRITE means READ. A created file gets the permissions of a {@code posix:permissions}
+     * attribute ({@link java.nio.file.attribute.PosixFilePermissions#asFileAttribute}), else 0666, minus
+     * the umask. The file's ops all run on {@code loop}.
      *
      * @throws IllegalArgumentException      for READ with APPEND, or APPEND with TRUNCATE_EXISTING
-     * @throws UnsupportedOperationException for DELETE_ON_CLOSE or an unknown option
+     * @throws UnsupportedOperationException for DELETE_ON_CLOSE, an unknown option or an attribute other than permissions
      */
-    public static Mono<UringFile> open(UringLoop loop, Path path, Set<? extends OpenOption> options) {
+    public static Mono<UringFile> open(UringLoop loop, Path path, Set<? extends OpenOption> options,
+            FileAttribute<?>... attrs) {
         Objects.requireNonNull(loop, "loop");
         Objects.requireNonNull(path, "path");
-        Objects.requireNonNull(options, "options");
-        boolean read = options.contains(StandardOpenOption.READ);
-        boolean write = options.contains(StandardOpenOption.WRITE);
-        boolean append = options.contains(StandardOpenOption.APPEND);
-        int flags = O_CLOEXEC;
-        for (OpenOption o : options) {
-            Objects.requireNonNull(o, "options contains null");
-            if (o == StandardOpenOption.DELETE_ON_CLOSE) {
-                throw new UnsupportedOperationException("DELETE_ON_CLOSE is not supported");
-            } else if (o == StandardOpenOption.DSYNC) {
-                flags |= O_DSYNC;
-            } else if (o == StandardOpenOption.SYNC) {
-                flags |= O_SYNC;
-            } else if (o == LinkOption.NOFOLLOW_LINKS) {
-                flags |= O_NOFOLLOW;
-            } else if (!(o instanceof StandardOpenOption)) {
-                throw new UnsupportedOperationException("unsupported open option: " + o);
-            }
-        }
-        if (append) {
-            if (read) {
-                throw new IllegalArgumentException("READ + APPEND not allowed");
-            }
-            if (options.contains(StandardOpenOption.TRUNCATE_EXISTING)) {
-                throw new IllegalArgumentException("APPEND + TRUNCATE_EXISTING not allowed");
-            }
-            write = true;
-            flags |= O_APPEND;
-        }
-        if (!read && !write) {
-            read = true;
-        }
-        flags |= read && write ? O_RDWR : write ? O_WRONLY : O_RDONLY;
-        if (write) {
-            // As in NIO, creation and truncation only apply to files opened for writing.
-            if (options.contains(StandardOpenOption.CREATE_NEW)) {
-                flags |= O_CREAT | O_EXCL;
-            } else if (options.contains(StandardOpenOption.CREATE)) {
-                flags |= O_CREAT;
-            }
-            if (options.contains(StandardOpenOption.TRUNCATE_EXISTING)) {
-                flags |= O_TRUNC;
-            }
-        }
-        byte[] bytes = NativeBlock.pathBytes(path);
-        int openFlags = flags;
-        boolean readable = read;
-        boolean writable = write;
-        String target = path.toString();
-        return Mono.defer(() -> {
-            NativeBlock block = NativeBlock.ofPaths(bytes);
-            Op op = Op.builder(Opcode.OPENAT).fd(AT_FDCWD).addr(block.address()).length(DEFAULT_FILE_MODE)
-                    .opFlags(openFlags).closesOrphanedFd(true).whenKernelDone(block::free).name("openat").target(target)
-                    .build();
-            return loop.submit(op)
-                    .map(fd -> new UringFile(new SharedFd(fd, loop, target), path, readable, writable));
-        });
+        return on(loop).open(path, OpenSpec.of(options, attrs));
     }
 
     /**
      * Streams the whole file as pooled chunks of {@code chunkSize} bytes (see
-     * {@link UringFile#readChunks}), opening it on a shared loop and closing it when the stream
-     * terminates or is cancelled. The subscriber releases each buffer.
+     * {@link UringFile#readChunks}), opening it on a shared loop (or NIO) and closing it when the
+     * stream terminates or is cancelled. The subscriber releases each buffer.
      */
     public static Flux<PooledBuffer> readAll(Path path, int chunkSize) {
         Objects.requireNonNull(path, "path");
-        return readAll(UringLoopGroup.shared().next(), path, chunkSize);
+        checkChunkSize(chunkSize);
+        return readAll(defaultOps(), path, chunkSize);
     }
 
     /** {@link #readAll(Path, int)} on {@code loop}. */
     public static Flux<PooledBuffer> readAll(UringLoop loop, Path path, int chunkSize) {
         Objects.requireNonNull(loop, "loop");
         Objects.requireNonNull(path, "path");
+        checkChunkSize(chunkSize);
+        return readAll(on(loop), path, chunkSize);
+    }
+
+    static Flux<PooledBuffer> readAll(PathOps ops, Path path, int chunkSize) {
+        return Flux.usingWhen(ops.open(path, OpenSpec.of(Set.of(StandardOpenOption.READ))),
+                f -> f.readChunks(0, Long.MAX_VALUE, chunkSize, DEFAULT_READ_AHEAD),
+                UringFile::close);
+    }
+
+    private static void checkChunkSize(int chunkSize) {
         if (chunkSize <= 0) {
             throw new IllegalArgumentException("chunkSize must be > 0, was " + chunkSize);
         }
-        return Flux.usingWhen(open(loop, path, Set.of(StandardOpenOption.READ)),
-                f -> f.readChunks(0, Long.MAX_VALUE, chunkSize, DEFAULT_READ_AHEAD),
-                UringFile::close);
     }
 
     /** Deletes a file (unlinkat); fails with NoSuchFileException if absent, FileSystemException (EISDIR) for a directory. */
     public static Mono<Void> delete(Path path) {
         Objects.requireNonNull(path, "path");
-        return delete(UringLoopGroup.shared().next(), path);
+        return defaultOps().delete(path, false);
     }
 
     /** {@link #delete(Path)} on {@code loop}. */
     public static Mono<Void> delete(UringLoop loop, Path path) {
-        return unlink(loop, path, 0);
+        Objects.requireNonNull(path, "path");
+        return on(loop).delete(path, false);
     }
 
     /** Deletes an empty directory (unlinkat AT_REMOVEDIR); DirectoryNotEmptyException if it is not empty. */
     public static Mono<Void> deleteDirectory(Path path) {
         Objects.requireNonNull(path, "path");
-        return deleteDirectory(UringLoopGroup.shared().next(), path);
+        return defaultOps().delete(path, true);
     }
 
     /** {@link #deleteDirectory(Path)} on {@code loop}. */
     public static Mono<Void> deleteDirectory(UringLoop loop, Path path) {
-        return unlink(loop, path, AT_REMOVEDIR);
-    }
-
-    private static Mono<Void> unlink(UringLoop loop, Path path, int flags) {
-        return pathOp(loop, path, Opcode.UNLINKAT, "unlinkat", b -> b.opFlags(flags));
-    }
-
-    /**
-     * An op on one path relative to the working directory: the NUL-terminated path lives in a
-     * native block allocated per subscription and freed once the kernel is done with it.
-     */
-    private static Mono<Void> pathOp(UringLoop loop, Path path, int opcode, String name,
-                                     java.util.function.UnaryOperator<Op.Builder> args) {
-        Objects.requireNonNull(loop, "loop");
         Objects.requireNonNull(path, "path");
-        byte[] bytes = NativeBlock.pathBytes(path);
-        String target = path.toString();
-        return Mono.defer(() -> {
-            NativeBlock block = NativeBlock.ofPaths(bytes);
-            Op op = args.apply(Op.builder(opcode).fd(AT_FDCWD).addr(block.address()))
-                    .whenKernelDone(block::free).name(name).target(target).build();
-            return loop.submit(op).then();
-        });
+        return on(loop).delete(path, true);
     }
 
     /** Creates a directory (mkdirat, mode 0777 minus the umask); FileAlreadyExistsException if it exists. */
     public static Mono<Void> createDirectory(Path path) {
         Objects.requireNonNull(path, "path");
-        return createDirectory(UringLoopGroup.shared().next(), path);
+        return defaultOps().createDirectory(path);
     }
 
     /** {@link #createDirectory(Path)} on {@code loop}. */
     public static Mono<Void> createDirectory(UringLoop loop, Path path) {
-        return pathOp(loop, path, Opcode.MKDIRAT, "mkdirat", b -> b.length(DEFAULT_DIR_MODE));
+        Objects.requireNonNull(path, "path");
+        return on(loop).createDirectory(path);
     }
 
     /**
@@ -219,47 +199,64 @@ public final class UringFiles {
     public static Mono<Void> move(Path source, Path target) {
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(target, "target");
-        return move(UringLoopGroup.shared().next(), source, target);
+        return defaultOps().move(source, target);
     }
 
     /** {@link #move(Path, Path)} on {@code loop}. */
     public static Mono<Void> move(UringLoop loop, Path source, Path target) {
-        Objects.requireNonNull(loop, "loop");
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(target, "target");
-        byte[] from = NativeBlock.pathBytes(source);
-        byte[] to = NativeBlock.pathBytes(target);
-        String description = source + " -> " + target;
-        return Mono.defer(() -> {
-            NativeBlock block = NativeBlock.ofPaths(from, to);
-            long newPath = block.address() + NativeBlock.offsetOf(1, from, to);
-            // liburing: io_uring_prep_rw(op, sqe, olddfd, oldpath, newdfd, newpath)
-            Op op = Op.builder(Opcode.RENAMEAT).fd(AT_FDCWD).addr(block.address()).length(AT_FDCWD).offset(newPath)
-                    .whenKernelDone(block::free).name("renameat").target(description).build();
-            return loop.submit(op).then();
-        });
+        return on(loop).move(source, target);
     }
 
     /** statx of a path (following symlinks). */
     public static Mono<FileStat> stat(Path path) {
         Objects.requireNonNull(path, "path");
-        return stat(UringLoopGroup.shared().next(), path);
+        return defaultOps().stat(path);
     }
 
     /** {@link #stat(Path)} on {@code loop}. */
     public static Mono<FileStat> stat(UringLoop loop, Path path) {
-        Objects.requireNonNull(loop, "loop");
         Objects.requireNonNull(path, "path");
-        byte[] bytes = NativeBlock.pathBytes(path);
-        String target = path.toString();
-        return Mono.defer(() -> {
-            NativeBlock block = NativeBlock.allocate(UringFile.STATX_SIZE + bytes.length + 1);
-            block.buffer().put(UringFile.STATX_SIZE, bytes);
-            Op op = Op.builder(Opcode.STATX).fd(AT_FDCWD).addr(block.address() + UringFile.STATX_SIZE)
-                    .length(UringFile.STATX_BASIC_STATS).offset(block.address()).whenKernelDone(block::free).name("statx")
-                    .target(target).build();
-            // The hook frees the block only after the subscriber was signalled, so map can still read it.
-            return loop.submit(op).map(res -> UringFile.parseStatx(block.buffer()));
-        });
+        return on(loop).stat(path);
+    }
+
+    /**
+     * Creates the symbolic link {@code link} pointing to {@code target} (symlinkat, Linux 5.15+; on
+     * older kernels through NIO on a blocking thread), like
+     * {@link java.nio.file.Files#createSymbolicLink}: {@code target} is stored as given, so a relative
+     * target is resolved against the link's directory when the link is followed. Fails with
+     * FileAlreadyExistsException if {@code link} exists.
+     */
+    public static Mono<Void> createSymbolicLink(Path link, Path target) {
+        Objects.requireNonNull(link, "link");
+        Objects.requireNonNull(target, "target");
+        return defaultOps().createSymbolicLink(link, target);
+    }
+
+    /** {@link #createSymbolicLink(Path, Path)} on {@code loop}. */
+    public static Mono<Void> createSymbolicLink(UringLoop loop, Path link, Path target) {
+        Objects.requireNonNull(link, "link");
+        Objects.requireNonNull(target, "target");
+        return on(loop).createSymbolicLink(link, target);
+    }
+
+    /**
+     * Creates the hard link {@code link} to the existing file {@code existing} (linkat, Linux 5.15+;
+     * on older kernels through NIO), like {@link java.nio.file.Files#createLink}; a symbolic link
+     * {@code existing} is linked itself, not followed. Fails with NoSuchFileException if
+     * {@code existing} is absent, FileAlreadyExistsException if {@code link} exists.
+     */
+    public static Mono<Void> createLink(Path link, Path existing) {
+        Objects.requireNonNull(link, "link");
+        Objects.requireNonNull(existing, "existing");
+        return defaultOps().createLink(link, existing);
+    }
+
+    /** {@link #createLink(Path, Path)} on {@code loop}. */
+    public static Mono<Void> createLink(UringLoop loop, Path link, Path existing) {
+        Objects.requireNonNull(link, "link");
+        Objects.requireNonNull(existing, "existing");
+        return on(loop).createLink(link, existing);
     }
 }
