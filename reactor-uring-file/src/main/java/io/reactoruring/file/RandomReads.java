@@ -1,0 +1,233 @@
+package io.reactoruring.file;
+
+import io.reactoruring.core.SharedFd;
+import io.reactoruring.core.buffer.PooledBuffer;
+import java.nio.ByteBuffer;
+import java.nio.channels.NonReadableChannelException;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Batched random reads of one open file: a stream of {@link Request}s (offset, length) in, a stream
+ * of {@link Result}s (offset, pooled buffer with the bytes) out, with many reads in the kernel at once.
+ * This is the access pattern of disk-based search (B-tree / graph index pages fetched by offset),
+ * where io_uring's batching pays: one {@code io_uring_enter} carries a whole batch of reads.
+ *
+ * <pre>
+ * requests:   --(0,4k)--(8k,4k)--(4k,4k)--|
+ * ordered:    --r(0)----r(8k)----r(4k)----|   results in request order
+ * unordered:  --r(8k)---r(0)-----r(4k)----|   results as the kernel completes them
+ * </pre>
+ *
+ * <p><b>Bounds.</b> At most {@code maxInFlight} reads are in the kernel or waiting for demand; the
+ * requests publisher is asked for more only as reads finish and downstream demand allows. The
+ * default bound is the ring's in-flight bound ({@code loop.metrics().maxInFlight()}), or
+ * {@value #NIO_IN_FLIGHT} on the NIO fallback.
+ *
+ * <p><b>Results.</b> Each request yields exactly one result, whose buffer holds
+ * {@code length} bytes, fewer only at end of file (0 for an offset at or past it); short reads
+ * before end of file are continued. The buffer is positioned at 0 with its limit at the byte count.
+ *
+ * <p><b>Ownership.</b> The subscriber owns every emitted {@link Result#buffer()} and must
+ * {@link PooledBuffer#release()} it once. Buffers that were read but not delivered (queued for
+ * reordering or for demand) are released on cancel and error; buffers still in the kernel are
+ * released when their read's CQE arrives (the kernel may write into them until then).
+ *
+ * <p><b>Threads.</b> Reads are submitted on subscription, results are signalled on the file's loop
+ * thread. A file on the NIO fallback ({@link UringFile#isUring()} false) is read through
+ * {@link UringFile#read(java.nio.ByteBuffer, long)} with the same bounds and ownership rules (and an
+ * extra copy: each read lands in a GC-owned buffer first, since a started NIO read cannot be stopped).
+ */
+public final class RandomReads {
+    /** Default bound on the NIO fallback, where each read in flight occupies a blocking thread. */
+    static final int NIO_IN_FLIGHT = 16;
+
+    private RandomReads() {
+    }
+
+    /**
+     * One read: {@code length} bytes at file {@code offset}.
+     *
+     * @throws IllegalArgumentException if {@code offset < 0}, {@code length <= 0} or the range overflows
+     */
+    public record Request(long offset, int length) {
+        public Request {
+            if (offset < 0) {
+                throw new IllegalArgumentException("offset must be >= 0, was " + offset);
+            }
+            if (length <= 0) {
+                throw new IllegalArgumentException("length must be > 0, was " + length);
+            }
+            if (offset > Long.MAX_VALUE - length) {
+                throw new IllegalArgumentException("offset + length overflows: " + offset + " + " + length);
+            }
+        }
+    }
+
+    /**
+     * The bytes read for one request. {@code buffer} is owned by whoever received this result and
+     * must be released once.
+     */
+    public record Result(long offset, PooledBuffer buffer) {
+        public Result {
+            Objects.requireNonNull(buffer, "buffer");
+        }
+
+        /** The number of bytes read (the buffer's limit). */
+        public int bytes() {
+            return buffer.buffer().limit();
+        }
+    }
+
+    /** {@link #ordered(UringFile, Publisher, int)} with the ring's in-flight bound. */
+    public static Flux<Result> ordered(UringFile file, Publisher<Request> requests) {
+        return ordered(file, requests, defaultInFlight(file));
+    }
+
+    /**
+     * Results in the order of {@code requests}; reads run concurrently (up to {@code maxInFlight})
+     * and completed reads wait for earlier ones, counting against the bound.
+     *
+     * @throws IllegalArgumentException if {@code maxInFlight <= 0}
+     * @throws NonReadableChannelException if the file was not opened for reading
+     */
+    public static Flux<Result> ordered(UringFile file, Publisher<Request> requests, int maxInFlight) {
+        return stream(file, requests, maxInFlight, true);
+    }
+
+    /** {@link #unordered(UringFile, Publisher, int)} with the ring's in-flight bound. */
+    public static Flux<Result> unordered(UringFile file, Publisher<Request> requests) {
+        return unordered(file, requests, defaultInFlight(file));
+    }
+
+    /**
+     * Results as their reads complete, up to {@code maxInFlight} reads at once.
+     *
+     * @throws IllegalArgumentException if {@code maxInFlight <= 0}
+     * @throws NonReadableChannelException if the file was not opened for reading
+     */
+    public static Flux<Result> unordered(UringFile file, Publisher<Request> requests, int maxInFlight) {
+        return stream(file, requests, maxInFlight, false);
+    }
+
+    private static int defaultInFlight(UringFile file) {
+        if (!file.isUring()) {
+            return NIO_IN_FLIGHT;
+        }
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, file.loop().metrics().maxInFlight()));
+    }
+
+    private static Flux<Result> stream(UringFile file, Publisher<Request> requests, int maxInFlight, boolean ordered) {
+        Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(requests, "requests");
+        if (maxInFlight <= 0) {
+            throw new IllegalArgumentException("maxInFlight must be > 0, was " + maxInFlight);
+        }
+        if (!file.isReadable()) {
+            throw new NonReadableChannelException();
+        }
+        return Flux.defer(() -> {
+            Tracker tracker = new Tracker();
+            Flux<Request> source = Flux.from(requests).map(r -> Objects.requireNonNull(r, "requests emitted null"));
+            Flux<Result> reads = ordered
+                    ? source.flatMapSequential(r -> read(file, r, tracker), maxInFlight, 1)
+                    : source.flatMap(r -> read(file, r, tracker), maxInFlight, 1);
+            return reads
+                    .<Result>handle((r, sink) -> {
+                        if (tracker.claim(r)) {
+                            sink.next(r);
+                        }
+                    })
+                    .doOnDiscard(Result.class, tracker::releaseIfOwned)
+                    .doFinally(signal -> tracker.terminate());
+        });
+    }
+
+    private static Mono<Result> read(UringFile file, Request r, Tracker tracker) {
+        return Mono.defer(() -> {
+            PooledBuffer buf = file.bufferPool().acquire(r.length());
+            SharedFd fd = file.sharedFd();
+            if (fd == null) {
+                return readThroughFile(file, r, buf, tracker);
+            }
+            return Transfer.fully(fd.loop(), fd, false, buf.address(), r.length(), r.offset(), buf, file.path().toString(),
+                    n -> tracker.completed(r.offset(), buf, n), buf::release);
+        });
+    }
+
+    /**
+     * Fallback for a file without a {@link SharedFd} (NIO mode), through the public
+     * {@link UringFile#read}: the bytes land in a GC-owned direct buffer, so a cancelled read that
+     * is still running cannot write into pooled memory, and are copied into {@code buf} on success.
+     */
+    private static Mono<Result> readThroughFile(UringFile file, Request r, PooledBuffer buf, Tracker tracker) {
+        ByteBuffer dst = ByteBuffer.allocateDirect(r.length());
+        // Ours until handed to the tracker; a cancel racing the hand-over releases it at most once.
+        AtomicBoolean owned = new AtomicBoolean(true);
+        Runnable drop = () -> {
+            if (owned.compareAndSet(true, false)) {
+                buf.release();
+            }
+        };
+        return Mono.defer(() -> file.read(dst, r.offset() + dst.position()))
+                .repeat(dst::hasRemaining)
+                .takeUntil(n -> n < 0)
+                .then(Mono.fromCallable(() -> {
+                    if (!owned.compareAndSet(true, false)) {
+                        return null;
+                    }
+                    buf.buffer().clear().put(dst.flip());
+                    return tracker.completed(r.offset(), buf, dst.limit());
+                }))
+                .doOnError(e -> drop.run())
+                .doOnCancel(drop);
+    }
+
+    /**
+     * Who owns a completed read's buffer. Why our own bookkeeping: flatMapSequential (reactor-core
+     * 3.7) does not discard values queued in its inners on cancel, so {@code doOnDiscard} alone would
+     * leak reordered buffers. A completed result is "undelivered" until handed downstream; whoever
+     * removes it from the set (delivery, a discard, or the final sweep) owns it, so each buffer is
+     * delivered or released exactly once.
+     */
+    private static final class Tracker {
+        private final Set<Result> undelivered = ConcurrentHashMap.newKeySet();
+        private final AtomicBoolean terminated = new AtomicBoolean();
+
+        /** A read finished with {@code n} bytes (loop thread): the result, or null if the stream has ended. */
+        @Nullable Result completed(long offset, PooledBuffer buf, int n) {
+            buf.buffer().clear().limit(n);
+            Result r = new Result(offset, buf);
+            undelivered.add(r);
+            // The stream may have ended while this read was in the kernel: nobody will sweep again.
+            if (terminated.get()) {
+                releaseIfOwned(r);
+                return null;
+            }
+            return r;
+        }
+
+        boolean claim(Result r) {
+            return undelivered.remove(r);
+        }
+
+        void releaseIfOwned(Result r) {
+            if (undelivered.remove(r)) {
+                r.buffer().release();
+            }
+        }
+
+        void terminate() {
+            terminated.set(true);
+            for (Result r : undelivered) {
+                releaseIfOwned(r);
+            }
+        }
+    }
+}
