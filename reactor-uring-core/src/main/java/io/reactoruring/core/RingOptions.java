@@ -8,7 +8,7 @@ import java.util.Objects;
  *
  * <p>Defaults: 256 SQ entries; a CQ 8 times larger (multishot ops produce many CQEs per SQE);
  * SINGLE_ISSUER + DEFER_TASKRUN + COOP_TASKRUN + SUBMIT_ALL where the kernel has them (only the
- * loop thread touches the ring); at most as many in-flight ops as CQ entries; io-wq capped at
+ * loop thread touches the ring); at most CQ − SQ in-flight ops; io-wq capped at
  * 4 bounded and 16 unbounded workers per ring so blocking ops cannot spawn thousands of kernel
  * threads; no SQPOLL, no IOPOLL.
  */
@@ -88,7 +88,10 @@ public final class RingOptions {
                 ioWqUnbounded, shutdownTimeout, bufferCachePerClass);
     }
 
-    /** Bound on in-flight ops (0 = CQ entries); more wait in Java, in order. */
+    /**
+     * Bound on in-flight ops; more wait in Java, in order. 0 (the default) means CQ entries minus SQ
+     * entries (7 × SQ with the default CQ), leaving room for completions that are not counted as ops.
+     */
     public RingOptions maxInFlight(int n) {
         if (n < 0) {
             throw new IllegalArgumentException("maxInFlight must be >= 0, was " + n);
@@ -121,7 +124,13 @@ public final class RingOptions {
     }
 
     int effectiveMaxInFlight() {
-        return maxInFlight == 0 ? effectiveCqEntries() : maxInFlight;
+        if (maxInFlight != 0) {
+            return maxInFlight;
+        }
+        // Keep one SQ's worth of CQ space for completions that hold no slot (the wakeup read, cancels,
+        // send_zc notifications, extra multishot CQEs), so a full in-flight window does not overflow.
+        int cq = effectiveCqEntries();
+        return cq > sqEntries ? cq - sqEntries : cq;
     }
 
     @Override
