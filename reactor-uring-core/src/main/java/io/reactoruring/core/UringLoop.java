@@ -3,6 +3,7 @@ package io.reactoruring.core;
 import io.reactoruring.core.buffer.BufferPool;
 import io.reactoruring.core.buffer.PooledBuffer;
 import io.reactoruring.core.internal.Native;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;
@@ -87,7 +88,14 @@ public final class UringLoop implements Scheduler, Executor {
     private volatile int lifecycle = RUNNING;
     private volatile @Nullable Throwable startFailure;
     private volatile int ringFlags;
-    private volatile UringMetrics metrics;
+    /**
+     * The counters as of the end of the last iteration, copied in place under a sequence lock
+     * ({@code publishedSeq} is odd while the loop thread copies) so that publishing allocates nothing;
+     * {@link #metrics()} builds the record on demand.
+     */
+    private final long[] published = new long[METRIC_COUNT];
+    private volatile int publishedSeq;
+    private static final int METRIC_COUNT = 13;
 
     // Loop-thread state.
     private long ring;
@@ -231,9 +239,27 @@ public final class UringLoop implements Scheduler, Executor {
         return Thread.currentThread() == thread;
     }
 
-    /** The counters as of the end of the last loop iteration. */
+    /**
+     * The counters as of the end of the last loop iteration (on the loop thread: the current ones).
+     * Allocates the returned record; any thread.
+     */
     public UringMetrics metrics() {
-        return metrics;
+        long[] m = new long[METRIC_COUNT];
+        if (inLoop()) {
+            copyMetrics(m);
+            return toMetrics(m);
+        }
+        while (true) {
+            int seq = publishedSeq;
+            if ((seq & 1) == 0) {
+                System.arraycopy(published, 0, m, 0, METRIC_COUNT);
+                VarHandle.loadLoadFence(); // the copy above completes before the sequence is re-read
+                if (publishedSeq == seq) {
+                    return toMetrics(m);
+                }
+            }
+            Thread.onSpinWait();
+        }
     }
 
     /**
@@ -725,10 +751,33 @@ public final class UringLoop implements Scheduler, Executor {
         terminated.tryEmitEmpty();
     }
 
+    /** Loop thread: copies the counters for other threads' {@link #metrics()}, without allocating. */
     private void publishMetrics() {
-        metrics = new UringMetrics(submitted, completed, slots == null ? 0 : slots.used(),
-                slots == null ? 0 : slots.highWater(), options.effectiveMaxInFlight(), waiting.size(), sqFullWaits,
-                inFlightLimitWaits, cqOverflows, submitBusy, wakeups, enterCalls, stale);
+        int seq = publishedSeq;
+        publishedSeq = seq + 1;
+        VarHandle.storeStoreFence(); // readers must see the odd sequence before any half-written copy
+        copyMetrics(published);
+        publishedSeq = seq + 2; // volatile write: releases the copy
+    }
+
+    private void copyMetrics(long[] m) {
+        m[0] = submitted;
+        m[1] = completed;
+        m[2] = slots == null ? 0 : slots.used();
+        m[3] = slots == null ? 0 : slots.highWater();
+        m[4] = options.effectiveMaxInFlight();
+        m[5] = waiting.size();
+        m[6] = sqFullWaits;
+        m[7] = inFlightLimitWaits;
+        m[8] = cqOverflows;
+        m[9] = submitBusy;
+        m[10] = wakeups;
+        m[11] = enterCalls;
+        m[12] = stale;
+    }
+
+    private static UringMetrics toMetrics(long[] m) {
+        return new UringMetrics(m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9], m[10], m[11], m[12]);
     }
 
     @Override

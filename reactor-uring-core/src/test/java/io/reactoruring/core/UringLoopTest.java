@@ -62,6 +62,19 @@ class UringLoopTest {
     }
 
     @Test
+    void metricsReadOnTheLoopThreadAreCurrent() {
+        // Off the loop, metrics() is the snapshot of the last iteration; on it, the live counters: an op
+        // subscribed on the loop thread is counted as waiting at once, before any iteration ends.
+        long[] waiting = new long[2];
+        Mono.fromRunnable(() -> {
+            waiting[0] = loop.metrics().waiting();
+            loop.submit(Op.nop()).subscribe();
+            waiting[1] = loop.metrics().waiting();
+        }).subscribeOn(loop).block(Duration.ofSeconds(5));
+        assertThat(waiting[1]).isEqualTo(waiting[0] + 1);
+    }
+
+    @Test
     void realTimeoutCompletesAfterItsDelay() {
         long start = System.nanoTime();
         StepVerifier.create(loop.submit(Op.timeout(Duration.ofMillis(30)))).expectNext(0).verifyComplete();
