@@ -186,6 +186,52 @@ public final class UringLoop implements Scheduler, Executor {
     }
 
     /**
+     * Submits the ops of {@code ops} with at most {@code maxInFlight} of them in the kernel at once and
+     * emits their results <em>in completion order</em> (see {@link #submitAllOrdered} for op order).
+     * One subscription serves the whole stream: much cheaper per op than {@code flatMap} over
+     * {@link #submit}.
+     *
+     * <p>Cold: {@code ops} is subscribed on the first request, and requested from the loop thread only
+     * as far as the subscriber's demand allows, so an op is submitted only when its result can be
+     * emitted at once (no result is buffered for lack of demand; at most {@code maxInFlight} ops are
+     * held: in flight plus pulled from {@code ops}). A synchronous {@code ops} publisher therefore runs
+     * on the loop thread and must not block. Each op also needs a slot of this loop; while none is
+     * free the stream waits in line with other ops. Results and the completion signal are delivered on
+     * the loop thread; every op's result is emitted exactly once, each as {@link #submit} would give it.
+     *
+     * <p>The first failed op errors the Flux with its exception (as {@link #submit} maps it), an error
+     * of {@code ops} errors it at once, and so does the loop being disposed. On any error or cancel, the
+     * ops in flight get IORING_OP_ASYNC_CANCEL and are released when their CQEs arrive (their memory
+     * stays referenced until then; an fd they created is closed), and ops pulled but not yet submitted
+     * are released unsubmitted ({@link Op.Builder#whenKernelDone} runs for every op exactly once).
+     *
+     * @param maxInFlight at most this many ops in flight at once (and pulled from {@code ops}), {@code >= 1}
+     * @throws IllegalArgumentException if {@code maxInFlight < 1}
+     */
+    public Flux<Integer> submitAll(org.reactivestreams.Publisher<? extends Op> ops, int maxInFlight) {
+        return submitAll(ops, maxInFlight, false);
+    }
+
+    /**
+     * {@link #submitAll}, but results are emitted in the order of {@code ops}: a result that arrives
+     * early waits until every earlier one has been emitted. {@code maxInFlight} then bounds the ops in
+     * flight plus the finished results waiting, so one slow op stalls submission after
+     * {@code maxInFlight - 1} more. An op's failure still ends the stream at once, discarding the
+     * finished results that were waiting for earlier ones.
+     */
+    public Flux<Integer> submitAllOrdered(org.reactivestreams.Publisher<? extends Op> ops, int maxInFlight) {
+        return submitAll(ops, maxInFlight, true);
+    }
+
+    private Flux<Integer> submitAll(org.reactivestreams.Publisher<? extends Op> ops, int maxInFlight, boolean ordered) {
+        Objects.requireNonNull(ops, "ops");
+        if (maxInFlight < 1 || maxInFlight > 1 << 24) {
+            throw new IllegalArgumentException("maxInFlight must be in [1, 2^24], was " + maxInFlight);
+        }
+        return new BatchOp.Publisher(this, ops, maxInFlight, ordered);
+    }
+
+    /**
      * Submits {@code ops} as one kernel-linked chain (IOSQE_IO_LINK): they run in order in one
      * submission; if one fails, including a short read or write, the kernel cancels the rest
      * ({@code -ECANCELED}). Completes with all results, or errors with the first failure. Ops that
@@ -464,6 +510,20 @@ public final class UringLoop implements Scheduler, Executor {
         }
         submitted++;
         return userData;
+    }
+
+    /**
+     * Loop thread: slots {@code h} may take right now without {@link #accept queueing}: none while
+     * other ops wait in line for slots, unless {@code h} is being {@link OpHandle#prepare prepared}
+     * (it is then the head of that line).
+     */
+    int freeSlots(boolean headOfLine) {
+        return headOfLine || waiting.isEmpty() ? slots.free() : 0;
+    }
+
+    /** Loop thread: {@link #write} into the current batch; the caller checked {@link #freeSlots}. */
+    long writeNow(OpHandle h, int member, Op op) {
+        return write(batch, h, member, op, 0);
     }
 
     /** Loop thread: IORING_OP_ASYNC_CANCEL for the op with {@code userData}; its own CQE is ignored. */
