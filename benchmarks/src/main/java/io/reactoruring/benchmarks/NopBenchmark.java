@@ -24,11 +24,14 @@ import org.openjdk.jmh.annotations.Warmup;
 import reactor.core.publisher.Flux;
 
 /**
- * NOP throughput on one ring, three ways (all reported in ops/s, one op = one NOP completed):
+ * NOP throughput on one ring, five ways (all reported in ops/s, one op = one NOP completed):
  *
  * <ul>
  *   <li>{@code batched}: 10,000 {@code loop.submit(Op.nop())} per invocation through
  *       {@code Flux.flatMap(..., 256)}: up to 256 in flight, the loop batches them.</li>
+ *   <li>{@code submitAll} / {@code submitAllOrdered}: the same 10,000 NOPs through one
+ *       {@code loop.submitAll(Flux.range(0, 10_000).map(i -> Op.nop()), 256)} (results in completion /
+ *       op order): up to 256 in flight, one subscription for the whole stream, no per-op Mono.</li>
  *   <li>{@code oneAtATime}: one {@code submit(...).block()} per invocation: a full cross-thread round
  *       trip (caller -> loop thread -> kernel -> loop thread -> caller) per NOP.</li>
  *   <li>{@code nativeLoop}: the ceiling. The benchmark thread drives its own ring directly through
@@ -129,7 +132,22 @@ public class NopBenchmark {
     @Benchmark
     @OperationsPerInvocation(N)
     public long batched(LoopState s) {
-        Long n = Flux.range(0, N).flatMap(i -> s.loop.submit(Op.nop()), BATCH).count().block();
+        return check(Flux.range(0, N).flatMap(i -> s.loop.submit(Op.nop()), BATCH).count().block());
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(N)
+    public long submitAll(LoopState s) {
+        return check(s.loop.submitAll(Flux.range(0, N).map(i -> Op.nop()), BATCH).count().block());
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(N)
+    public long submitAllOrdered(LoopState s) {
+        return check(s.loop.submitAllOrdered(Flux.range(0, N).map(i -> Op.nop()), BATCH).count().block());
+    }
+
+    private static long check(Long n) {
         if (n == null || n != N) {
             throw new IllegalStateException("expected " + N + " completions, got " + n);
         }
