@@ -8,6 +8,7 @@ import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
 import reactor.core.Exceptions;
+import reactor.core.Fuseable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Operators;
 import reactor.util.concurrent.Queues;
@@ -17,8 +18,10 @@ import reactor.util.concurrent.Queues;
  * most {@code window} in flight: one subscription object for the whole stream, no per-op Mono.
  *
  * <p>Everything that decides runs on the loop thread. The ops publisher is subscribed and requested
- * from the loop thread (so a synchronous source emits there and its ops go straight into the
- * batch); ops arriving from other threads pass through a single-producer queue. An op is pulled and
+ * from the loop thread. A source that fuses synchronously ({@code Flux.range(..).map(..)},
+ * {@code Flux.fromIterable}, ...) is polled right there, op by op, as slots and demand allow: no
+ * request, no onNext, no queue. Other sources emit into a single-producer queue (from their own
+ * thread, or from the loop thread when they are synchronous) that the drain empties. An op is pulled and
  * submitted only when the subscriber has demand for its result, so results never need buffering
  * for lack of demand: {@code submitted <= requested} and {@code submitted - emitted <= window}.
  *
@@ -65,8 +68,13 @@ final class BatchOp extends OpHandle implements Subscription, CoreSubscriber<Op>
     private final int mask;
     /** Upstream requests are batched to a quarter of the window unless demand is the bound. */
     private final int pullBatch;
-    /** Ops received from upstream, not yet submitted: upstream thread -> loop thread. */
-    private final Queue<Op> arrived;
+    /**
+     * Ops received from upstream, not yet submitted: a queue from the upstream's thread to the loop
+     * thread, or, when the upstream fuses synchronously, the upstream itself, polled on the loop
+     * thread with no request/onNext and no queue. Set in onSubscribe, published by {@code upstream}.
+     */
+    private Queue<? extends Op> arrived;
+    private boolean fused;
 
     // Written by any thread, acted upon on the loop thread.
     private volatile long requested;
@@ -104,7 +112,6 @@ final class BatchOp extends OpHandle implements Subscription, CoreSubscriber<Op>
         int size = Queues.ceilingNextPowerOfTwo(window);
         this.mask = size - 1;
         this.pullBatch = Math.max(1, window / 4);
-        this.arrived = Queues.<Op>get(size).get();
         this.inKernel = new Op[size];
         this.userDatas = new long[size];
         this.results = ordered ? new int[size] : new int[0];
@@ -139,6 +146,18 @@ final class BatchOp extends OpHandle implements Subscription, CoreSubscriber<Op>
     @Override
     public void onSubscribe(Subscription s) {
         if (Operators.validate(upstream, s)) {
+            if (s instanceof Fuseable.QueueSubscription) {
+                @SuppressWarnings("unchecked")
+                Fuseable.QueueSubscription<Op> qs = (Fuseable.QueueSubscription<Op>) s;
+                // Polled only on the loop thread, which also subscribed: no thread barrier to declare.
+                if (qs.requestFusion(Fuseable.SYNC) == Fuseable.SYNC) {
+                    fused = true;
+                    arrived = qs;
+                }
+            }
+            if (!fused) {
+                arrived = Queues.<Op>get(mask + 1).get();
+            }
             upstream = s;
             signal();
         }
@@ -148,12 +167,17 @@ final class BatchOp extends OpHandle implements Subscription, CoreSubscriber<Op>
     public void onNext(Op op) {
         if (op == null) {
             onError(new NullPointerException("the ops publisher emitted null"));
-        } else if (!arrived.offer(op)) {
+        } else if (!offer(op)) {
             loop.post(() -> kernelDone(op)); // a protocol violation: release it on the loop like the others
             onError(Exceptions.failWithOverflow("the ops publisher emitted more than requested"));
         } else {
             signal();
         }
+    }
+
+    @SuppressWarnings("unchecked")
+    private boolean offer(Op op) {
+        return ((Queue<Op>) arrived).offer(op);
     }
 
     @Override
@@ -250,28 +274,38 @@ final class BatchOp extends OpHandle implements Subscription, CoreSubscriber<Op>
         }
         int free = loop.freeSlots(headOfLine);
         while (submitted < r && submitted - emitted < window) {
-            Op op = arrived.peek();
-            if (op == null) {
-                break;
-            }
             if (free == 0) {
-                park();
+                if (fused ? !upstreamDone : !arrived.isEmpty()) {
+                    park();
+                }
                 break;
             }
-            arrived.poll();
+            Op op;
+            try {
+                op = arrived.poll(); // fused: runs the upstream's operators (e.g. map) right here
+            } catch (Throwable t) {
+                terminate(Operators.onOperatorError(s, t, actual.currentContext()));
+                return;
+            }
+            if (op == null) {
+                if (fused) {
+                    upstreamDone = true;
+                }
+                break;
+            }
             free--;
             if (!submit(op)) {
                 return;
             }
         }
-        if (!upstreamDone) {
+        if (!fused && !upstreamDone) {
             long bound = Math.min(r, emitted + window);
             long want = bound - pulled;
             if (want > 0 && (want >= pullBatch || bound == r || inFlight == 0)) {
                 pulled += want;
                 s.request(want);
             }
-        } else if (arrived.isEmpty() && inFlight == 0 && emitted == submitted) {
+        } else if (upstreamDone && (fused || arrived.isEmpty()) && inFlight == 0 && emitted == submitted) {
             terminated = true;
             actual.onComplete();
         }
@@ -415,6 +449,9 @@ final class BatchOp extends OpHandle implements Subscription, CoreSubscriber<Op>
     }
 
     private void releaseArrived() {
+        if (fused || arrived == null) {
+            return; // a fused upstream has created no op that was not submitted
+        }
         Op op;
         while ((op = arrived.poll()) != null) {
             kernelDone(op);
