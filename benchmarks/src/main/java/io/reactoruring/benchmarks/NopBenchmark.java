@@ -5,6 +5,8 @@ import io.reactoruring.core.Op;
 import io.reactoruring.core.RingOptions;
 import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.internal.Native;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.concurrent.TimeUnit;
@@ -22,6 +24,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 
 /**
  * NOP throughput on one ring, five ways (all reported in ops/s, one op = one NOP completed):
@@ -49,16 +52,43 @@ import reactor.core.publisher.Flux;
 public class NopBenchmark {
 
     public static final int N = 10_000;
+    private static final ThreadMXBean LOOP_CPU = ManagementFactory.getThreadMXBean();
     static final int BATCH = 256;
 
     /** The UringLoop used by batched and oneAtATime (one per trial). */
     @State(Scope.Benchmark)
     public static class LoopState {
         UringLoop loop;
+        private Thread loopThread;
+        private long cpuAtStart;
+        private long userAtStart;
+        private long completedAtStart;
 
         @Setup(Level.Trial)
         public void setup() {
             loop = UringLoop.create("bench", RingOptions.defaults());
+            loopThread = Mono.fromCallable(Thread::currentThread).subscribeOn(loop).block();
+        }
+
+        @Setup(Level.Iteration)
+        public void startIteration() {
+            cpuAtStart = LOOP_CPU.getThreadCpuTime(loopThread.getId());
+            userAtStart = LOOP_CPU.getThreadUserTime(loopThread.getId());
+            completedAtStart = loop.metrics().completed();
+        }
+
+        /**
+         * CPU time of the loop thread per completed op in this iteration, and its user-mode part (Java
+         * and JNI; the rest is the kernel): unlike ops/s, barely affected by other processes competing
+         * for the cores (they add wall time, not CPU time).
+         */
+        @TearDown(Level.Iteration)
+        public void endIteration() {
+            long cpu = LOOP_CPU.getThreadCpuTime(loopThread.getId()) - cpuAtStart;
+            long user = LOOP_CPU.getThreadUserTime(loopThread.getId()) - userAtStart;
+            long ops = Math.max(1, loop.metrics().completed() - completedAtStart);
+            System.out.printf("%n# loop thread CPU: %.1f ns/op, of which user %.1f (%d ops)%n",
+                    (double) cpu / ops, (double) user / ops, ops);
         }
 
         @TearDown(Level.Trial)
