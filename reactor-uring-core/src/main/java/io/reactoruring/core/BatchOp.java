@@ -256,7 +256,11 @@ final class BatchOp extends OpHandle implements Subscription, CoreSubscriber<Op>
                 return;
             }
             subscribed = true;
-            source.subscribe(this); // onSubscribe repeats this drain
+            try {
+                source.subscribe(this); // onSubscribe repeats this drain
+            } catch (Throwable t) {
+                terminate(Operators.onOperatorError(t, actual.currentContext()));
+            }
             return;
         }
         Subscription s = upstream;
@@ -298,14 +302,26 @@ final class BatchOp extends OpHandle implements Subscription, CoreSubscriber<Op>
                 return;
             }
         }
-        if (!fused && !upstreamDone) {
+        boolean idle = inFlight == 0 && emitted == submitted;
+        if (fused) {
+            if (!upstreamDone && idle && submitted == r) {
+                // Demand ran out exactly at the last op: nothing polled the end, ask the source instead.
+                try {
+                    upstreamDone = arrived.isEmpty();
+                } catch (Throwable t) {
+                    terminate(Operators.onOperatorError(s, t, actual.currentContext()));
+                    return;
+                }
+            }
+        } else if (!upstreamDone) {
             long bound = Math.min(r, emitted + window);
             long want = bound - pulled;
             if (want > 0 && (want >= pullBatch || bound == r || inFlight == 0)) {
                 pulled += want;
                 s.request(want);
             }
-        } else if (upstreamDone && (fused || arrived.isEmpty()) && inFlight == 0 && emitted == submitted) {
+        }
+        if (upstreamDone && idle && (fused || arrived.isEmpty())) {
             terminated = true;
             actual.onComplete();
         }

@@ -77,6 +77,37 @@ class SubmitAllTest {
     }
 
     @Test
+    void completesWhenDemandEndsExactlyAtTheLastOp() {
+        Flux<Op> fusable = Flux.range(0, 5).map(i -> Op.nop());
+        for (Flux<Op> ops : List.of(fusable, fusable.hide())) {
+            StepVerifier.create(loop.submitAll(ops, 8), 5).expectNextCount(5).expectComplete()
+                    .verify(Duration.ofSeconds(10));
+            StepVerifier.create(loop.submitAllOrdered(ops, 8), 5).expectNextCount(5).expectComplete()
+                    .verify(Duration.ofSeconds(10));
+        }
+    }
+
+    @Test
+    void aThrowingOpsPublisherErrorsTheStream() {
+        Flux<Op> throwsOnSubscribe = Flux.from(s -> {
+            throw new IllegalStateException("cannot subscribe");
+        });
+        StepVerifier.create(loop.submitAll(throwsOnSubscribe, 4)).expectErrorMessage("cannot subscribe")
+                .verify(Duration.ofSeconds(10));
+        AtomicInteger released = new AtomicInteger();
+        Flux<Op> throwsInMap = Flux.range(0, 10).map(i -> {
+            if (i == 5) {
+                throw new IllegalStateException("no op " + i);
+            }
+            return counted(Op.nop(), released);
+        });
+        // The error ends the stream at once: results of ops still in flight then are not emitted.
+        StepVerifier.create(loop.submitAll(throwsInMap, 4)).thenConsumeWhile(r -> r == 0).expectErrorMessage("no op 5")
+                .verify(Duration.ofSeconds(10));
+        assertThat(awaitOnLoop(loop, () -> released.get() == 5)).isTrue();
+    }
+
+    @Test
     void submitsOnlyWhatTheSubscriberRequested() {
         long before = loop.metrics().submitted();
         StepVerifier.create(loop.submitAll(Flux.range(0, 1000).map(i -> Op.nop()), 64), 0)
