@@ -195,9 +195,12 @@ public final class UringLoop implements Scheduler, Executor {
      * as far as the subscriber's demand allows, so an op is submitted only when its result can be
      * emitted at once (no result is buffered for lack of demand; at most {@code maxInFlight} ops are
      * held: in flight plus pulled from {@code ops}). A synchronous {@code ops} publisher therefore runs
-     * on the loop thread and must not block. Each op also needs a slot of this loop; while none is
-     * free the stream waits in line with other ops. Results and the completion signal are delivered on
-     * the loop thread; every op's result is emitted exactly once, each as {@link #submit} would give it.
+     * on the loop thread and must not block; one that supports synchronous fusion
+     * ({@code Flux.range(..).map(..)}, {@code Flux.fromIterable}) is polled there op by op, the
+     * cheapest way in. Each op also needs a slot of this loop; while none is free the stream waits in
+     * line with other ops. Results and the completion signal are delivered on the loop thread. Until
+     * the stream ends, every submitted op's result is emitted exactly once, as {@link #submit} would
+     * give it; the Flux completes after the last op's result.
      *
      * <p>The first failed op errors the Flux with its exception (as {@link #submit} maps it), an error
      * of {@code ops} errors it at once, and so does the loop being disposed. On any error or cancel, the
