@@ -5,10 +5,15 @@ import io.reactoruring.core.Op;
 import io.reactoruring.core.RingOptions;
 import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.internal.Native;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -23,6 +28,9 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.BenchmarkParams;
+import org.openjdk.jmh.infra.IterationParams;
+import org.openjdk.jmh.runner.IterationType;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -52,6 +60,8 @@ import reactor.core.publisher.Mono;
 public class NopBenchmark {
 
     public static final int N = 10_000;
+    /** If set, each measurement iteration appends "benchmark cpuNsPerOp userNsPerOp" to this file. */
+    static final String CPU_LOG_PROPERTY = "reactoruring.bench.cpuLog";
     private static final ThreadMXBean LOOP_CPU = ManagementFactory.getThreadMXBean();
     static final int BATCH = 256;
 
@@ -83,12 +93,18 @@ public class NopBenchmark {
          * for the cores (they add wall time, not CPU time).
          */
         @TearDown(Level.Iteration)
-        public void endIteration() {
+        public void endIteration(BenchmarkParams benchmark, IterationParams iteration) throws IOException {
             long cpu = LOOP_CPU.getThreadCpuTime(loopThread.getId()) - cpuAtStart;
             long user = LOOP_CPU.getThreadUserTime(loopThread.getId()) - userAtStart;
             long ops = Math.max(1, loop.metrics().completed() - completedAtStart);
             System.out.printf("%n# loop thread CPU: %.1f ns/op, of which user %.1f (%d ops)%n",
                     (double) cpu / ops, (double) user / ops, ops);
+            String log = System.getProperty(CPU_LOG_PROPERTY);
+            if (log != null && iteration.getType() == IterationType.MEASUREMENT) {
+                String name = benchmark.getBenchmark().substring(benchmark.getBenchmark().lastIndexOf('.') + 1);
+                Files.writeString(Path.of(log), String.format(Locale.ROOT, "%s %.1f %.1f%n", name,
+                        (double) cpu / ops, (double) user / ops), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            }
         }
 
         @TearDown(Level.Trial)
