@@ -179,6 +179,34 @@ class SubmitAllTest {
     }
 
     @Test
+    void cancelFromAnotherThreadWhileOpsCompleteReleasesEveryOpExactlyOnce() throws InterruptedException {
+        long inFlight = loop.metrics().inFlight();
+        for (int round = 0; round < 20; round++) {
+            AtomicInteger created = new AtomicInteger();
+            AtomicInteger released = new AtomicInteger();
+            AtomicInteger received = new AtomicInteger();
+            java.util.concurrent.CountDownLatch some = new java.util.concurrent.CountDownLatch(1);
+            int cancelAfter = 1000 * (round % 5 + 1);
+            Flux<Op> ops = Flux.range(0, 1_000_000).map(i -> {
+                created.incrementAndGet();
+                return counted(Op.nop(), released);
+            });
+            Flux<Integer> results = round % 2 == 0 ? loop.submitAll(ops, 64) : loop.submitAllOrdered(ops, 64);
+            reactor.core.Disposable d = results.subscribe(r -> {
+                if (received.incrementAndGet() == cancelAfter) {
+                    some.countDown();
+                }
+            });
+            assertThat(some.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            d.dispose(); // races with completions on the loop thread
+            assertThat(awaitOnLoop(loop, () -> loop.metrics().inFlight() == inFlight)).isTrue();
+            settle(loop);
+            assertThat(released.get()).as("round %d", round).isEqualTo(created.get());
+            assertThat(received.get()).isLessThanOrEqualTo(created.get());
+        }
+    }
+
+    @Test
     void aFailedOpErrorsTheStreamAndCancelsTheOthers() {
         AtomicInteger created = new AtomicInteger();
         AtomicInteger released = new AtomicInteger();
