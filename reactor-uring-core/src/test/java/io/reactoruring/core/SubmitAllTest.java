@@ -2,6 +2,7 @@ package io.reactoruring.core;
 
 import static io.reactoruring.core.TestSupport.assumeUring;
 import static io.reactoruring.core.TestSupport.awaitOnLoop;
+import static io.reactoruring.core.TestSupport.liveMetrics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -44,14 +45,6 @@ class SubmitAllTest {
         for (int i = 0; i < 2; i++) {
             reactor.core.publisher.Mono.fromRunnable(() -> { }).subscribeOn(l).block(Duration.ofSeconds(10));
         }
-    }
-
-    /**
-     * The loop's counters read on its own thread: the current values. Off the loop, metrics() is the
-     * snapshot of the last finished iteration, which may predate completions already delivered.
-     */
-    private static UringMetrics live(UringLoop l) {
-        return reactor.core.publisher.Mono.fromCallable(l::metrics).subscribeOn(l).block(Duration.ofSeconds(10));
     }
 
     private static Op counted(Op op, AtomicInteger released) {
@@ -114,19 +107,19 @@ class SubmitAllTest {
 
     @Test
     void submitsOnlyWhatTheSubscriberRequested() {
-        long before = live(loop).submitted();
+        long before = liveMetrics(loop).submitted();
         StepVerifier.create(loop.submitAll(Flux.range(0, 1000).map(i -> Op.nop()), 64), 0)
                 .expectSubscription()
                 .then(() -> settle(loop))
-                .then(() -> assertThat(live(loop).submitted()).as("nothing before a request").isEqualTo(before))
+                .then(() -> assertThat(liveMetrics(loop).submitted()).as("nothing before a request").isEqualTo(before))
                 .thenRequest(5)
                 .expectNext(0, 0, 0, 0, 0)
                 .then(() -> settle(loop))
-                .then(() -> assertThat(live(loop).submitted()).isEqualTo(before + 5))
+                .then(() -> assertThat(liveMetrics(loop).submitted()).isEqualTo(before + 5))
                 .thenRequest(3)
                 .expectNext(0, 0, 0)
                 .then(() -> settle(loop))
-                .then(() -> assertThat(live(loop).submitted()).isEqualTo(before + 8))
+                .then(() -> assertThat(liveMetrics(loop).submitted()).isEqualTo(before + 8))
                 .thenCancel()
                 .verify(Duration.ofSeconds(10));
     }
@@ -168,24 +161,24 @@ class SubmitAllTest {
             AtomicInteger created = new AtomicInteger();
             AtomicInteger released = new AtomicInteger();
             Flux<Op> ops = Flux.range(0, 100).map(i -> hourTimeout(created, released));
-            long inFlight = live(loop).inFlight();
+            long inFlight = liveMetrics(loop).inFlight();
             StepVerifier.create(ordered ? loop.submitAllOrdered(ops, 8) : loop.submitAll(ops, 8))
                     .expectSubscription()
-                    .then(() -> assertThat(awaitOnLoop(loop, () -> live(loop).inFlight() == inFlight + 8)).isTrue())
+                    .then(() -> assertThat(awaitOnLoop(loop, () -> liveMetrics(loop).inFlight() == inFlight + 8)).isTrue())
                     .then(() -> settle(loop))
-                    .then(() -> assertThat(live(loop).inFlight()).isEqualTo(inFlight + 8))
+                    .then(() -> assertThat(liveMetrics(loop).inFlight()).isEqualTo(inFlight + 8))
                     .then(() -> assertThat(created.get()).as("pulled no further than the window").isEqualTo(8))
                     .then(() -> assertThat(released.get()).as("all still in the kernel").isZero())
                     .thenCancel()
                     .verify(Duration.ofSeconds(10));
-            assertThat(awaitOnLoop(loop, () -> live(loop).inFlight() == inFlight)).isTrue();
+            assertThat(awaitOnLoop(loop, () -> liveMetrics(loop).inFlight() == inFlight)).isTrue();
             assertThat(awaitOnLoop(loop, () -> released.get() == created.get())).isTrue();
         }
     }
 
     @Test
     void cancelFromAnotherThreadWhileOpsCompleteReleasesEveryOpExactlyOnce() throws InterruptedException {
-        long inFlight = live(loop).inFlight();
+        long inFlight = liveMetrics(loop).inFlight();
         for (int round = 0; round < 20; round++) {
             AtomicInteger created = new AtomicInteger();
             AtomicInteger released = new AtomicInteger();
@@ -204,7 +197,7 @@ class SubmitAllTest {
             });
             assertThat(some.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
             d.dispose(); // races with completions on the loop thread
-            assertThat(awaitOnLoop(loop, () -> live(loop).inFlight() == inFlight)).isTrue();
+            assertThat(awaitOnLoop(loop, () -> liveMetrics(loop).inFlight() == inFlight)).isTrue();
             settle(loop);
             assertThat(released.get()).as("round %d", round).isEqualTo(created.get());
             assertThat(received.get()).isLessThanOrEqualTo(created.get());
@@ -215,13 +208,13 @@ class SubmitAllTest {
     void aFailedOpErrorsTheStreamAndCancelsTheOthers() {
         AtomicInteger created = new AtomicInteger();
         AtomicInteger released = new AtomicInteger();
-        long inFlight = live(loop).inFlight();
+        long inFlight = liveMetrics(loop).inFlight();
         Flux<Op> ops = Flux.range(0, 20).map(i -> i == 3
                 ? counted(Op.builder(Opcode.READ).fd(1_000_000).build(), released) : hourTimeout(created, released));
         StepVerifier.create(loop.submitAll(ops, 8))
                 .expectErrorMatches(e -> e instanceof UringError && ((UringError) e).errno() == Errno.EBADF)
                 .verify(Duration.ofSeconds(10));
-        assertThat(awaitOnLoop(loop, () -> live(loop).inFlight() == inFlight)).isTrue();
+        assertThat(awaitOnLoop(loop, () -> liveMetrics(loop).inFlight() == inFlight)).isTrue();
         assertThat(awaitOnLoop(loop, () -> released.get() == created.get() + 1)).isTrue();
     }
 
@@ -229,7 +222,7 @@ class SubmitAllTest {
     void anErrorOfTheOpsPublisherErrorsTheStreamAndCancelsTheOps() {
         AtomicInteger created = new AtomicInteger();
         AtomicInteger released = new AtomicInteger();
-        long inFlight = live(loop).inFlight();
+        long inFlight = liveMetrics(loop).inFlight();
         // Buffering: the loop subscribes to the sink asynchronously, and an unbuffered sink would
         // silently drop what is emitted before that.
         Sinks.Many<Op> ops = Sinks.many().unicast().onBackpressureBuffer();
@@ -240,11 +233,11 @@ class SubmitAllTest {
                         ops.emitNext(hourTimeout(created, released), Sinks.EmitFailureHandler.FAIL_FAST);
                     }
                 })
-                .then(() -> assertThat(awaitOnLoop(loop, () -> live(loop).inFlight() == inFlight + 3)).isTrue())
+                .then(() -> assertThat(awaitOnLoop(loop, () -> liveMetrics(loop).inFlight() == inFlight + 3)).isTrue())
                 .then(() -> ops.emitError(new IllegalStateException("no more ops"), Sinks.EmitFailureHandler.FAIL_FAST))
                 .expectErrorMessage("no more ops")
                 .verify(Duration.ofSeconds(10));
-        assertThat(awaitOnLoop(loop, () -> live(loop).inFlight() == inFlight)).isTrue();
+        assertThat(awaitOnLoop(loop, () -> liveMetrics(loop).inFlight() == inFlight)).isTrue();
         assertThat(awaitOnLoop(loop, () -> released.get() == 3)).isTrue();
     }
 
@@ -262,7 +255,7 @@ class SubmitAllTest {
             Flux<Integer> all = small.submitAll(Flux.range(0, 2000).map(i -> Op.nop()), 64);
             Flux<Integer> singles = Flux.range(0, 200).flatMap(i -> small.submit(Op.nop()), 16);
             StepVerifier.create(Flux.merge(all, singles).count()).expectNext(2200L).verifyComplete();
-            UringMetrics m = live(small);
+            UringMetrics m = liveMetrics(small);
             assertThat(m.inFlightHighWater()).isEqualTo(4);
             assertThat(m.inFlight()).isZero();
         } finally {
@@ -277,7 +270,7 @@ class SubmitAllTest {
         AtomicInteger released = new AtomicInteger();
         StepVerifier.create(own.submitAll(Flux.range(0, 100).map(i -> hourTimeout(created, released)), 4))
                 .expectSubscription()
-                .then(() -> assertThat(awaitOnLoop(own, () -> live(own).inFlight() == 4)).isTrue())
+                .then(() -> assertThat(awaitOnLoop(own, () -> liveMetrics(own).inFlight() == 4)).isTrue())
                 .then(own::dispose)
                 .expectErrorMatches(e -> e instanceof CancellationException || e instanceof RejectedExecutionException)
                 .verify(Duration.ofSeconds(10));
