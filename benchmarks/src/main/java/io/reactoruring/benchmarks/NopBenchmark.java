@@ -5,8 +5,15 @@ import io.reactoruring.core.Op;
 import io.reactoruring.core.RingOptions;
 import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.internal.Native;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -21,14 +28,21 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.BenchmarkParams;
+import org.openjdk.jmh.infra.IterationParams;
+import org.openjdk.jmh.runner.IterationType;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 
 /**
- * NOP throughput on one ring, three ways (all reported in ops/s, one op = one NOP completed):
+ * NOP throughput on one ring, five ways (all reported in ops/s, one op = one NOP completed):
  *
  * <ul>
  *   <li>{@code batched}: 10,000 {@code loop.submit(Op.nop())} per invocation through
  *       {@code Flux.flatMap(..., 256)}: up to 256 in flight, the loop batches them.</li>
+ *   <li>{@code submitAll} / {@code submitAllOrdered}: the same 10,000 NOPs through one
+ *       {@code loop.submitAll(Flux.range(0, 10_000).map(i -> Op.nop()), 256)} (results in completion /
+ *       op order): up to 256 in flight, one subscription for the whole stream, no per-op Mono.</li>
  *   <li>{@code oneAtATime}: one {@code submit(...).block()} per invocation: a full cross-thread round
  *       trip (caller -> loop thread -> kernel -> loop thread -> caller) per NOP.</li>
  *   <li>{@code nativeLoop}: the ceiling. The benchmark thread drives its own ring directly through
@@ -46,16 +60,51 @@ import reactor.core.publisher.Flux;
 public class NopBenchmark {
 
     public static final int N = 10_000;
+    /** If set, each measurement iteration appends "benchmark cpuNsPerOp userNsPerOp" to this file. */
+    static final String CPU_LOG_PROPERTY = "reactoruring.bench.cpuLog";
+    private static final ThreadMXBean LOOP_CPU = ManagementFactory.getThreadMXBean();
     static final int BATCH = 256;
 
     /** The UringLoop used by batched and oneAtATime (one per trial). */
     @State(Scope.Benchmark)
     public static class LoopState {
         UringLoop loop;
+        private Thread loopThread;
+        private long cpuAtStart;
+        private long userAtStart;
+        private long completedAtStart;
 
         @Setup(Level.Trial)
         public void setup() {
             loop = UringLoop.create("bench", RingOptions.defaults());
+            loopThread = Mono.fromCallable(Thread::currentThread).subscribeOn(loop).block();
+        }
+
+        @Setup(Level.Iteration)
+        public void startIteration() {
+            cpuAtStart = LOOP_CPU.getThreadCpuTime(loopThread.getId());
+            userAtStart = LOOP_CPU.getThreadUserTime(loopThread.getId());
+            completedAtStart = loop.metrics().completed();
+        }
+
+        /**
+         * CPU time of the loop thread per completed op in this iteration, and its user-mode part (Java
+         * and JNI; the rest is the kernel): unlike ops/s, barely affected by other processes competing
+         * for the cores (they add wall time, not CPU time).
+         */
+        @TearDown(Level.Iteration)
+        public void endIteration(BenchmarkParams benchmark, IterationParams iteration) throws IOException {
+            long cpu = LOOP_CPU.getThreadCpuTime(loopThread.getId()) - cpuAtStart;
+            long user = LOOP_CPU.getThreadUserTime(loopThread.getId()) - userAtStart;
+            long ops = Math.max(1, loop.metrics().completed() - completedAtStart);
+            System.out.printf("%n# loop thread CPU: %.1f ns/op, of which user %.1f (%d ops)%n",
+                    (double) cpu / ops, (double) user / ops, ops);
+            String log = System.getProperty(CPU_LOG_PROPERTY);
+            if (log != null && iteration.getType() == IterationType.MEASUREMENT) {
+                String name = benchmark.getBenchmark().substring(benchmark.getBenchmark().lastIndexOf('.') + 1);
+                Files.writeString(Path.of(log), String.format(Locale.ROOT, "%s %.1f %.1f%n", name,
+                        (double) cpu / ops, (double) user / ops), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            }
         }
 
         @TearDown(Level.Trial)
@@ -129,7 +178,22 @@ public class NopBenchmark {
     @Benchmark
     @OperationsPerInvocation(N)
     public long batched(LoopState s) {
-        Long n = Flux.range(0, N).flatMap(i -> s.loop.submit(Op.nop()), BATCH).count().block();
+        return check(Flux.range(0, N).flatMap(i -> s.loop.submit(Op.nop()), BATCH).count().block());
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(N)
+    public long submitAll(LoopState s) {
+        return check(s.loop.submitAll(Flux.range(0, N).map(i -> Op.nop()), BATCH).count().block());
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(N)
+    public long submitAllOrdered(LoopState s) {
+        return check(s.loop.submitAllOrdered(Flux.range(0, N).map(i -> Op.nop()), BATCH).count().block());
+    }
+
+    private static long check(Long n) {
         if (n == null || n != N) {
             throw new IllegalStateException("expected " + N + " completions, got " + n);
         }

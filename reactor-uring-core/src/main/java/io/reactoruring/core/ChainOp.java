@@ -166,7 +166,7 @@ final class ChainOp extends OpHandle implements org.reactivestreams.Subscription
         }
         for (int i = 0; i < ops.length; i++) {
             int r = results[i];
-            if (r < 0 && !(ops[i].acceptedErrno != 0 && r == -ops[i].acceptedErrno)) {
+            if (!succeeded(ops[i], r)) {
                 // The caller only sees the error: fds created by earlier members have no owner.
                 for (int j = 0; j < ops.length; j++) {
                     loop.orphaned(ops[j], results[j]);

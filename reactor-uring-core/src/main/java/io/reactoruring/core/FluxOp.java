@@ -153,7 +153,7 @@ final class FluxOp extends OpHandle implements org.reactivestreams.Subscription 
         }
         boolean endedByPause = terminal && pausing && res == -Errno.ECANCELED;
         if (!endedByPause) {
-            if (res >= 0 || (op.acceptedErrno != 0 && res == -op.acceptedErrno)) {
+            if (succeeded(op, res)) {
                 received++;
                 backlog.add(new Completion(res, flags));
             } else if (error == null) {

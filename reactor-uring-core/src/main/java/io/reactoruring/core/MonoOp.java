@@ -115,13 +115,11 @@ final class MonoOp extends OpHandle implements org.reactivestreams.Subscription 
         try {
             if (isCancelled()) {
                 loop.orphaned(op, res);
-            } else if (res >= 0 || (op.acceptedErrno != 0 && res == -op.acceptedErrno)) {
+            } else if (succeeded(op, res)) {
                 actual.onNext(Math.max(res, 0));
                 actual.onComplete();
-            } else if (res == -Errno.ECANCELED && op.linkTimeoutNanos >= 0 && !loop.isShuttingDown()) {
-                actual.onError(UringLoop.timeout(op));
             } else {
-                actual.onError(loop.error(res, op));
+                actual.onError(failure(op, res));
             }
         } finally {
             kernelDone(op);

@@ -38,6 +38,22 @@ abstract class OpHandle implements Runnable {
      */
     abstract void abort(Throwable error);
 
+    /** Whether a terminal {@code res} is a success for {@code op}: {@code >= 0}, or its accepted errno. */
+    static boolean succeeded(Op op, int res) {
+        return res >= 0 || (op.acceptedErrno != 0 && res == -op.acceptedErrno);
+    }
+
+    /**
+     * The exception for a failed terminal {@code res} of {@code op}: a {@link java.util.concurrent.TimeoutException}
+     * when its linked timeout cancelled it, else the errno's exception.
+     */
+    Throwable failure(Op op, int res) {
+        if (res == -Errno.ECANCELED && op.linkTimeoutNanos >= 0 && !loop.isShuttingDown()) {
+            return UringLoop.timeout(op);
+        }
+        return loop.error(res, op);
+    }
+
     /** Runs an op's {@link Op.Builder#whenKernelDone} hook, reporting a failing hook to Reactor. */
     static void kernelDone(Op op) {
         Runnable hook = op.whenKernelDone;

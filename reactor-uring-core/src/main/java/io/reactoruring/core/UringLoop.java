@@ -4,6 +4,7 @@ import io.reactoruring.core.buffer.BufferPool;
 import io.reactoruring.core.buffer.BufferRing;
 import io.reactoruring.core.buffer.PooledBuffer;
 import io.reactoruring.core.internal.Native;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;
@@ -18,6 +19,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 import reactor.core.Disposable;
 import reactor.core.Disposables;
@@ -88,7 +90,14 @@ public final class UringLoop implements Scheduler, Executor {
     private volatile int lifecycle = RUNNING;
     private volatile @Nullable Throwable startFailure;
     private volatile int ringFlags;
-    private volatile UringMetrics metrics;
+    /**
+     * The counters as of the end of the last iteration, copied in place under a sequence lock
+     * ({@code publishedSeq} is odd while the loop thread copies) so that publishing allocates nothing;
+     * {@link #metrics()} builds the record on demand.
+     */
+    private final long[] published = new long[METRIC_COUNT];
+    private volatile int publishedSeq;
+    private static final int METRIC_COUNT = 14;
 
     // Loop-thread state.
     private long ring;
@@ -110,7 +119,7 @@ public final class UringLoop implements Scheduler, Executor {
     private boolean moreReady;
     private final java.util.BitSet bufferGroups = new java.util.BitSet();
     private final List<BufferRing> bufferRings = new ArrayList<>();
-    private final java.util.concurrent.atomic.AtomicLong bufferRingExhaustions = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong bufferRingExhaustions = new AtomicLong();
     private long submitted, completed, sqFullWaits, inFlightLimitWaits, cqOverflows, submitBusy, wakeups, enterCalls, stale;
 
     private UringLoop(String name, RingOptions options) {
@@ -182,6 +191,55 @@ public final class UringLoop implements Scheduler, Executor {
     }
 
     /**
+     * Submits the ops of {@code ops} with at most {@code maxInFlight} of them in the kernel at once and
+     * emits their results <em>in completion order</em> (see {@link #submitAllOrdered} for op order).
+     * One subscription serves the whole stream: much cheaper per op than {@code flatMap} over
+     * {@link #submit}.
+     *
+     * <p>Cold: {@code ops} is subscribed on the first request, and requested from the loop thread only
+     * as far as the subscriber's demand allows, so an op is submitted only when its result can be
+     * emitted at once (no result is buffered for lack of demand; at most {@code maxInFlight} ops are
+     * held: in flight plus pulled from {@code ops}). A synchronous {@code ops} publisher therefore runs
+     * on the loop thread and must not block; one that supports synchronous fusion
+     * ({@code Flux.range(..).map(..)}, {@code Flux.fromIterable}) is polled there op by op, the
+     * cheapest way in. Each op also needs a slot of this loop; while none is free the stream waits in
+     * line with other ops. Results and the completion signal are delivered on the loop thread. Until
+     * the stream ends, every submitted op's result is emitted exactly once, as {@link #submit} would
+     * give it; the Flux completes after the last op's result.
+     *
+     * <p>The first failed op errors the Flux with its exception (as {@link #submit} maps it), an error
+     * of {@code ops} errors it at once, and so does the loop being disposed. On any error or cancel, the
+     * ops in flight get IORING_OP_ASYNC_CANCEL and are released when their CQEs arrive (their memory
+     * stays referenced until then; an fd they created is closed), and ops pulled but not yet submitted
+     * are released unsubmitted ({@link Op.Builder#whenKernelDone} runs for every op exactly once).
+     *
+     * @param maxInFlight at most this many ops in flight at once (and pulled from {@code ops}), {@code >= 1}
+     * @throws IllegalArgumentException if {@code maxInFlight < 1}
+     */
+    public Flux<Integer> submitAll(org.reactivestreams.Publisher<? extends Op> ops, int maxInFlight) {
+        return submitAll(ops, maxInFlight, false);
+    }
+
+    /**
+     * {@link #submitAll}, but results are emitted in the order of {@code ops}: a result that arrives
+     * early waits until every earlier one has been emitted. {@code maxInFlight} then bounds the ops in
+     * flight plus the finished results waiting, so one slow op stalls submission after
+     * {@code maxInFlight - 1} more. An op's failure still ends the stream at once, discarding the
+     * finished results that were waiting for earlier ones.
+     */
+    public Flux<Integer> submitAllOrdered(org.reactivestreams.Publisher<? extends Op> ops, int maxInFlight) {
+        return submitAll(ops, maxInFlight, true);
+    }
+
+    private Flux<Integer> submitAll(org.reactivestreams.Publisher<? extends Op> ops, int maxInFlight, boolean ordered) {
+        Objects.requireNonNull(ops, "ops");
+        if (maxInFlight < 1 || maxInFlight > 1 << 24) {
+            throw new IllegalArgumentException("maxInFlight must be in [1, 2^24], was " + maxInFlight);
+        }
+        return new BatchOp.Publisher(this, ops, maxInFlight, ordered);
+    }
+
+    /**
      * Submits {@code ops} as one kernel-linked chain (IOSQE_IO_LINK): they run in order in one
      * submission; if one fails, including a short read or write, the kernel cancels the rest
      * ({@code -ECANCELED}). Completes with all results, or errors with the first failure. Ops that
@@ -235,9 +293,27 @@ public final class UringLoop implements Scheduler, Executor {
         return Thread.currentThread() == thread;
     }
 
-    /** The counters as of the end of the last loop iteration. */
+    /**
+     * The counters as of the end of the last loop iteration (on the loop thread: the current ones).
+     * Allocates the returned record; any thread.
+     */
     public UringMetrics metrics() {
-        return metrics;
+        long[] m = new long[METRIC_COUNT];
+        if (inLoop()) {
+            copyMetrics(m);
+            return toMetrics(m);
+        }
+        while (true) {
+            int seq = publishedSeq;
+            if ((seq & 1) == 0) {
+                System.arraycopy(published, 0, m, 0, METRIC_COUNT);
+                VarHandle.loadLoadFence(); // the copy above completes before the sequence is re-read
+                if (publishedSeq == seq) {
+                    return toMetrics(m);
+                }
+            }
+            Thread.onSpinWait();
+        }
     }
 
     /**
@@ -496,6 +572,20 @@ public final class UringLoop implements Scheduler, Executor {
         }
         submitted++;
         return userData;
+    }
+
+    /**
+     * Loop thread: slots {@code h} may take right now without {@link #accept queueing}: none while
+     * other ops wait in line for slots, unless {@code h} is being {@link OpHandle#prepare prepared}
+     * (it is then the head of that line).
+     */
+    int freeSlots(boolean headOfLine) {
+        return headOfLine || waiting.isEmpty() ? slots.free() : 0;
+    }
+
+    /** Loop thread: {@link #write} into the current batch; the caller checked {@link #freeSlots}. */
+    long writeNow(OpHandle h, int member, Op op) {
+        return write(batch, h, member, op, 0);
     }
 
     /** Loop thread: IORING_OP_ASYNC_CANCEL for the op with {@code userData}; its own CQE is ignored. */
@@ -789,10 +879,34 @@ public final class UringLoop implements Scheduler, Executor {
         terminated.tryEmitEmpty();
     }
 
+    /** Loop thread: copies the counters for other threads' {@link #metrics()}, without allocating. */
     private void publishMetrics() {
-        metrics = new UringMetrics(submitted, completed, slots == null ? 0 : slots.used(),
-                slots == null ? 0 : slots.highWater(), options.effectiveMaxInFlight(), waiting.size(), sqFullWaits,
-                inFlightLimitWaits, cqOverflows, submitBusy, wakeups, enterCalls, stale, bufferRingExhaustions.get());
+        int seq = publishedSeq;
+        publishedSeq = seq + 1;
+        VarHandle.storeStoreFence(); // readers must see the odd sequence before any half-written copy
+        copyMetrics(published);
+        publishedSeq = seq + 2; // volatile write: releases the copy
+    }
+
+    private void copyMetrics(long[] m) {
+        m[0] = submitted;
+        m[1] = completed;
+        m[2] = slots == null ? 0 : slots.used();
+        m[3] = slots == null ? 0 : slots.highWater();
+        m[4] = options.effectiveMaxInFlight();
+        m[5] = waiting.size();
+        m[6] = sqFullWaits;
+        m[7] = inFlightLimitWaits;
+        m[8] = cqOverflows;
+        m[9] = submitBusy;
+        m[10] = wakeups;
+        m[11] = enterCalls;
+        m[12] = stale;
+        m[13] = bufferRingExhaustions.get();
+    }
+
+    private static UringMetrics toMetrics(long[] m) {
+        return new UringMetrics(m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9], m[10], m[11], m[12], m[13]);
     }
 
     @Override

@@ -11,7 +11,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
-import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 
 class BackpressureAndOverflowTest {
@@ -31,7 +30,7 @@ class BackpressureAndOverflowTest {
             }
             assertThat(done.await(60, TimeUnit.SECONDS)).isTrue();
             assertThat(ok.get()).isEqualTo(ops);
-            UringMetrics m = metricsOnLoop(loop);
+            UringMetrics m = TestSupport.liveMetrics(loop);
             assertThat(m.inFlightHighWater()).isLessThanOrEqualTo(64).isEqualTo(m.maxInFlight());
             assertThat(m.inFlightLimitWaits() + m.sqFullWaits()).as("ops had to wait in Java").isPositive();
             assertThat(m.completed()).isGreaterThanOrEqualTo(100_000);
@@ -60,9 +59,9 @@ class BackpressureAndOverflowTest {
             }
             assertThat(done.await(60, TimeUnit.SECONDS)).isTrue();
             assertThat(seen).allSatisfy(n -> assertThat(n.get()).as("each op completes exactly once").isEqualTo(1));
-            assertThat(metricsOnLoop(loop).cqOverflows()).as("the CQ must actually have overflowed").isPositive();
-            assertThat(metricsOnLoop(loop).staleCompletions()).isZero();
-            assertThat(metricsOnLoop(loop).inFlight()).isZero();
+            assertThat(TestSupport.liveMetrics(loop).cqOverflows()).as("the CQ must actually have overflowed").isPositive();
+            assertThat(TestSupport.liveMetrics(loop).staleCompletions()).isZero();
+            assertThat(TestSupport.liveMetrics(loop).inFlight()).isZero();
         } finally {
             loop.disposeGracefully().block(Duration.ofSeconds(10));
         }
@@ -87,7 +86,7 @@ class BackpressureAndOverflowTest {
                     .verifyComplete();
             assertThat(seen).hasSize(timers);
             assertThat(seen.values()).allSatisfy(n -> assertThat(n.get()).isEqualTo(expiries));
-            assertThat(metricsOnLoop(loop).staleCompletions()).isZero();
+            assertThat(TestSupport.liveMetrics(loop).staleCompletions()).isZero();
         } finally {
             loop.disposeGracefully().block(Duration.ofSeconds(10));
         }
@@ -103,18 +102,9 @@ class BackpressureAndOverflowTest {
                             .count())
                     .expectNext(1000L)
                     .verifyComplete();
-            assertThat(metricsOnLoop(loop).inFlightHighWater()).isLessThanOrEqualTo(8);
+            assertThat(TestSupport.liveMetrics(loop).inFlightHighWater()).isLessThanOrEqualTo(8);
         } finally {
             loop.disposeGracefully().block(Duration.ofSeconds(10));
         }
-    }
-
-    /**
-     * The loop's metrics read on the loop itself: the last completions are signalled before that
-     * iteration's metrics are published, so a read from the test thread right after them could
-     * still see the previous iteration's counts.
-     */
-    private static UringMetrics metricsOnLoop(UringLoop loop) {
-        return Mono.fromCallable(loop::metrics).subscribeOn(loop).block(Duration.ofSeconds(10));
     }
 }

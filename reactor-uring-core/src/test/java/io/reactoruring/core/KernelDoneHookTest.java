@@ -59,7 +59,8 @@ class KernelDoneHookTest {
                 .thenCancel()
                 .verify(Duration.ofSeconds(5));
         assertThat(awaitOnLoop(loop, () -> runs.get() == 1)).isTrue();
-        assertThat(loop.metrics().inFlight()).isEqualTo(inFlight);
+        // metrics() off the loop is the snapshot of the last finished iteration: wait for it too
+        assertThat(awaitOnLoop(loop, () -> loop.metrics().inFlight() == inFlight)).isTrue();
     }
 
     @Test

@@ -54,6 +54,16 @@ final class TestSupport {
     }
 
     /**
+     * The loop's counters read on its own thread: the current values. Off the loop, metrics() is the
+     * snapshot taken at the end of the last iteration, after that iteration delivered its completions,
+     * so a caller woken by a completion can still see the previous iteration's counters.
+     */
+    static UringMetrics liveMetrics(UringLoop loop) {
+        return reactor.core.publisher.Mono.fromCallable(loop::metrics).subscribeOn(loop)
+                .block(java.time.Duration.ofSeconds(10));
+    }
+
+    /**
      * Round-trips a task through {@code loop} until {@code condition} holds (at most 10,000 times):
      * each round trip wakes the loop for at least one io_uring_enter, so loop-side effects (cancel
      * CQEs, internal closes) get processed without sleeping. Tasks need no op slot, so this works

@@ -58,7 +58,21 @@ class UringLoopTest {
                 .thenRequest(1)
                 .expectNext(0)
                 .verifyComplete();
-        assertThat(loop.metrics().submitted()).isEqualTo(before + 1);
+        // the result arrives before the iteration that delivered it publishes its metrics
+        assertThat(awaitOnLoop(loop, () -> loop.metrics().submitted() == before + 1)).isTrue();
+    }
+
+    @Test
+    void metricsReadOnTheLoopThreadAreCurrent() {
+        // Off the loop, metrics() is the snapshot of the last iteration; on it, the live counters: an op
+        // subscribed on the loop thread is counted as waiting at once, before any iteration ends.
+        long[] waiting = new long[2];
+        Mono.fromRunnable(() -> {
+            waiting[0] = loop.metrics().waiting();
+            loop.submit(Op.nop()).subscribe();
+            waiting[1] = loop.metrics().waiting();
+        }).subscribeOn(loop).block(Duration.ofSeconds(5));
+        assertThat(waiting[1]).isEqualTo(waiting[0] + 1);
     }
 
     @Test
