@@ -1,0 +1,161 @@
+package io.reactoruring.benchmarks.net;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.reactoruring.core.RingOptions;
+import io.reactoruring.core.Uring;
+import io.reactoruring.core.UringLoopGroup;
+import io.reactoruring.examples.echo.EchoServer;
+import io.reactoruring.examples.http.HttpFileServer;
+import io.reactoruring.net.UringServer;
+import io.reactoruring.net.UringTcpServer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import reactor.core.publisher.Mono;
+import reactor.netty.DisposableServer;
+import reactor.netty.http.server.HttpServer;
+import reactor.netty.tcp.TcpServer;
+
+/**
+ * One server of the net load harness, run in its own JVM by {@link NetLoadReport} so that its CPU
+ * time can be read from /proc and nothing else of the harness shares its heap or JIT.
+ *
+ * <pre>
+ * ServerMain &lt;kind&gt; &lt;threads&gt; [root]
+ *   kind: uring-echo | netty-epoll-echo | netty-io_uring-echo | uring-http | netty-epoll-http | netty-io_uring-http
+ * </pre>
+ *
+ * Prints {@code READY <port> <what serves>} once listening and {@code CHANNEL <class>} for the first
+ * accepted connection (the proof of which transport really runs), then serves until stdin closes. A
+ * {@code stats} line on stdin is answered with
+ * {@code STATS <submitted> <completed> <enterCalls> <wakeups> <inFlight> <waiting>}
+ * summed over the reactor-uring loops ({@code STATS n/a} for Netty).
+ */
+public final class ServerMain {
+    private static final java.time.format.DateTimeFormatter HTTP_DATE = java.time.format.DateTimeFormatter
+            .ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", java.util.Locale.US).withZone(java.time.ZoneOffset.UTC);
+
+    private ServerMain() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        String kind = args[0];
+        int threads = Integer.parseInt(args[1]);
+        Path root = args.length > 2 ? Path.of(args[2]) : null;
+        AtomicBoolean reported = new AtomicBoolean();
+        Runnable stop;
+        UringLoopGroup uringGroup = null;
+        int port;
+        String what;
+        if (kind.startsWith("uring-")) {
+            if (!Uring.isAvailable()) {
+                throw new IllegalStateException("io_uring unavailable: " + Uring.unavailabilityCause());
+            }
+            UringLoopGroup group = UringLoopGroup.create("srv", threads, RingOptions.defaults());
+            uringGroup = group;
+            UringTcpServer base = UringTcpServer.create().host("127.0.0.1").port(0).group(group)
+                    .doOnConnection(c -> report(reported, c.getClass().getName() + " on " + c.loop().name()));
+            UringServer server = kind.equals("uring-echo")
+                    ? EchoServer.start(base)
+                    : HttpFileServer.start(root, base);
+            port = server.port();
+            what = "reactor-uring " + threads + " loop(s), ring setup flags 0x"
+                    + Integer.toHexString(group.loops().get(0).setupFlags());
+            stop = () -> {
+                server.disposeNow(Duration.ofSeconds(5));
+                group.disposeLater().block(Duration.ofSeconds(5));
+            };
+        } else {
+            boolean uring = kind.startsWith("netty-io_uring-");
+            if (uring && !IoUring.isAvailable()) {
+                throw new IllegalStateException("Netty io_uring unavailable", IoUring.unavailabilityCause());
+            }
+            IoHandlerFactory factory = uring ? IoUringIoHandler.newFactory() : EpollIoHandler.newFactory();
+            EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads, factory);
+            DisposableServer server;
+            if (kind.endsWith("-echo")) {
+                server = TcpServer.create().host("127.0.0.1").port(0).runOn(group)
+                        .doOnConnection(c -> report(reported, c.channel().getClass().getName()))
+                        .handle((in, out) -> out.send(in.receive().retain()))
+                        .bindNow(Duration.ofSeconds(5));
+            } else {
+                Path base = root.toAbsolutePath().normalize();
+                server = HttpServer.create().host("127.0.0.1").port(0).runOn(group)
+                        .doOnConnection(c -> report(reported, c.channel().getClass().getName()))
+                        .handle((req, res) -> {
+                            Path file = base.resolve(req.path()).normalize();
+                            if (!file.startsWith(base) || !Files.isRegularFile(file)) {
+                                return res.status(404).send();
+                            }
+                            try {
+                                // Same headers as HttpFileServer sends; an explicit length avoids chunking.
+                                return res.header("Content-Type", "application/octet-stream")
+                                        .header("Content-Length", String.valueOf(Files.size(file)))
+                                        .header("Last-Modified", HTTP_DATE.format(Files.getLastModifiedTime(file).toInstant()))
+                                        .header("Accept-Ranges", "bytes")
+                                        .sendFile(file);
+                            } catch (IOException e) {
+                                return Mono.error(e);
+                            }
+                        })
+                        .bindNow(Duration.ofSeconds(5));
+            }
+            port = ((java.net.InetSocketAddress) server.address()).getPort();
+            what = "Reactor Netty " + threads + " event loop thread(s), server channel "
+                    + server.channel().getClass().getName();
+            stop = () -> {
+                server.disposeNow(Duration.ofSeconds(5));
+                group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+            };
+        }
+        System.out.println("READY " + port + " " + what);
+        System.out.flush();
+        // Serve until the harness closes our stdin (or dies); a "stats" line asks for the ring counters.
+        java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in));
+        for (String line = in.readLine(); line != null; line = in.readLine()) {
+            if (line.equals("stats")) {
+                System.out.println("STATS " + (uringGroup == null ? "n/a" : stats(uringGroup)));
+                System.out.flush();
+            }
+        }
+        stop.run();
+        System.exit(0);
+    }
+
+    /**
+     * Ring counters summed over the group's loops:
+     * {@code submitted completed enterCalls wakeups inFlight waiting}.
+     */
+    private static String stats(UringLoopGroup group) {
+        long submitted = 0;
+        long completed = 0;
+        long enters = 0;
+        long wakeups = 0;
+        long inFlight = 0;
+        long waiting = 0;
+        for (io.reactoruring.core.UringLoop loop : group.loops()) {
+            io.reactoruring.core.UringMetrics m = loop.metrics();
+            submitted += m.submitted();
+            completed += m.completed();
+            enters += m.enterCalls();
+            wakeups += m.wakeups();
+            inFlight += m.inFlight();
+            waiting += m.waiting();
+        }
+        return submitted + " " + completed + " " + enters + " " + wakeups + " " + inFlight + " " + waiting;
+    }
+
+    private static void report(AtomicBoolean reported, String channel) {
+        if (reported.compareAndSet(false, true)) {
+            System.out.println("CHANNEL " + channel);
+            System.out.flush();
+        }
+    }
+}
