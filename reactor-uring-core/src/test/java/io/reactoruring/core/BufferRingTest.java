@@ -11,9 +11,7 @@ import io.reactoruring.core.internal.Native;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import reactor.test.StepVerifier;
@@ -21,32 +19,26 @@ import reactor.test.StepVerifier;
 /** Provided-buffer rings: the kernel picks buffers, Java hands them back on release, memory is freed at the end. */
 class BufferRingTest {
     private static final Duration T = Duration.ofSeconds(10);
-    static UringLoop loop;
+    // One loop per test: a ring released at the end of one test is unregistered on the loop a little
+    // later, so a shared loop's pool count could still be falling when the next test reads it.
+    private UringLoop loop;
     private final int[] pipe = new int[2];
 
-    @BeforeAll
-    static void start() {
+    @BeforeEach
+    void start() {
         assumeUring();
         loop = UringLoop.create("buffer-ring-test");
         loop.bufferPool().acquire(64).release(); // the pool caches this size class: block counts stay put
-    }
-
-    @AfterAll
-    static void stop() {
-        if (loop != null) {
-            loop.disposeGracefully().block(T);
-        }
-    }
-
-    @BeforeEach
-    void openPipe() {
-        assertThat(Native.pipe2(pipe, 02000000 /* O_CLOEXEC */)).isZero();
+        assertThat(Native.pipe2(pipe, 02000000 /* O_CLOEXEC */)).isZero(); // the loop loaded the library
     }
 
     @AfterEach
-    void closePipe() {
-        Native.close(pipe[0]);
-        Native.close(pipe[1]);
+    void stop() {
+        if (loop != null) {
+            loop.disposeGracefully().block(T);
+            Native.close(pipe[0]);
+            Native.close(pipe[1]);
+        }
     }
 
     private void write(String s) {
