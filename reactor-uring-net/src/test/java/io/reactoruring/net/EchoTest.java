@@ -3,62 +3,39 @@ package io.reactoruring.net;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.reactoruring.core.UringLoop;
-import io.reactoruring.core.UringLoopGroup;
-import io.reactoruring.core.RingOptions;
 import io.reactoruring.core.buffer.PooledBuffer;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.test.StepVerifier;
 
 class EchoTest {
-    private static final Duration T = Duration.ofSeconds(10);
-    static UringLoopGroup group;
+    private static final Duration T = LoopbackFixture.T;
+    @RegisterExtension
+    static final LoopbackFixture net = new LoopbackFixture("echo-test", 2);
 
     private final List<UringConnection> serverSide = new CopyOnWriteArrayList<>();
-    private UringServer server;
-
-    @BeforeAll
-    static void setUp() {
-        group = UringLoopGroup.create("echo-test", 2, RingOptions.defaults());
-    }
-
-    @AfterAll
-    static void tearDown() {
-        group.disposeLater().block(T);
-    }
-
-    @AfterEach
-    void stopServer() {
-        if (server != null) {
-            server.disposeNow(T);
-        }
-    }
 
     private UringServer echoServer() {
-        server = UringTcpServer.create().host("127.0.0.1").port(0).group(group)
+        return net.bind(UringTcpServer.create().host("127.0.0.1").port(0)
                 .doOnConnection(serverSide::add)
-                .handle((in, out) -> out.sendPooled(in.receive()))
-                .bindNow(T);
-        return server;
+                .handle((in, out) -> out.sendPooled(in.receive())));
     }
 
     private UringTcpClient client(UringServer s) {
-        return UringTcpClient.create().host("127.0.0.1").port(s.port()).group(group);
+        return net.client(s).host("127.0.0.1");
     }
 
     /** Waits for every server-side connection to close, then checks no pooled buffer is left out. */
     private void assertBuffersReturned() {
         Mono.when(serverSide.stream().map(UringConnection::onDispose).toList()).block(T);
-        for (UringLoop loop : group.loops()) {
+        for (UringLoop loop : net.group().loops()) {
             // Buffers go back in whenKernelDone hooks, which run on the loop just after the signals.
             assertThat(LoopAwait.awaitOnLoop(loop, () -> loop.bufferPool().outstanding() == 0))
                     .as("outstanding buffers on " + loop.name() + ": " + loop.bufferPool().outstanding()).isTrue();
@@ -100,13 +77,7 @@ class EchoTest {
         Mono<byte[]> roundTrip = client(s).connect().flatMap(c -> {
             Mono<Void> sending = c.send(Flux.just(direct, ByteBuffer.wrap(payload, 1000, size - 1000)))
                     .then(c.shutdownOutput());
-            Mono<byte[]> receiving = c.receive().reduce(new java.io.ByteArrayOutputStream(), (acc, pb) -> {
-                byte[] chunk = new byte[pb.buffer().remaining()];
-                pb.buffer().get(chunk);
-                pb.release();
-                acc.write(chunk, 0, chunk.length);
-                return acc;
-            }).map(java.io.ByteArrayOutputStream::toByteArray);
+            Mono<byte[]> receiving = LoopbackFixture.collect(c.receive());
             return Mono.zip(sending.thenReturn(true), receiving).map(t -> t.getT2()).doFinally(sig -> c.dispose());
         });
         StepVerifier.create(roundTrip)
@@ -119,10 +90,9 @@ class EchoTest {
     @Test
     void peerClosingHalfWayCompletesReceive() {
         Sinks.One<String> received = Sinks.one();
-        server = UringTcpServer.create().port(0).group(group)
+        UringServer server = net.bind(UringTcpServer.create().port(0)
                 .doOnConnection(serverSide::add)
-                .handle((in, out) -> in.receiveAsString().doOnNext(received::tryEmitValue).then())
-                .bindNow(T);
+                .handle((in, out) -> in.receiveAsString().doOnNext(received::tryEmitValue).then()));
         // The client writes part of a message and closes without shutting down cleanly first.
         StepVerifier.create(client(server).connect().flatMap(c ->
                         c.sendString(Mono.just("partial mess")).then(Mono.fromRunnable(c::dispose)).then(c.onDispose())))
@@ -134,15 +104,14 @@ class EchoTest {
     @Test
     void handlerCompletingClosesConnectionAndWakesPendingReceive() {
         Sinks.Empty<Void> serverReceiveDone = Sinks.empty();
-        server = UringTcpServer.create().port(0).group(group)
+        UringServer server = net.bind(UringTcpServer.create().port(0)
                 .doOnConnection(serverSide::add)
                 .handle((in, out) -> {
                     // A RECV stays pending in the kernel: closing must still complete it.
                     in.receive().doOnNext(PooledBuffer::release)
                             .subscribe(null, serverReceiveDone::tryEmitError, serverReceiveDone::tryEmitEmpty);
                     return out.sendString(Mono.just("bye"));
-                })
-                .bindNow(T);
+                }));
         StepVerifier.create(client(server).connect().flatMap(c ->
                         c.receiveAsString().doFinally(sig -> c.dispose())))
                 .expectNext("bye")
@@ -172,12 +141,11 @@ class EchoTest {
         // Only where the kernel has IPv6 on loopback (some containers disable it).
         org.junit.jupiter.api.Assumptions.assumeTrue(
                 java.nio.file.Files.readString(java.nio.file.Path.of("/proc/net/if_inet6")).contains(" lo"), "no IPv6 loopback");
-        server = UringTcpServer.create().host("::1").port(0).group(group)
+        UringServer server = net.bind(UringTcpServer.create().host("::1").port(0)
                 .doOnConnection(serverSide::add)
-                .handle((in, out) -> out.sendPooled(in.receive()))
-                .bindNow(T);
+                .handle((in, out) -> out.sendPooled(in.receive())));
         assertThat(server.address().getAddress()).isInstanceOf(java.net.Inet6Address.class);
-        StepVerifier.create(UringTcpClient.create().host("::1").port(server.port()).group(group).connect().flatMap(c ->
+        StepVerifier.create(net.client(server).host("::1").connect().flatMap(c ->
                         c.sendString(Mono.just("over v6")).then(c.shutdownOutput()).then(c.receiveAsString())
                                 .doFinally(sig -> c.dispose())))
                 .expectNext("over v6")

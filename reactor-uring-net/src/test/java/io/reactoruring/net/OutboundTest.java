@@ -4,9 +4,7 @@ import static io.reactoruring.net.LoopAwait.awaitOnLoop;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.reactoruring.core.Opcode;
-import io.reactoruring.core.RingOptions;
 import io.reactoruring.core.UringLoop;
-import io.reactoruring.core.UringLoopGroup;
 import io.reactoruring.core.UringMetrics;
 import io.reactoruring.core.buffer.PooledBuffer;
 import java.io.ByteArrayOutputStream;
@@ -15,10 +13,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
@@ -26,51 +23,22 @@ import reactor.test.StepVerifier;
 
 /** The send side: gather writes for buffers offered together, zero-copy sends, byte arrays. */
 class OutboundTest {
-    private static final Duration T = Duration.ofSeconds(10);
-    static UringLoopGroup serverGroup;
-    static UringLoopGroup clientGroup;
-    private UringServer server;
+    private static final Duration T = LoopbackFixture.T;
+    @RegisterExtension
+    @Order(1)
+    static final LoopbackFixture servers = new LoopbackFixture("outbound-test-server", 1);
+    @RegisterExtension
+    @Order(2) // after-all callbacks run in reverse: the client group goes first
+    static final LoopbackFixture clients = new LoopbackFixture("outbound-test-client", 1);
     private final Sinks.One<byte[]> received = Sinks.one();
 
-    @BeforeAll
-    static void setUp() {
-        serverGroup = UringLoopGroup.create("outbound-test-server", 1, RingOptions.defaults());
-        clientGroup = UringLoopGroup.create("outbound-test-client", 1, RingOptions.defaults());
-    }
-
-    @AfterAll
-    static void tearDown() {
-        clientGroup.disposeLater().block(T);
-        serverGroup.disposeLater().block(T);
-    }
-
-    @AfterEach
-    void stopServer() {
-        if (server != null) {
-            server.disposeLater(Duration.ZERO).block(T);
-        }
-    }
-
     private static UringLoop clientLoop() {
-        return clientGroup.loops().get(0);
+        return clients.loop();
     }
 
-    /** A server that collects everything until the peer closes. */
-    private UringServer collectingServer() {
-        server = UringTcpServer.create().port(0).group(serverGroup)
-                .handle((in, out) -> in.receive().reduce(new ByteArrayOutputStream(), (acc, pb) -> {
-                    byte[] chunk = new byte[pb.buffer().remaining()];
-                    pb.buffer().get(chunk);
-                    pb.release();
-                    acc.write(chunk, 0, chunk.length);
-                    return acc;
-                }).doOnNext(acc -> received.tryEmitValue(acc.toByteArray())).then())
-                .bindNow(T);
-        return server;
-    }
-
-    private UringTcpClient client() {
-        return UringTcpClient.create().port(server.port()).group(clientGroup);
+    /** A server that collects everything until the peer closes, and a client of it. */
+    private UringTcpClient collectingServerClient() {
+        return clients.client(servers.collectingServer(received));
     }
 
     private static byte[] pattern(int size, int seed) {
@@ -83,8 +51,7 @@ class OutboundTest {
 
     @Test
     void buffersOfferedTogetherGoOutInFewerSyscallsThanBuffers() {
-        collectingServer();
-        UringConnection c = client().connect().block(T);
+        UringConnection c = collectingServerClient().connect().block(T);
         assertThat(c).isNotNull();
         int count = 200;
         List<byte[]> parts = new ArrayList<>();
@@ -108,8 +75,7 @@ class OutboundTest {
     @Test
     void largeBuffersGoZeroCopyAndAreReleasedOnlyAfterTheNotification() {
         org.junit.jupiter.api.Assumptions.assumeTrue(clientLoop().supports(Opcode.SEND_ZC), "no IORING_OP_SEND_ZC");
-        collectingServer();
-        UringConnection c = client().zeroCopyThreshold(64 * 1024).connect().block(T);
+        UringConnection c = collectingServerClient().zeroCopyThreshold(64 * 1024).connect().block(T);
         assertThat(c).isNotNull();
         int size = 256 * 1024;
         List<PooledBuffer> buffers = new ArrayList<>();
@@ -142,8 +108,7 @@ class OutboundTest {
 
     @Test
     void sendByteArrayAndStringsInOrder() {
-        collectingServer();
-        StepVerifier.create(client().connect().flatMap(c -> c.sendByteArray(Flux.just("ab".getBytes(), "cd".getBytes()))
+        StepVerifier.create(collectingServerClient().connect().flatMap(c -> c.sendByteArray(Flux.just("ab".getBytes(), "cd".getBytes()))
                         .then(c.sendString(Flux.just("é", "f")))
                         .then(c.sendByteArray(Mono.just(new byte[0])))
                         .then(c.shutdownOutput())
@@ -155,10 +120,9 @@ class OutboundTest {
 
     @Test
     void sendToAClosedPeerFailsAndReleasesEveryBuffer() {
-        server = UringTcpServer.create().port(0).group(serverGroup)
-                .handle((in, out) -> Mono.empty()) // closes each connection at once
-                .bindNow(T);
-        UringConnection c = client().connect().block(T);
+        UringServer server = servers.bind(UringTcpServer.create().port(0)
+                .handle((in, out) -> Mono.empty())); // closes each connection at once
+        UringConnection c = clients.client(server).connect().block(T);
         assertThat(c).isNotNull();
         // Keep sending until the reset arrives: a SocketException (EPIPE or ECONNRESET), never a hang.
         Flux<PooledBuffer> endless = Flux.generate(sink -> {

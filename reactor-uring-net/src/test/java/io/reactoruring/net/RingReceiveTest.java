@@ -4,11 +4,8 @@ import static io.reactoruring.net.LoopAwait.awaitOnLoop;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.reactoruring.core.NativeMemory;
-import io.reactoruring.core.RingOptions;
 import io.reactoruring.core.UringLoop;
-import io.reactoruring.core.UringLoopGroup;
 import io.reactoruring.core.buffer.PooledBuffer;
-import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
@@ -20,10 +17,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.reactivestreams.Subscription;
 import reactor.core.publisher.BaseSubscriber;
 import reactor.core.publisher.Flux;
@@ -33,29 +28,12 @@ import reactor.test.StepVerifier;
 
 /** receive() as a multishot RECV over a provided-buffer ring: content, bounded memory, exhaustion, cancel. */
 class RingReceiveTest {
-    private static final Duration T = Duration.ofSeconds(10);
-    static UringLoopGroup group;
-    private UringServer server;
-
-    @BeforeAll
-    static void setUp() {
-        group = UringLoopGroup.create("ring-receive-test", 1, RingOptions.defaults());
-    }
-
-    @AfterAll
-    static void tearDown() {
-        group.disposeLater().block(T);
-    }
-
-    @AfterEach
-    void stopServer() {
-        if (server != null) {
-            server.disposeLater(Duration.ZERO).block(T);
-        }
-    }
+    private static final Duration T = LoopbackFixture.T;
+    @RegisterExtension
+    static final LoopbackFixture net = new LoopbackFixture("ring-receive-test", 1);
 
     private static UringLoop loop() {
-        return group.loops().get(0);
+        return net.loop();
     }
 
     private static byte[] pattern(int size) {
@@ -83,31 +61,25 @@ class RingReceiveTest {
     void severalMebibytesEchoIntactThroughRingBuffers() {
         int bufferSize = 10_000; // not a pool size class: ring buffers have exactly this capacity
         AtomicInteger wrongCapacity = new AtomicInteger();
-        server = UringTcpServer.create().port(0).group(group).receiveBufferSize(bufferSize).receiveBufferRing(8)
+        UringServer server = net.bind(UringTcpServer.create().port(0).receiveBufferSize(bufferSize).receiveBufferRing(8)
                 .handle((in, out) -> out.sendPooled(in.receive().doOnNext(pb -> {
                     if (pb.capacity() != bufferSize) {
                         wrongCapacity.incrementAndGet();
                     }
-                })))
-                .bindNow(T);
+                }))));
         byte[] payload = pattern(6 * 1024 * 1024 + 77);
-        Mono<byte[]> echoed = UringTcpClient.create().port(server.port()).group(group)
+        Mono<byte[]> echoed = net.client(server)
                 .receiveBufferSize(bufferSize).receiveBufferRing(4)
                 .connect().flatMap(c -> {
                     Mono<Void> sending = c.send(Flux.range(0, 7).map(i -> {
                         int from = i * (payload.length / 7 + 1);
                         return ByteBuffer.wrap(payload, from, Math.min(payload.length - from, payload.length / 7 + 1));
                     })).then(c.shutdownOutput());
-                    Mono<byte[]> receiving = c.receive().reduce(new ByteArrayOutputStream(), (acc, pb) -> {
+                    Mono<byte[]> receiving = LoopbackFixture.collect(c.receive().doOnNext(pb -> {
                         if (pb.capacity() != bufferSize) {
                             wrongCapacity.incrementAndGet();
                         }
-                        byte[] chunk = new byte[pb.buffer().remaining()];
-                        pb.buffer().get(chunk);
-                        pb.release();
-                        acc.write(chunk, 0, chunk.length);
-                        return acc;
-                    }).map(ByteArrayOutputStream::toByteArray);
+                    }));
                     return Mono.zip(sending.thenReturn(true), receiving).map(t -> t.getT2()).doFinally(s -> c.dispose());
                 });
         StepVerifier.create(echoed).assertNext(b -> assertThat(b).isEqualTo(payload)).verifyComplete();
@@ -122,7 +94,7 @@ class RingReceiveTest {
         AtomicReference<Subscription> subscription = new AtomicReference<>();
         AtomicLong receivedBytes = new AtomicLong();
         Sinks.Empty<Void> drained = Sinks.empty();
-        server = UringTcpServer.create().port(0).group(group)
+        UringServer server = net.bind(UringTcpServer.create().port(0)
                 .receiveBufferSize(bufferSize).receiveBufferRing(entries).socketReceiveBuffer(64 * 1024)
                 .handle((in, out) -> Mono.create(done -> in.receive().subscribe(new BaseSubscriber<PooledBuffer>() {
                     @Override
@@ -146,8 +118,7 @@ class RingReceiveTest {
                         drained.tryEmitEmpty();
                         done.success();
                     }
-                })))
-                .bindNow(T);
+                }))));
         long memoryBefore = NativeMemory.allocatedBytes();
         long limit = 256L * 1024 * 1024;
         long written = 0;
@@ -191,14 +162,13 @@ class RingReceiveTest {
         AtomicInteger maxHeld = new AtomicInteger();
         AtomicLong receivedBytes = new AtomicLong();
         Sinks.Empty<Void> drained = Sinks.empty();
-        server = UringTcpServer.create().port(0).group(group)
+        UringServer server = net.bind(UringTcpServer.create().port(0)
                 .receiveBufferSize(bufferSize).receiveBufferRing(entries)
                 .handle((in, out) -> in.receive().doOnNext(pb -> {
                     receivedBytes.addAndGet(pb.buffer().remaining());
                     held.add(pb); // unbounded demand, but nothing is released: the ring runs dry
                     maxHeld.accumulateAndGet(held.size(), Math::max);
-                }).doOnComplete(drained::tryEmitEmpty).then())
-                .bindNow(T);
+                }).doOnComplete(drained::tryEmitEmpty).then()));
         long exhaustedBefore = loop().metrics().bufferRingExhaustions();
         int total = 64 * 1024;
         try (SocketChannel client = SocketChannel.open(new InetSocketAddress("127.0.0.1", server.port()))) {
@@ -223,10 +193,9 @@ class RingReceiveTest {
     @Test
     void cancellingReceiveReturnsEveryBufferAndFreesTheRing() {
         ByteBuffer data = ByteBuffer.allocateDirect(64 * 1024); // direct: sent in place, no pool memory
-        server = UringTcpServer.create().port(0).group(group)
-                .handle((in, out) -> out.send(Mono.just(data)).then(Mono.never()))
-                .bindNow(T);
-        UringConnection c = UringTcpClient.create().port(server.port()).group(group)
+        UringServer server = net.bind(UringTcpServer.create().port(0)
+                .handle((in, out) -> out.send(Mono.just(data)).then(Mono.never())));
+        UringConnection c = net.client(server)
                 .receiveBufferSize(4096).receiveBufferRing(8).connect().block(T);
         assertThat(c).isNotNull();
         long outstandingBefore = loop().bufferPool().outstanding();
@@ -257,11 +226,10 @@ class RingReceiveTest {
 
     @Test
     void plainRecvFallbackEchoes() {
-        server = UringTcpServer.create().port(0).group(group).receiveBufferRing(0)
-                .handle((in, out) -> out.sendPooled(in.receive()))
-                .bindNow(T);
+        UringServer server = net.bind(UringTcpServer.create().port(0).receiveBufferRing(0)
+                .handle((in, out) -> out.sendPooled(in.receive())));
         byte[] payload = pattern(1024 * 1024);
-        StepVerifier.create(UringTcpClient.create().port(server.port()).group(group).receiveBufferRing(0).connect()
+        StepVerifier.create(net.client(server).receiveBufferRing(0).connect()
                         .flatMap(c -> c.send(Mono.just(ByteBuffer.wrap(payload))).then(c.shutdownOutput())
                                 .then(c.receive().reduce(0L, (n, pb) -> {
                                     long r = n + pb.buffer().remaining();
@@ -276,10 +244,9 @@ class RingReceiveTest {
     @Test
     void aKernelThatRefusesBufferRingsFallsBackToPlainRecvs() {
         ByteBuffer data = ByteBuffer.allocateDirect(100);
-        server = UringTcpServer.create().port(0).group(group)
-                .handle((in, out) -> out.send(Mono.just(data)).then(Mono.never()))
-                .bindNow(T);
-        UringConnection c = UringTcpClient.create().port(server.port()).group(group).receiveBufferRing(0)
+        UringServer server = net.bind(UringTcpServer.create().port(0)
+                .handle((in, out) -> out.send(Mono.just(data)).then(Mono.never())));
+        UringConnection c = net.client(server).receiveBufferRing(0)
                 .connect().block(T);
         assertThat(c).isNotNull();
         // What an old kernel answers to io_uring_register_buf_ring.

@@ -4,10 +4,7 @@ import static io.reactoruring.net.LoopAwait.awaitOnLoop;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.reactoruring.core.RingOptions;
 import io.reactoruring.core.UringLoop;
-import io.reactoruring.core.UringLoopGroup;
-import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,10 +12,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -28,19 +24,18 @@ import reactor.test.StepVerifier;
 
 /** sendFile over loopback: splice and the buffered fallback, offsets, errors, no fd left open. */
 class SendFileTest {
-    private static final Duration T = Duration.ofSeconds(10);
-    static UringLoopGroup group;
+    private static final Duration T = LoopbackFixture.T;
+    @RegisterExtension
+    static final LoopbackFixture net = new LoopbackFixture("send-file-test", 1);
     static byte[] content;
     static Path file;
     @TempDir
     static Path dir;
 
-    private UringServer server;
     private final Sinks.One<byte[]> received = Sinks.one();
 
     @BeforeAll
     static void setUp() throws IOException {
-        group = UringLoopGroup.create("send-file-test", 1, RingOptions.defaults());
         content = new byte[5 * 1024 * 1024 + 4321];
         for (int i = 0; i < content.length; i++) {
             content[i] = (byte) (i * 13 + (i >>> 11));
@@ -48,33 +43,12 @@ class SendFileTest {
         file = Files.write(dir.resolve("payload.bin"), content);
     }
 
-    @AfterAll
-    static void tearDown() {
-        group.disposeLater().block(T);
-    }
-
-    @AfterEach
-    void stopServer() {
-        if (server != null) {
-            server.disposeLater(Duration.ZERO).block(T);
-        }
-    }
-
     private static UringLoop loop() {
-        return group.loops().get(0);
+        return net.loop();
     }
 
     private UringConnection connectToCollector() {
-        server = UringTcpServer.create().port(0).group(group)
-                .handle((in, out) -> in.receive().reduce(new ByteArrayOutputStream(), (acc, pb) -> {
-                    byte[] chunk = new byte[pb.buffer().remaining()];
-                    pb.buffer().get(chunk);
-                    pb.release();
-                    acc.write(chunk, 0, chunk.length);
-                    return acc;
-                }).doOnNext(acc -> received.tryEmitValue(acc.toByteArray())).then())
-                .bindNow(T);
-        UringConnection c = UringTcpClient.create().port(server.port()).group(group).connect().block(T);
+        UringConnection c = net.client(net.collectingServer(received)).connect().block(T);
         assertThat(c).isNotNull();
         return c;
     }
@@ -96,8 +70,7 @@ class SendFileTest {
         assertThat(received.asMono().block(T)).isEqualTo(expected);
         c.dispose();
         c.onDispose().block(T);
-        server.disposeLater(Duration.ZERO).block(T);
-        server = null;
+        net.stopServer();
         assertThat(awaitOnLoop(loop(), () -> {
             try {
                 return FdLeakTest.openFds() <= fdsBefore;
