@@ -13,6 +13,8 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.BiFunction;
+import java.util.function.Supplier;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -156,40 +158,56 @@ public final class UringFiles {
         }
     }
 
+    /**
+     * Checks {@code path}, then runs {@code op} on the back end {@code ops} gives: a call that throws
+     * for a null path picks no loop (and logs no NIO warning).
+     */
+    private static <R> R onPath(Supplier<PathOps> ops, Path path, BiFunction<PathOps, Path, R> op) {
+        Objects.requireNonNull(path, "path");
+        return op.apply(ops.get(), path);
+    }
+
+    /** A path operation on two paths. */
+    private interface TwoPathOp<R> {
+        R apply(PathOps ops, Path first, Path second);
+    }
+
+    /** {@link #onPath} for two paths, checked in order and named in the NullPointerException. */
+    private static <R> R onPaths(Supplier<PathOps> ops, String firstName, Path first, String secondName, Path second,
+            TwoPathOp<R> op) {
+        Objects.requireNonNull(first, firstName);
+        Objects.requireNonNull(second, secondName);
+        return op.apply(ops.get(), first, second);
+    }
+
     /** Deletes a file (unlinkat); fails with NoSuchFileException if absent, FileSystemException (EISDIR) for a directory. */
     public static Mono<Void> delete(Path path) {
-        Objects.requireNonNull(path, "path");
-        return defaultOps().delete(path, false);
+        return onPath(UringFiles::defaultOps, path, (ops, p) -> ops.delete(p, false));
     }
 
     /** {@link #delete(Path)} on {@code loop}. */
     public static Mono<Void> delete(UringLoop loop, Path path) {
-        Objects.requireNonNull(path, "path");
-        return on(loop).delete(path, false);
+        return onPath(() -> on(loop), path, (ops, p) -> ops.delete(p, false));
     }
 
     /** Deletes an empty directory (unlinkat AT_REMOVEDIR); DirectoryNotEmptyException if it is not empty. */
     public static Mono<Void> deleteDirectory(Path path) {
-        Objects.requireNonNull(path, "path");
-        return defaultOps().delete(path, true);
+        return onPath(UringFiles::defaultOps, path, (ops, p) -> ops.delete(p, true));
     }
 
     /** {@link #deleteDirectory(Path)} on {@code loop}. */
     public static Mono<Void> deleteDirectory(UringLoop loop, Path path) {
-        Objects.requireNonNull(path, "path");
-        return on(loop).delete(path, true);
+        return onPath(() -> on(loop), path, (ops, p) -> ops.delete(p, true));
     }
 
     /** Creates a directory (mkdirat, mode 0777 minus the umask); FileAlreadyExistsException if it exists. */
     public static Mono<Void> createDirectory(Path path) {
-        Objects.requireNonNull(path, "path");
-        return defaultOps().createDirectory(path);
+        return onPath(UringFiles::defaultOps, path, PathOps::createDirectory);
     }
 
     /** {@link #createDirectory(Path)} on {@code loop}. */
     public static Mono<Void> createDirectory(UringLoop loop, Path path) {
-        Objects.requireNonNull(path, "path");
-        return on(loop).createDirectory(path);
+        return onPath(() -> on(loop), path, PathOps::createDirectory);
     }
 
     /**
@@ -197,28 +215,22 @@ public final class UringFiles {
      * rename(2) does; both must be on the same file system (else FileSystemException, EXDEV).
      */
     public static Mono<Void> move(Path source, Path target) {
-        Objects.requireNonNull(source, "source");
-        Objects.requireNonNull(target, "target");
-        return defaultOps().move(source, target);
+        return onPaths(UringFiles::defaultOps, "source", source, "target", target, PathOps::move);
     }
 
     /** {@link #move(Path, Path)} on {@code loop}. */
     public static Mono<Void> move(UringLoop loop, Path source, Path target) {
-        Objects.requireNonNull(source, "source");
-        Objects.requireNonNull(target, "target");
-        return on(loop).move(source, target);
+        return onPaths(() -> on(loop), "source", source, "target", target, PathOps::move);
     }
 
     /** statx of a path (following symlinks). */
     public static Mono<FileStat> stat(Path path) {
-        Objects.requireNonNull(path, "path");
-        return defaultOps().stat(path);
+        return onPath(UringFiles::defaultOps, path, PathOps::stat);
     }
 
     /** {@link #stat(Path)} on {@code loop}. */
     public static Mono<FileStat> stat(UringLoop loop, Path path) {
-        Objects.requireNonNull(path, "path");
-        return on(loop).stat(path);
+        return onPath(() -> on(loop), path, PathOps::stat);
     }
 
     /**
@@ -229,16 +241,12 @@ public final class UringFiles {
      * FileAlreadyExistsException if {@code link} exists.
      */
     public static Mono<Void> createSymbolicLink(Path link, Path target) {
-        Objects.requireNonNull(link, "link");
-        Objects.requireNonNull(target, "target");
-        return defaultOps().createSymbolicLink(link, target);
+        return onPaths(UringFiles::defaultOps, "link", link, "target", target, PathOps::createSymbolicLink);
     }
 
     /** {@link #createSymbolicLink(Path, Path)} on {@code loop}. */
     public static Mono<Void> createSymbolicLink(UringLoop loop, Path link, Path target) {
-        Objects.requireNonNull(link, "link");
-        Objects.requireNonNull(target, "target");
-        return on(loop).createSymbolicLink(link, target);
+        return onPaths(() -> on(loop), "link", link, "target", target, PathOps::createSymbolicLink);
     }
 
     /**
@@ -248,15 +256,11 @@ public final class UringFiles {
      * {@code existing} is absent, FileAlreadyExistsException if {@code link} exists.
      */
     public static Mono<Void> createLink(Path link, Path existing) {
-        Objects.requireNonNull(link, "link");
-        Objects.requireNonNull(existing, "existing");
-        return defaultOps().createLink(link, existing);
+        return onPaths(UringFiles::defaultOps, "link", link, "existing", existing, PathOps::createLink);
     }
 
     /** {@link #createLink(Path, Path)} on {@code loop}. */
     public static Mono<Void> createLink(UringLoop loop, Path link, Path existing) {
-        Objects.requireNonNull(link, "link");
-        Objects.requireNonNull(existing, "existing");
-        return on(loop).createLink(link, existing);
+        return onPaths(() -> on(loop), "link", link, "existing", existing, PathOps::createLink);
     }
 }

@@ -239,13 +239,7 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
             throw new NonReadableChannelException();
         }
         int n = dst.remaining();
-        if (n == 0) {
-            return start(0, (p, b) -> Mono.just(0));
-        }
-        if (dst.isDirect()) {
-            return start(0, (p, b) -> file.read(dst, position));
-        }
-        return start(n, (p, b) -> {
+        return startTransfer(dst, d -> file.read(d, position), (p, b) -> {
             ByteBuffer copy = Objects.requireNonNull(b).buffer().clear().limit(n);
             return file.read(copy, position).map(r -> {
                 // After close() abandoned this op its caller was told so; leave their buffer alone.
@@ -275,17 +269,27 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
         if (!file.isWritable()) {
             throw new NonWritableChannelException();
         }
-        int n = src.remaining();
-        if (n == 0) {
-            return start(0, (p, b) -> Mono.just(0));
-        }
-        if (src.isDirect()) {
-            return start(0, (p, b) -> file.write(src, position));
-        }
-        return start(n, (p, b) -> {
+        return startTransfer(src, s -> file.write(s, position), (p, b) -> {
             ByteBuffer copy = Objects.requireNonNull(b).buffer().clear().put(src.duplicate()).flip();
             return file.write(copy, position).doOnNext(w -> src.position(src.position() + w));
         });
+    }
+
+    /**
+     * What a read and a write share once their arguments are checked: nothing to do for an empty
+     * {@code buffer}, a direct one is used in place by {@code inPlace}, a heap one goes through a
+     * pooled copy of its remaining bytes that {@code viaCopy} fills or drains.
+     */
+    private Pending<Integer> startTransfer(ByteBuffer buffer, Function<ByteBuffer, Mono<Integer>> inPlace,
+            OpStarter<Integer> viaCopy) {
+        int n = buffer.remaining();
+        if (n == 0) {
+            return start(0, (p, b) -> Mono.just(0));
+        }
+        if (buffer.isDirect()) {
+            return start(0, (p, b) -> inPlace.apply(buffer));
+        }
+        return start(n, viaCopy);
     }
 
     // ------------------------------------------------------------------ synchronous ops
