@@ -18,29 +18,10 @@ REPS=${REPS:-3}
 SCENARIOS=${SCENARIOS:-"plain https gzip"}
 
 WORK=$(mktemp -d /tmp/spring-bench.XXXXXX)
-APP_PID=""
-stop_app() {
-    if [[ -n "$APP_PID" ]] && kill -0 "$APP_PID" 2>/dev/null; then
-        kill "$APP_PID" 2>/dev/null || true
-        for _ in $(seq 1 100); do kill -0 "$APP_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$APP_PID" 2>/dev/null || true
-    fi
-    APP_PID=""
-}
+source scripts/lib/spring-app.sh
 trap 'stop_app; rm -rf "$WORK"' EXIT INT TERM
 
-mvn -B -q -o -ntp -pl examples compile
-mvn -B -q -o -ntp -pl examples org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
-    -Dmdep.outputFile="$WORK/cp.txt" -Dmdep.includeScope=runtime >/dev/null
-# Snapshot the project's own jars and classes: other builds may reinstall them while the app runs.
-mkdir -p "$WORK/lib"
-cp -r examples/target/classes "$WORK/lib/examples-classes"
-CP="$WORK/lib/examples-classes"
-IFS=: read -ra ENTRIES <"$WORK/cp.txt" || true  # no trailing newline: read returns 1
-for e in "${ENTRIES[@]}"; do
-    if [[ $e == */io/reactoruring/* ]]; then cp "$e" "$WORK/lib/"; e="$WORK/lib/$(basename "$e")"; fi
-    CP="$CP:$e"
-done
+spring_app_classpath "$WORK"
 
 mkdir -p "$WORK/site"
 # Text content (base64 of random bytes) so the gzip scenario really compresses; same files everywhere.
@@ -65,7 +46,7 @@ start_app() { # scenario
         gzip) extra=(--server.compression.enabled=true --server.compression.mime-types=text/plain
                      --server.compression.min-response-size=1024) ;;
     esac
-    PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+    PORT=$(free_port)
     java -Xmx1g -cp "$CP" io.reactoruring.examples.spring.SpringFileServer --server.port="$PORT" \
         --server.address=127.0.0.1 --site.dir="$WORK/site" --site.upload-dir="$WORK/up" \
         --logging.level.root=WARN "${extra[@]}" >"$WORK/app-$1.log" 2>&1 &

@@ -14,13 +14,9 @@ fi
 cd "$(dirname "$0")/.."
 
 WORK=$(mktemp -d /tmp/spring-e2e.XXXXXX)
-APP_PID=""
+source scripts/lib/spring-app.sh
 cleanup() {
-    if [[ -n "$APP_PID" ]] && kill -0 "$APP_PID" 2>/dev/null; then
-        kill "$APP_PID" 2>/dev/null || true
-        for _ in $(seq 1 50); do kill -0 "$APP_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$APP_PID" 2>/dev/null || true
-    fi
+    stop_app 50
     rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
@@ -29,20 +25,9 @@ fail() { echo "FAIL: $*" >&2; echo "--- app log (tail)" >&2; tail -40 "$WORK/app
 pass() { echo "ok   $*"; }
 
 echo "== building the example classpath"
-mvn -B -q -o -ntp -pl examples compile
-mvn -B -q -o -ntp -pl examples org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
-    -Dmdep.outputFile="$WORK/cp.txt" -Dmdep.includeScope=runtime >/dev/null
-# Snapshot the project's own jars and classes: other builds may reinstall them while the app runs.
-mkdir -p "$WORK/lib"
-cp -r examples/target/classes "$WORK/lib/examples-classes"
-CP="$WORK/lib/examples-classes"
-IFS=: read -ra ENTRIES <"$WORK/cp.txt" || true  # no trailing newline: read returns 1
-for e in "${ENTRIES[@]}"; do
-    if [[ $e == */io/reactoruring/* ]]; then cp "$e" "$WORK/lib/"; e="$WORK/lib/$(basename "$e")"; fi
-    CP="$CP:$e"
-done
+spring_app_classpath "$WORK"
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+PORT=$(free_port)
 BASE="http://127.0.0.1:$PORT"
 mkdir -p "$WORK/site"
 echo "TOP-SECRET" > "$WORK/secret.txt"
