@@ -1,5 +1,7 @@
 package io.reactoruring.benchmarks.file;
 
+import io.reactoruring.core.UringLoop;
+import io.reactoruring.file.UringFile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -85,5 +87,13 @@ final class BenchFile {
             out[i] = (long) (r.nextDouble() * blocks) * BLOCK;
         }
         return out;
+    }
+
+    /** Trial tear-down of a benchmark's io_uring side: prints the loop's metrics, closes the file, disposes the loop. */
+    static void closeUring(UringLoop loop, UringFile file) {
+        System.out.println();
+        System.out.println("# loop metrics: " + loop.metrics());
+        file.close().block();
+        loop.disposeGracefully().block();
     }
 }

@@ -110,10 +110,7 @@ public class RandomReadBenchmark {
 
         @TearDown(Level.Trial)
         public void tearDown() {
-            System.out.println();
-            System.out.println("# loop metrics: " + loop.metrics());
-            file.close().block();
-            loop.disposeGracefully().block();
+            BenchFile.closeUring(loop, file);
         }
     }
 

@@ -64,10 +64,7 @@ public class SequentialReadBenchmark {
 
         @TearDown(Level.Trial)
         public void tearDown() throws IOException {
-            System.out.println();
-            System.out.println("# loop metrics: " + loop.metrics());
-            file.close().block();
-            loop.disposeGracefully().block();
+            BenchFile.closeUring(loop, file);
             channel.close();
         }
     }
