@@ -136,19 +136,26 @@ JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_enter(
     memset(stats, 0, sizeof(jlong) * STAT_COUNT);
 
     int consumed = 0;
-    for (; consumed < count; consumed++) {
-        struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
-        if (!sqe) {
+    while (consumed < count) {
+        /* A linked chain (an op and its link timeout, or a submitLinked chain) goes to the kernel in
+         * one io_uring_enter: the kernel ends a link at the end of each submission, so a chain split
+         * by a full SQ would run its tail on its own. Java keeps chains within sq_entries. */
+        int run = 1;
+        while (consumed + run < count && (d[consumed + run - 1].sqe_flags & (IOSQE_IO_LINK | IOSQE_IO_HARDLINK))) {
+            run++;
+        }
+        if (io_uring_sq_space_left(ring) < (unsigned) run) {
             /* SQ full: hand the kernel what we have and continue filling. */
             stats[STAT_SQ_FULL]++;
             stats[STAT_ENTERS]++;
             ret = io_uring_submit(ring);
             if (ret == -EBUSY || ret == -EAGAIN) { busy = 1; break; }
             if (ret < 0 && ret != -EINTR) return ret;
-            sqe = io_uring_get_sqe(ring);
-            if (!sqe) break;
+            if (io_uring_sq_space_left(ring) < (unsigned) run) break;
         }
-        prep(sqe, &d[consumed]);
+        for (int k = 0; k < run; k++, consumed++) {
+            prep(io_uring_get_sqe(ring), &d[consumed]);
+        }
     }
     stats[STAT_CONSUMED] = consumed;
 

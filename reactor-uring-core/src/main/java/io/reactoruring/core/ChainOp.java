@@ -6,25 +6,35 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.Operators;
 
 /**
- * Ops submitted as one kernel-linked chain (IOSQE_IO_LINK between consecutive SQEs): they run in
- * order, and when one fails (including a short read or write) the kernel cancels the rest with
- * {@code -ECANCELED}. The Mono completes with every result once all CQEs have arrived, or errors
- * with the first failure's exception.
+ * Ops submitted as one kernel-linked chain; they run in order, each after the previous one's
+ * completion. Two kinds:
+ * <ul>
+ * <li><b>soft</b> (IOSQE_IO_LINK between consecutive SQEs, {@link UringLoop#submitLinked}): when one
+ * fails (including a short read or write) the kernel cancels the rest with {@code -ECANCELED}. The
+ * Mono completes with every result once all CQEs have arrived, or errors with the first failure's
+ * exception.</li>
+ * <li><b>hard</b> (IOSQE_IO_HARDLINK, {@link UringLoop#submitHardLinked}): every member runs
+ * whatever the outcome of the one before. The Mono emits every member's outcome
+ * ({@link ChainResult#error}); it errors only if the chain did not run to its end: rejected before
+ * the kernel, or cut by the loop's disposal.</li>
+ * </ul>
  */
 final class ChainOp extends OpHandle implements org.reactivestreams.Subscription {
 
     static final class Publisher extends Mono<ChainResult> {
         private final UringLoop loop;
         private final Op[] ops;
+        private final boolean hard;
 
-        Publisher(UringLoop loop, Op[] ops) {
+        Publisher(UringLoop loop, Op[] ops, boolean hard) {
             this.loop = loop;
             this.ops = ops;
+            this.hard = hard;
         }
 
         @Override
         public void subscribe(CoreSubscriber<? super ChainResult> actual) {
-            actual.onSubscribe(new ChainOp(loop, ops, actual));
+            actual.onSubscribe(new ChainOp(loop, ops, hard, actual));
         }
     }
 
@@ -35,6 +45,7 @@ final class ChainOp extends OpHandle implements org.reactivestreams.Subscription
     private static final int NEW = 0, WAITING = 1, IN_KERNEL = 2, DONE = 3;
 
     private final Op[] ops;
+    private final boolean hard;
     private final CoreSubscriber<? super ChainResult> actual;
     private final long[] userData;
     private final int[] results;
@@ -44,9 +55,10 @@ final class ChainOp extends OpHandle implements org.reactivestreams.Subscription
     private int outstanding;
     private boolean cancelSent;
 
-    ChainOp(UringLoop loop, Op[] ops, CoreSubscriber<? super ChainResult> actual) {
+    ChainOp(UringLoop loop, Op[] ops, boolean hard, CoreSubscriber<? super ChainResult> actual) {
         super(loop);
         this.ops = ops;
+        this.hard = hard;
         this.actual = actual;
         this.userData = new long[ops.length];
         this.results = new int[ops.length];
@@ -116,8 +128,9 @@ final class ChainOp extends OpHandle implements org.reactivestreams.Subscription
         }
         state = IN_KERNEL;
         outstanding = ops.length;
+        int link = hard ? Opcode.IOSQE_IO_HARDLINK : Opcode.IOSQE_IO_LINK;
         for (int i = 0; i < ops.length; i++) {
-            userData[i] = loop.write(batch, this, i, ops[i], i < ops.length - 1 ? Opcode.IOSQE_IO_LINK : 0);
+            userData[i] = loop.write(batch, this, i, ops[i], i < ops.length - 1 ? link : 0);
         }
     }
 
@@ -148,6 +161,11 @@ final class ChainOp extends OpHandle implements org.reactivestreams.Subscription
         }
         if (isCancelled()) {
             loop.orphaned(ops[member], res);
+            if (hard && cancelSent && member + 1 < ops.length) {
+                // A hard link starts the next member even after a cancelled one: cancel it too. Best
+                // effort: if the kernel has not armed it yet, the cancel answers -ENOENT and it runs.
+                loop.cancelInKernel(userData[member + 1]);
+            }
         }
         if (--outstanding > 0) {
             return;
@@ -164,18 +182,22 @@ final class ChainOp extends OpHandle implements org.reactivestreams.Subscription
         if (isCancelled()) {
             return;
         }
+        Throwable[] errors = new Throwable[ops.length];
         for (int i = 0; i < ops.length; i++) {
             int r = results[i];
             if (!succeeded(ops[i], r)) {
-                // The caller only sees the error: fds created by earlier members have no owner.
-                for (int j = 0; j < ops.length; j++) {
-                    loop.orphaned(ops[j], results[j]);
+                errors[i] = loop.error(r, ops[i]);
+                if (!hard || (r == -Errno.ECANCELED && loop.isShuttingDown())) {
+                    // The caller only sees the error: fds created by other members have no owner.
+                    for (int j = 0; j < ops.length; j++) {
+                        loop.orphaned(ops[j], results[j]);
+                    }
+                    actual.onError(errors[i]);
+                    return;
                 }
-                actual.onError(loop.error(r, ops[i]));
-                return;
             }
         }
-        actual.onNext(new ChainResult(results));
+        actual.onNext(new ChainResult(results, errors));
         actual.onComplete();
     }
 

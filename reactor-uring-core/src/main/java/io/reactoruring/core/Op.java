@@ -332,7 +332,7 @@ public final class Op {
                 throw new IllegalArgumentException("unknown SQE flags: 0x" + Integer.toHexString(sqeFlags));
             }
             if ((sqeFlags & (Opcode.IOSQE_IO_LINK | Opcode.IOSQE_IO_HARDLINK)) != 0) {
-                throw new IllegalArgumentException("link flags are set by UringLoop.submitLinked, not by hand");
+                throw new IllegalArgumentException("link flags are set by UringLoop.submitLinked and submitHardLinked, not by hand");
             }
             if (ioprio < 0 || ioprio > 0xffff || bufIndex < 0 || bufIndex > 0xffff) {
                 throw new IllegalArgumentException("ioprio and bufIndex are 16-bit unsigned values");

@@ -246,6 +246,37 @@ public final class UringLoop implements Scheduler, Executor {
      * create fds ({@link Op.Builder#closesOrphanedFd}) have them closed when the chain fails.
      */
     public Mono<ChainResult> submitLinked(List<Op> ops) {
+        return chain(ops, false);
+    }
+
+    /**
+     * Submits {@code ops} as one hard-linked chain (IOSQE_IO_HARDLINK): they run in order in one
+     * submission, each after the previous one completed, <em>whatever</em> its outcome: a failed or
+     * short member does not stop the chain. Use it for a cleanup that must follow, such as a CLOSE
+     * after a READ of unknown length.
+     *
+     * <p>Emits one {@link ChainResult} once every member's CQE has arrived, carrying each member's
+     * result and, for a failed member, its exception ({@link ChainResult#error}); a member that
+     * failed does not fail the Mono, and fds created by members belong to the caller. The Mono
+     * errors only if the chain did not run to its end: it was rejected before the kernel (loop
+     * disposed or overloaded, a {@link SharedFd} already closed: nothing ran), or the loop was
+     * disposed while it ran ({@link java.util.concurrent.CancellationException}; fds created by
+     * members are closed, as for {@link #submitLinked}).
+     *
+     * <p>Cancelling cancels the member in the kernel at that moment; as the hard link then starts
+     * the next member, that one is cancelled in turn, on a best-effort basis: a member the kernel
+     * starts after the cancel reached it runs to completion. In every case memory ({@link Op.Builder#whenKernelDone}),
+     * slots and fds created by members are released or closed once the last CQE has arrived.
+     * Signals arrive on this loop's thread.
+     *
+     * @throws IllegalArgumentException if {@code ops} is empty, a member carries its own timeout, or
+     *     the chain is longer than the ring
+     */
+    public Mono<ChainResult> submitHardLinked(List<Op> ops) {
+        return chain(ops, true);
+    }
+
+    private Mono<ChainResult> chain(List<Op> ops, boolean hard) {
         Objects.requireNonNull(ops, "ops");
         if (ops.isEmpty()) {
             throw new IllegalArgumentException("a linked chain needs at least one op");
@@ -261,7 +292,7 @@ public final class UringLoop implements Scheduler, Executor {
             throw new IllegalArgumentException("chain of " + array.length + " ops exceeds the ring (sq="
                     + options.sqEntries + ", maxInFlight=" + options.effectiveMaxInFlight() + ")");
         }
-        return new ChainOp.Publisher(this, array);
+        return new ChainOp.Publisher(this, array, hard);
     }
 
     /** Whether the kernel supports {@code opcode} (io_uring_get_probe). */
