@@ -1,5 +1,6 @@
 package io.reactoruring.file;
 
+import io.reactoruring.core.ChainResult;
 import io.reactoruring.core.Errno;
 import io.reactoruring.core.Op;
 import io.reactoruring.core.Opcode;
@@ -16,26 +17,38 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
 
 /**
- * Whole-file reads of small files without a file descriptor in the process: open and read go to
- * the kernel as one linked chain in one submission, using a slot of the loop's registered file
- * table (a direct descriptor) instead of an fd.
+ * Whole-file reads of small files without a file descriptor in the process: open, read and close go
+ * to the kernel as one hard-linked chain in one submission, using a slot of the loop's registered
+ * file table (a direct descriptor) instead of an fd.
  *
  * <pre>
- * OPENAT(path, file_index = slot)  --IOSQE_IO_LINK-->  READ(slot, IOSQE_FIXED_FILE)      then CLOSE(slot)
+ * OPENAT(path, file_index = slot)
+ *   --IOSQE_IO_HARDLINK-->  READ(slot, IOSQE_FIXED_FILE, maxBytes + 1 bytes, at the file position)
+ *   --IOSQE_IO_HARDLINK-->  READ(slot, IOSQE_FIXED_FILE, 1 byte, at the file position)   the EOF probe
+ *   --IOSQE_IO_HARDLINK-->  CLOSE(slot)
  * </pre>
  *
- * <p><b>Why the close is not in the chain.</b> A short read breaks an IOSQE_IO_LINK chain: the
- * kernel cancels the rest of it. Reading a file of unknown size always asks for more than the file
- * holds, so a linked CLOSE would be cancelled nearly every time, and core's
- * {@link UringLoop#submitLinked} offers no IOSQE_IO_HARDLINK. The close of the slot is therefore
- * queued from the loop thread as soon as the read's completion arrives (it rides in the loop's next
- * batch), and the slot is handed to the next read once that close has completed. A failed open
- * leaves the slot empty; its close then answers EBADF, which is expected and ignored.
+ * <p><b>Why hard links.</b> A short read breaks an IOSQE_IO_LINK chain, and reading a file of
+ * unknown size always asks for more than the file holds, so a soft-linked CLOSE would be cancelled
+ * nearly every time. With {@link UringLoop#submitHardLinked} every member runs whatever the previous
+ * one answered: the slot is closed by the chain itself, after a failed open (its close then answers
+ * EBADF, expected and ignored), a failed read or a short one.
+ *
+ * <p><b>Is a short read the end of the file?</b> Both reads use the file position (offset -1): the
+ * probe reads the byte that follows what the first read returned. It answers 0 at the end of the
+ * file, so a file of up to {@code maxBytes} bytes takes one round trip. A first read that returned
+ * {@code maxBytes + 1} bytes means the file is too large. If the probe finds more data, the first
+ * read was short before the end of the file, which regular files do not do in practice but seq_file
+ * files under {@code /proc} do (they return about a page per read). The read then starts over on a
+ * fresh open of the path, and is continued on that one open file until EOF, with the close queued
+ * after the last read (one round trip per read, one more for the close). A FIFO or another file
+ * whose data a read consumes is not a small file: its first chunk would be lost by that fresh open.
  *
  * <p><b>Slots.</b> Each loop gets a table of {@value SmallFilesSlots#DEFAULT_SLOTS} direct
  * descriptors, registered on first use; reads beyond that wait, in order, for a slot, so at most
- * that many files are open at once. If another component already registered a file table on the
- * loop, reads fail with the EBUSY error of that registration.
+ * that many files are open at once. A slot is handed to the next read once its close has completed.
+ * If another component already registered a file table on the loop, reads fail with the EBUSY error
+ * of that registration.
  */
 public final class SmallFiles {
 
@@ -44,7 +57,8 @@ public final class SmallFiles {
 
     /**
      * Reads the whole file at {@code path} (at most {@code maxBytes} bytes) into a pooled buffer,
-     * positioned at 0 with its limit at the file size. Short reads are continued on the same slot.
+     * positioned at 0 with its limit at the file size. One submission in the common case (see the class
+     * comment for the rare short read).
      *
      * <p>The subscriber owns the emitted buffer and must {@link PooledBuffer#release()} it once. A
      * cancelled read releases its buffer and slot once the kernel is done with them. Signals arrive
@@ -77,6 +91,10 @@ public final class SmallFiles {
      */
     private static final class Job {
         private static final int NONE = -1;
+        /** Members of the hard-linked chain. */
+        private static final int OPEN = 0, READ = 1, PROBE = 2, CLOSE = 3;
+        /** The file position: reads continue where the previous one stopped. */
+        private static final long AT_POSITION = -1;
 
         private final UringLoop loop;
         private final SmallFilesSlots slots;
@@ -91,6 +109,7 @@ public final class SmallFiles {
         // Loop thread only.
         private int slot;
         private @Nullable PooledBuffer buf;
+        private @Nullable ChainResult chain;
         private int done;
         private int result = NONE;
 
@@ -115,21 +134,63 @@ public final class SmallFiles {
                 return false;
             }
             this.slot = slot;
-            this.buf = loop.bufferPool().acquire(want);
-            NativeBlock path = NativeBlock.ofPaths(pathBytes);
-            // No O_CLOEXEC: the kernel rejects it (EINVAL) for a direct descriptor, which no exec can inherit.
-            Op open = Op.builder(Opcode.OPENAT).fd(UringFiles.AT_FDCWD).addr(path.address())
-                    .opFlags(UringFiles.O_RDONLY).fileIndex(slot + 1)
-                    .whenKernelDone(path::free).name("openat").target(target).build();
-            step(loop.submitLinked(List.of(open, readOp())).map(r -> r.result(1)));
+            PooledBuffer b = loop.bufferPool().acquire(want);
+            this.buf = b;
+            // The probe lands in the buffer's last byte, which the first read fills only when the file is too large.
+            Op close = Op.builder(Opcode.CLOSE).fd(0).fileIndex(slot + 1).acceptedErrno(Errno.EBADF)
+                    .whenKernelDone(this::chainDone).name("close").target(target).build();
+            List<Op> ops = List.of(openOp(), read(b.address(), want, AT_POSITION).build(),
+                    read(b.address() + want - 1, 1, AT_POSITION).build(), close);
+            // Errors go straight to the caller; the close's hook, which runs last, frees the slot and the buffer.
+            current.replace(loop.submitHardLinked(ops).subscribe(r -> chain = r, sink::error));
             return true;
         }
 
-        private Op readOp() {
+        private Op openOp() {
+            NativeBlock path = NativeBlock.ofPaths(pathBytes);
+            // No O_CLOEXEC: the kernel rejects it (EINVAL) for a direct descriptor, which no exec can inherit.
+            return Op.builder(Opcode.OPENAT).fd(UringFiles.AT_FDCWD).addr(path.address())
+                    .opFlags(UringFiles.O_RDONLY).fileIndex(slot + 1)
+                    .whenKernelDone(path::free).name("openat").target(target).build();
+        }
+
+        private Op.Builder read(long address, int length, long offset) {
+            return Op.builder(Opcode.READ).fd(slot).sqeFlags(Opcode.IOSQE_FIXED_FILE).addr(address).length(length)
+                    .offset(offset).keepAlive(Objects.requireNonNull(buf)).name("read").target(target);
+        }
+
+        /** Loop thread, after the chain's last CQE (or after it was dropped before the kernel). */
+        private void chainDone() {
+            ChainResult r = chain;
             PooledBuffer b = Objects.requireNonNull(buf);
-            return Op.builder(Opcode.READ).fd(slot).sqeFlags(Opcode.IOSQE_FIXED_FILE).addr(b.address() + done)
-                    .length(want - done).offset(done).keepAlive(b).whenKernelDone(this::kernelDone)
-                    .name("read").target(target).build();
+            if (r == null || cancelled) { // the chain's error, if any, went to the caller
+                b.release();
+                closeSlot();
+                return;
+            }
+            // The chain's close answered 0, or EBADF after a failed open: the slot holds nothing.
+            boolean slotEmpty = r.succeeded(CLOSE) || !r.succeeded(OPEN);
+            int n = r.result(READ);
+            @Nullable Throwable error = !r.succeeded(OPEN) ? r.error(OPEN) : !r.succeeded(READ) ? r.error(READ)
+                    : n == want ? tooLarge() : r.error(PROBE);
+            if (error == null && r.result(PROBE) > 0) { // a short read before EOF
+                if (slotEmpty) { // start over on one open file, reading on until EOF
+                    step(loop.submitLinked(List.of(openOp(), continuedReadOp())).map(c -> c.result(1)));
+                    return;
+                }
+                error = r.error(CLOSE);
+            }
+            if (slotEmpty) {
+                slots.release(slot);
+            } else {
+                closeSlot(); // the chain's close failed: try again, and hand the slot on after that one
+            }
+            finish(b, n, error);
+        }
+
+        private Op continuedReadOp() {
+            return read(Objects.requireNonNull(buf).address() + done, want - done, done).whenKernelDone(this::readDone)
+                    .build();
         }
 
         private void step(Mono<Integer> op) {
@@ -138,8 +199,8 @@ public final class SmallFiles {
             current.replace(op.subscribe(n -> result = n, sink::error));
         }
 
-        /** Loop thread, after the current read's CQE (or after it was dropped before the kernel). */
-        private void kernelDone() {
+        /** Loop thread, after a continued read's CQE (or after it was dropped before the kernel). */
+        private void readDone() {
             int n = result;
             PooledBuffer b = Objects.requireNonNull(buf);
             if (n == NONE || cancelled) {
@@ -149,19 +210,29 @@ public final class SmallFiles {
             }
             done += n;
             if (n > 0 && done < want) {
-                step(loop.submit(readOp())); // a short read before EOF: continue on the same slot
+                step(loop.submit(continuedReadOp())); // short again: continue on the same slot
                 return;
             }
             closeSlot();
-            if (done > maxBytes) {
+            finish(b, done, done > maxBytes ? tooLarge() : null);
+        }
+
+        private IOException tooLarge() {
+            return new IOException(target + " is larger than maxBytes (" + maxBytes + ")");
+        }
+
+        /** Signals the caller: {@code b} holding {@code size} bytes, or {@code error}. */
+        private void finish(PooledBuffer b, int size, @Nullable Throwable error) {
+            if (error != null) {
                 b.release();
-                sink.error(new IOException(target + " is larger than maxBytes (" + maxBytes + ")"));
+                sink.error(error);
             } else {
-                b.buffer().clear().limit(done);
+                b.buffer().clear().limit(size);
                 sink.success(b);
             }
         }
 
+        /** Queues a close of the slot; the slot goes to the next read once it has completed. */
         private void closeSlot() {
             int s = slot;
             Op close = Op.builder(Opcode.CLOSE).fd(0).fileIndex(s + 1).acceptedErrno(Errno.EBADF)

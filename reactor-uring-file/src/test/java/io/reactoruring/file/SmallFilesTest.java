@@ -8,6 +8,8 @@ import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.buffer.PooledBuffer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -160,5 +162,39 @@ class SmallFilesTest {
         assertThatThrownBy(() -> SmallFiles.read(loop, dir, Integer.MAX_VALUE)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> SmallFiles.read(loop, Path.of("a\0b"), 10)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> SmallFiles.read(null, dir, 10)).isInstanceOf(NullPointerException.class);
+    }
+
+    @Test
+    void theChainClosesTheSlotBeforeTheCallerIsSignalled() throws Exception {
+        // The close is the chain's last member: the slot is free when the read's signal arrives, with
+        // no close left to queue (a queued close would free it only a loop iteration later).
+        Path small = Files.write(dir.resolve("small"), random(10, 7));
+        Path big = Files.write(dir.resolve("big"), random(101, 8));
+        byte[] read = take(SmallFiles.read(loop, small, 100).block(T));
+        assertThat(slots().inUse()).as("after a whole read").isZero();
+        assertThat(read).isEqualTo(Files.readAllBytes(small));
+        for (Path p : List.of(big, dir.resolve("missing"), dir)) {
+            StepVerifier.create(SmallFiles.read(loop, p, 100)).expectError().verify(T);
+            assertThat(slots().inUse()).as("after the failed read of %s", p).isZero();
+        }
+        awaitIdle();
+    }
+
+    @Test
+    void aFileThatReadsShortIsReadToItsEnd() throws Exception {
+        // seq_file files return about a page per read: a JVM's memory map takes several.
+        Path maps = Path.of("/proc/self/maps");
+        try (FileChannel ch = FileChannel.open(maps)) {
+            ByteBuffer one = ByteBuffer.allocate(1 << 20);
+            int first = ch.read(one);
+            assertThat(ch.read(one)).as("the first read (%d bytes) was short", first).isPositive();
+        }
+        long fdsBefore = openFds();
+        String text = new String(take(SmallFiles.read(loop, maps, 1 << 20).block(T)), StandardCharsets.US_ASCII);
+        assertThat(text.length()).isGreaterThan(2 * 4096);
+        assertThat(text).endsWith("\n");
+        assertThat(text.split("\n")).allSatisfy(line -> assertThat(line).matches("[0-9a-f]+-[0-9a-f]+ [-rwxsp]{4} .*"));
+        awaitIdle();
+        assertThat(openFds()).isEqualTo(fdsBefore);
     }
 }
