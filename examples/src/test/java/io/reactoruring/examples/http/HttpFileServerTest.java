@@ -36,7 +36,7 @@ class HttpFileServerTest {
     @TempDir
     Path tmp;
     private Path root;
-    private byte[] big;    // streamed in chunks (larger than FileResponder.MERGE_LIMIT)
+    private byte[] big;    // sent with sendFile after the head (larger than FileResponder.MERGE_LIMIT)
     private byte[] small;  // sent in one buffer with the head
     private UringServer server;
 
@@ -173,6 +173,51 @@ class HttpFileServerTest {
             r = c.read();
             assertThat(r.status()).isEqualTo(206);
             assertThat(r.body()).isEqualTo(Arrays.copyOfRange(small, small.length - 10, small.length));
+        }
+    }
+
+    @Test
+    void largeFileAndARangeOfItArriveByteExactOnOneConnection() throws Exception {
+        // Several MiB: many SPLICE chunks (file -> pipe -> socket) and partial socket writes.
+        byte[] large = new byte[3 * 1024 * 1024 + 12_345];
+        new Random(11).nextBytes(large);
+        Files.write(root.resolve("large.bin"), large);
+        try (RawHttpClient c = raw()) {
+            c.send(get("/large.bin"));
+            RawHttpClient.Response r = c.read();
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.header("content-length")).isEqualTo(String.valueOf(large.length));
+            assertThat(r.body()).isEqualTo(large);
+
+            int from = 65_535;       // straddles the 64 KiB chunks on both ends
+            int to = 2_500_000;
+            c.send(get("/large.bin", "Range: bytes=" + from + "-" + to + "\r\n"));
+            r = c.read();
+            assertThat(r.status()).isEqualTo(206);
+            assertThat(r.header("content-range")).isEqualTo("bytes " + from + "-" + to + "/" + large.length);
+            assertThat(r.body()).isEqualTo(Arrays.copyOfRange(large, from, to + 1));
+
+            c.send(get("/small.txt")); // the connection is still in step after both bodies
+            assertThat(c.read().body()).isEqualTo(small);
+        }
+    }
+
+    @Test
+    void fileShorterThanItsRememberedSizeEndsTheConnectionAfterTheHead() throws Exception {
+        // Metadata kept for an hour: the second request promises the old length, and sendFile finds
+        // the file shorter before sending any body byte; the only honest way out is to close.
+        UringServer remembering = UringTcpServer.create().host("127.0.0.1").port(0).group(group)
+                .handle(HttpFileServer.handler(root, Duration.ofHours(1))).bindNow(T);
+        try (RawHttpClient c = new RawHttpClient(remembering.port())) {
+            c.send(get("/big.bin"));
+            assertThat(c.read().body()).isEqualTo(big);
+            Files.write(root.resolve("big.bin"), small);
+            c.send(get("/big.bin"));
+            RawHttpClient.Response r = c.read();
+            assertThat(r.header("content-length")).isEqualTo(String.valueOf(big.length));
+            assertThat(r.body()).isEmpty(); // end of stream at once (a kept-open connection would time out)
+        } finally {
+            remembering.disposeNow(T);
         }
     }
 
