@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -158,18 +159,14 @@ public final class NetLoadReport {
                         System.out.printf("  %-15s conns %3d size %5d: %,10.0f req/s (median 1 s: %,10.0f)  p50 %7.1f us  p99 %7.1f us  server CPU %5.1f us/req  %s%n",
                                 name, c, size, r.requestsPerSecond(), r.medianPerSecond(), r.percentileMicros(50),
                                 r.percentileMicros(99), row.cpuMicrosPerRequest(), row.ringPerRequest());
-                        p.drainOutput().forEach(l -> System.out.println("    [" + name + "] " + l));
+                        printOutput(p);
                     }
                 }
             }
             }
-            for (ServerProcess p : servers.values()) {
-                System.out.printf("  %-15s %s; accepted connection: %s%n", p.name, p.description, p.channel());
-            }
+            printChannels(servers.values());
         } finally {
-            for (ServerProcess p : servers.values()) {
-                p.stop();
-            }
+            stopAll(servers.values());
         }
         return rows;
     }
@@ -275,17 +272,13 @@ public final class NetLoadReport {
                     System.out.printf("  %-15s file %7d: %,10.0f req/s  p50 %8.1f us  p99 %8.1f us  server CPU %5.1f us/req  %s %s%n",
                             name, size, r.requestsPerSecond(), r.p50Micros(), r.p99Micros(), row.cpuMicrosPerRequest(),
                             row.ringPerRequest(), r.problems());
-                    p.drainOutput().forEach(l -> System.out.println("    [" + name + "] " + l));
+                    printOutput(p);
                 }
             }
             }
-            for (ServerProcess p : servers.values()) {
-                System.out.printf("  %-15s %s; accepted connection: %s%n", p.name, p.description, p.channel());
-            }
+            printChannels(servers.values());
         } finally {
-            for (ServerProcess p : servers.values()) {
-                p.stop();
-            }
+            stopAll(servers.values());
             try (Stream<Path> walk = Files.walk(dir)) {
                 walk.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
             }
@@ -362,6 +355,24 @@ public final class NetLoadReport {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /** What the server printed since the last call (errors, warnings), indented under the row it belongs to. */
+    private static void printOutput(ServerProcess p) {
+        p.drainOutput().forEach(l -> System.out.println("    [" + p.name + "] " + l));
+    }
+
+    /** Each server's description and the channel class of its first accepted connection (the transport really used). */
+    private static void printChannels(Collection<ServerProcess> servers) {
+        for (ServerProcess p : servers) {
+            System.out.printf("  %-15s %s; accepted connection: %s%n", p.name, p.description, p.channel());
+        }
+    }
+
+    private static void stopAll(Collection<ServerProcess> servers) throws InterruptedException {
+        for (ServerProcess p : servers) {
+            p.stop();
+        }
+    }
 
     private static String fileName(int size) {
         return "file-" + size + ".bin";
