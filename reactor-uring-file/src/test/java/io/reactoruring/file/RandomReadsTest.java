@@ -284,4 +284,110 @@ class RandomReadsTest {
         assertThat(dropped).as("no double release or other dropped error").isEmpty();
         assertThat(f.bufferPool().outstanding()).as("NIO pool back to its start").isEqualTo(before);
     }
+
+    @Test
+    void unorderedInFlightIsBoundedAndDemandIsHonoured() throws Exception {
+        UringLoop own = UringLoop.create("random-reads-unordered-bound");
+        try {
+            Path p = randomFile(17);
+            UringFile f = open(own, p);
+            AtomicLong requestedUpstream = new AtomicLong();
+            Flux<Request> reqs = Flux.fromIterable(requests(2000, 18)).doOnRequest(requestedUpstream::addAndGet);
+            List<Result> seen = new ArrayList<>();
+            StepVerifier.create(RandomReads.unordered(f, reqs, 4).doOnNext(seen::add), 0)
+                    .thenRequest(3)
+                    .expectNextCount(3)
+                    .then(() -> assertThat(requestedUpstream.get()).as("requests pulled with demand 3, bound 4")
+                            .isLessThanOrEqualTo(3 + 4))
+                    .thenRequest(Long.MAX_VALUE)
+                    .expectNextCount(1997)
+                    .expectComplete()
+                    .verify(T);
+            seen.forEach(r -> r.buffer().release());
+            Mono.fromRunnable(() -> { }).subscribeOn(own).block(T); // metrics as of the last iteration
+            assertThat(own.metrics().inFlightHighWater()).as("reads in the kernel at once").isBetween(1L, 4L);
+            f.close().block(T);
+            awaitOnLoop(own, "pooled buffers returned", () -> own.bufferPool().outstanding() == 0);
+        } finally {
+            own.disposeGracefully().block(T);
+        }
+    }
+
+    @Test
+    void unorderedCancelRacingCompletionsReleasesEachBufferOnce() throws Exception {
+        Path p = randomFile(19);
+        UringFile f = open(loop, p);
+        long before = loop.bufferPool().outstanding();
+        List<Throwable> dropped = new java.util.concurrent.CopyOnWriteArrayList<>();
+        reactor.core.publisher.Hooks.onErrorDropped(dropped::add);
+        try {
+            for (int round = 0; round < 200; round++) {
+                List<Result> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+                // Cancelled from this thread while reads complete on the loop thread, at a point that varies.
+                reactor.core.Disposable d = RandomReads.unordered(f, Flux.fromIterable(requests(64, 100 + round)), 16)
+                        .subscribe(seen::add);
+                for (int spin = 0; spin < round % 7 && seen.isEmpty(); spin++) {
+                    Mono.fromRunnable(() -> { }).subscribeOn(loop).block(T);
+                }
+                d.dispose();
+                // A result being emitted on the loop thread as the cancel lands is still delivered (and ours).
+                Mono.fromRunnable(() -> { }).subscribeOn(loop).block(T);
+                seen.forEach(r -> r.buffer().release());
+                awaitOnLoop(loop, "round " + round + ": pool back to its start",
+                        () -> loop.bufferPool().outstanding() == before);
+            }
+        } finally {
+            reactor.core.publisher.Hooks.resetOnErrorDropped();
+        }
+        assertThat(dropped).as("no double release or other dropped error").isEmpty();
+        f.close().block(T);
+    }
+
+    @Test
+    void unorderedUpstreamErrorReleasesReadBuffersAndPropagates() throws Exception {
+        Path p = randomFile(20);
+        UringFile f = open(loop, p);
+        long before = loop.bufferPool().outstanding();
+        Flux<Request> reqs = Flux.fromIterable(requests(20, 21)).concatWith(Flux.error(new IllegalStateException("boom")));
+        StepVerifier.create(RandomReads.unordered(f, reqs, 64), 0)
+                .expectErrorMessage("boom")
+                .verify(T);
+        f.close().block(T);
+        awaitOnLoop(loop, "pool back to its start after error", () -> loop.bufferPool().outstanding() == before);
+    }
+
+    @Test
+    void unorderedReadErrorFailsTheStreamAndReleasesEveryBuffer() throws Exception {
+        Path p = randomFile(22);
+        UringFile f = open(loop, p);
+        long before = loop.bufferPool().outstanding();
+        f.close().block(T);
+        // Every read fails (the file is closed); the first error ends the stream, the rest are not signalled.
+        StepVerifier.create(RandomReads.unordered(f, Flux.fromIterable(requests(50, 23)), 8))
+                .expectError()
+                .verify(T);
+        awaitOnLoop(loop, "pool back to its start after read errors", () -> loop.bufferPool().outstanding() == before);
+    }
+
+    @Test
+    void unorderedNullRequestIsAnError() throws Exception {
+        Path p = randomFile(24);
+        UringFile f = open(loop, p);
+        org.reactivestreams.Publisher<Request> nulls = s -> {
+            s.onSubscribe(new org.reactivestreams.Subscription() {
+                @Override
+                public void request(long n) {
+                }
+
+                @Override
+                public void cancel() {
+                }
+            });
+            s.onNext(null);
+        };
+        StepVerifier.create(RandomReads.unordered(f, nulls))
+                .expectError(NullPointerException.class)
+                .verify(T);
+        f.close().block(T);
+    }
 }
