@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import reactor.core.Disposable;
 import reactor.core.Disposables;
@@ -1042,23 +1043,31 @@ public final class UringLoop implements Scheduler, Executor {
 
         @Override
         public Disposable schedule(Runnable task) {
-            return track(UringLoop.this.schedule(task));
+            return track(() -> UringLoop.this.schedule(task));
         }
 
         @Override
         public Disposable schedule(Runnable task, long delay, TimeUnit unit) {
-            return track(UringLoop.this.schedule(task, delay, unit));
+            return track(() -> UringLoop.this.schedule(task, delay, unit));
         }
 
         @Override
         public Disposable schedulePeriodically(Runnable task, long initialDelay, long period, TimeUnit unit) {
-            return track(UringLoop.this.schedulePeriodically(task, initialDelay, period, unit));
+            return track(() -> UringLoop.this.schedulePeriodically(task, initialDelay, period, unit));
         }
 
-        private Disposable track(Disposable d) {
+        /**
+         * Rejects only a worker disposed before the task was scheduled. The task may run (and its
+         * subscriber dispose this worker) before {@code add} below: then the worker's disposal covers
+         * it, so it is disposed rather than rejected after it already ran.
+         */
+        private Disposable track(Supplier<Disposable> scheduleOnLoop) {
+            if (tasks.isDisposed()) {
+                throw new RejectedExecutionException("worker is disposed");
+            }
+            Disposable d = scheduleOnLoop.get();
             if (!tasks.add(d)) {
                 d.dispose();
-                throw new RejectedExecutionException("worker is disposed");
             }
             return d;
         }

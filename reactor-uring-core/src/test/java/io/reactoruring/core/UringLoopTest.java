@@ -17,6 +17,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 import reactor.test.StepVerifier;
 
@@ -282,5 +284,27 @@ class UringLoopTest {
     @Test
     void cancellationExceptionMapsFromEcanceled() {
         assertThat(Errno.exception(-Errno.ECANCELED, "read", "fd 3")).isInstanceOf(CancellationException.class);
+    }
+
+    @Test
+    void aWorkerDisposedByItsOwnTaskDoesNotRejectThatTask() {
+        // Scheduled from the loop thread, a task runs inline: here it disposes its worker before
+        // schedule() returns, as subscribeOn does when everything completes at once. The task ran, so
+        // schedule must not throw; a worker disposed beforehand still rejects.
+        String outcome = Mono.fromCallable(() -> {
+            Scheduler.Worker w = loop.createWorker();
+            AtomicBoolean ran = new AtomicBoolean();
+            w.schedule(() -> {
+                ran.set(true);
+                w.dispose();
+            });
+            try {
+                w.schedule(() -> { });
+                return "ran=" + ran.get() + ", second accepted";
+            } catch (RejectedExecutionException e) {
+                return "ran=" + ran.get() + ", second rejected";
+            }
+        }).subscribeOn(loop).block(Duration.ofSeconds(10));
+        assertThat(outcome).isEqualTo("ran=true, second rejected");
     }
 }
