@@ -24,6 +24,8 @@ import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -156,8 +158,9 @@ class RandomReadsTest {
         f.close().block(T);
     }
 
-    @Test
-    void inFlightIsBoundedAndDemandIsHonoured() throws Exception {
+    @ParameterizedTest(name = "ordered={0}")
+    @ValueSource(booleans = {true, false})
+    void inFlightIsBoundedAndDemandIsHonoured(boolean ordered) throws Exception {
         UringLoop own = UringLoop.create("random-reads-bound");
         try {
             Path p = randomFile(5);
@@ -165,7 +168,8 @@ class RandomReadsTest {
             AtomicLong requestedUpstream = new AtomicLong();
             Flux<Request> reqs = Flux.fromIterable(requests(2000, 6)).doOnRequest(requestedUpstream::addAndGet);
             List<Result> seen = new ArrayList<>();
-            StepVerifier.create(RandomReads.ordered(f, reqs, 4).doOnNext(seen::add), 0)
+            Flux<Result> results = ordered ? RandomReads.ordered(f, reqs, 4) : RandomReads.unordered(f, reqs, 4);
+            StepVerifier.create(results.doOnNext(seen::add), 0)
                     .thenRequest(3)
                     .expectNextCount(3)
                     .then(() -> assertThat(requestedUpstream.get()).as("requests pulled with demand 3, bound 4")
@@ -283,34 +287,6 @@ class RandomReadsTest {
         }
         assertThat(dropped).as("no double release or other dropped error").isEmpty();
         assertThat(f.bufferPool().outstanding()).as("NIO pool back to its start").isEqualTo(before);
-    }
-
-    @Test
-    void unorderedInFlightIsBoundedAndDemandIsHonoured() throws Exception {
-        UringLoop own = UringLoop.create("random-reads-unordered-bound");
-        try {
-            Path p = randomFile(17);
-            UringFile f = open(own, p);
-            AtomicLong requestedUpstream = new AtomicLong();
-            Flux<Request> reqs = Flux.fromIterable(requests(2000, 18)).doOnRequest(requestedUpstream::addAndGet);
-            List<Result> seen = new ArrayList<>();
-            StepVerifier.create(RandomReads.unordered(f, reqs, 4).doOnNext(seen::add), 0)
-                    .thenRequest(3)
-                    .expectNextCount(3)
-                    .then(() -> assertThat(requestedUpstream.get()).as("requests pulled with demand 3, bound 4")
-                            .isLessThanOrEqualTo(3 + 4))
-                    .thenRequest(Long.MAX_VALUE)
-                    .expectNextCount(1997)
-                    .expectComplete()
-                    .verify(T);
-            seen.forEach(r -> r.buffer().release());
-            Mono.fromRunnable(() -> { }).subscribeOn(own).block(T); // metrics as of the last iteration
-            assertThat(own.metrics().inFlightHighWater()).as("reads in the kernel at once").isBetween(1L, 4L);
-            f.close().block(T);
-            awaitOnLoop(own, "pooled buffers returned", () -> own.bufferPool().outstanding() == 0);
-        } finally {
-            own.disposeGracefully().block(T);
-        }
     }
 
     @Test
