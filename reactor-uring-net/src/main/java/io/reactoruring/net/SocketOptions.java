@@ -66,6 +66,32 @@ record SocketOptions(boolean noDelay, boolean reuseAddress, boolean reusePort, i
         applyPerConnection(fd, target);
     }
 
+    /** The listener's options on the NIO fallback; SO_SNDBUF goes on each accepted socket instead. */
+    void applyToListener(java.nio.channels.NetworkChannel ch) throws java.io.IOException {
+        ch.setOption(java.net.StandardSocketOptions.SO_REUSEADDR, reuseAddress);
+        if (reusePort) {
+            ch.setOption(java.net.StandardSocketOptions.SO_REUSEPORT, true);
+        }
+        if (receiveBufferSize > 0) {
+            ch.setOption(java.net.StandardSocketOptions.SO_RCVBUF, receiveBufferSize);
+        }
+    }
+
+    /** Every option on a NIO socket that is about to connect. */
+    void applyBeforeConnect(java.nio.channels.NetworkChannel ch) throws java.io.IOException {
+        applyToListener(ch);
+        applyPerConnection(ch);
+    }
+
+    /** On the NIO fallback: the options a connected or accepted socket takes. */
+    void applyPerConnection(java.nio.channels.NetworkChannel ch) throws java.io.IOException {
+        ch.setOption(java.net.StandardSocketOptions.TCP_NODELAY, noDelay);
+        ch.setOption(java.net.StandardSocketOptions.SO_KEEPALIVE, keepAlive);
+        if (sendBufferSize > 0) {
+            ch.setOption(java.net.StandardSocketOptions.SO_SNDBUF, sendBufferSize);
+        }
+    }
+
     /** The options accepted sockets do not reliably inherit from the listener. */
     void applyPerConnection(int fd, String target) throws Exception {
         if (noDelay) {

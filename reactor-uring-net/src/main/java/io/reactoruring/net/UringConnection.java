@@ -1,18 +1,18 @@
 package io.reactoruring.net;
 
-import io.reactoruring.core.Op;
-import io.reactoruring.core.Opcode;
 import io.reactoruring.core.SharedFd;
 import io.reactoruring.core.UringLoop;
+import io.reactoruring.core.buffer.BufferPool;
 import io.reactoruring.core.buffer.PooledBuffer;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
@@ -20,47 +20,62 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 
 /**
- * One connected TCP socket, owned by one {@link UringLoop}: every operation on it is submitted to
- * that loop and every signal arrives on that loop's thread.
- *
- * <p>Receiving is a multishot IORING_OP_RECV over a provided-buffer ring (or plain RECVs), see
+ * One connected TCP socket. On io_uring ({@link #isUring()}) it is owned by one {@link UringLoop}:
+ * every operation is submitted to that loop and every signal arrives on that loop's thread.
+ * Receiving is a multishot IORING_OP_RECV over a provided-buffer ring (or plain RECVs), see
  * {@link #receive()}; sending gathers buffers that queue up into one SENDMSG, optionally with
  * SEND_ZC for large buffers, see {@link #send}; files go out with SPLICE, see {@link #sendFile}.
  *
- * <p>{@link #dispose()} shuts the socket down (a RECV waiting in the kernel then completes with end
- * of stream, so {@link #receive()} completes) and closes the fd once no operation uses it any more;
- * {@link #onDispose()} completes when the fd is closed.
+ * <p>Where io_uring is unavailable the same API runs on an {@link java.nio.channels.AsynchronousSocketChannel}
+ * (see {@link UringTcpServer}): signals then arrive on the fallback's I/O threads, which are
+ * {@link reactor.core.scheduler.NonBlocking} like the loops, and {@link #loop()} throws.
+ *
+ * <p>{@link #dispose()} shuts the socket down (a receive waiting for data then completes with end
+ * of stream, so {@link #receive()} completes) and closes it once no operation uses it any more;
+ * {@link #onDispose()} completes when it is closed.
  */
 public final class UringConnection implements UringInbound, UringOutbound, Disposable {
     static final int DEFAULT_RECEIVE_BUFFER = ConnectionSettings.DEFAULT_RECEIVE_BUFFER;
-    private static final int SHUT_WR = 1;
-    private static final int SHUT_RDWR = 2;
 
-    private final SharedFd fd;
-    private final UringLoop loop;
+    private final ConnectionIo io;
     private final String description;
-    private final int receiveBufferSize;
-    private final ConnectionSettings settings;
     private final AtomicBoolean receiving = new AtomicBoolean();
     private final AtomicBoolean disposed = new AtomicBoolean();
     private final Sinks.Empty<Void> closed = Sinks.empty();
 
-    /** Takes ownership of {@code fd}, a connected socket. */
-    UringConnection(int fd, UringLoop loop, String description, ConnectionSettings settings) {
-        this.loop = Objects.requireNonNull(loop, "loop");
+    UringConnection(ConnectionIo io, String description) {
+        this.io = Objects.requireNonNull(io, "io");
         this.description = description;
-        this.fd = new SharedFd(fd, loop, description);
-        this.settings = settings;
-        this.receiveBufferSize = settings.receiveBufferSize();
     }
 
-    /** The loop this connection's operations run on (and its signals arrive on). */
+    /** True when this connection runs on io_uring, false on the NIO fallback. */
+    public boolean isUring() {
+        return io.isUring();
+    }
+
+    /**
+     * The loop this connection's operations run on (and its signals arrive on).
+     *
+     * @throws UnsupportedOperationException on the NIO fallback ({@link #isUring()} false)
+     */
     public UringLoop loop() {
-        return loop;
+        return io.loop();
     }
 
+    ConnectionIo io() {
+        return io;
+    }
+
+    /** The io_uring socket; only for connections that {@link #isUring()}. */
     SharedFd sharedFd() {
-        return fd;
+        return ring().sharedFd();
+    }
+
+    private RingConnectionIo ring() {
+        if (io instanceof RingConnectionIo r) {
+            return r;
+        }
+        throw new UnsupportedOperationException(description + " runs on the NIO fallback");
     }
 
     // ---------------------------------------------------------------- inbound
@@ -71,111 +86,76 @@ public final class UringConnection implements UringInbound, UringOutbound, Dispo
             if (!receiving.compareAndSet(false, true)) {
                 return Flux.error(new IllegalStateException("receive() already has a subscriber on " + description));
             }
-            // Multishot RECV came with Linux 6.0, as SEND_ZC did: the probe has no flag for the former.
-            boolean multishot = settings.receiveRingEntries() > 0 && loop.supports(Opcode.SEND_ZC);
-            Flux<PooledBuffer> buffers = multishot
-                    ? RingReceive.receive(loop, fd, description, settings.receiveRingEntries(), receiveBufferSize,
-                            this::receiveSingle)
-                    : receiveSingle();
-            return buffers.doFinally(s -> receiving.set(false));
-        });
-    }
-
-    /**
-     * One plain RECV per requested buffer: repeat() resubscribes only when the previous RECV
-     * completed and the Mono is requested only with downstream demand, so exactly one RECV is in
-     * flight per requested buffer.
-     */
-    private Flux<PooledBuffer> receiveSingle() {
-        return receiveOne().repeat()
-                .takeWhile(Optional::isPresent)
-                .map(Optional::get);
-    }
-
-    /** One RECV into a fresh pooled buffer; empty Optional at end of stream. */
-    private Mono<Optional<PooledBuffer>> receiveOne() {
-        return Mono.defer(() -> {
-            PooledBuffer buf = loop.bufferPool().acquire(receiveBufferSize);
-            // Two references: ours (handed downstream, or dropped on cancel/error/EOF) and the
-            // kernel's, dropped by the op's whenKernelDone hook once the kernel is done with the
-            // memory (after the CQE, also when the subscriber cancelled, or when the op never
-            // reached the kernel).
-            buf.retain();
-            AtomicBoolean ours = new AtomicBoolean(true);
-            Op op = Op.builder(Opcode.RECV).fd(fd).addr(buf.address()).length(buf.capacity())
-                    .whenKernelDone(buf::release).name("recv").target(description).build();
-            return loop.submit(op)
-                    .<Optional<PooledBuffer>>map(n -> {
-                        if (!ours.compareAndSet(true, false)) {
-                            return Optional.empty(); // unreachable in practice: cancelled yet signalled
-                        }
-                        if (n == 0) {
-                            buf.release();
-                            return Optional.empty();
-                        }
-                        buf.buffer().clear().limit(n);
-                        return Optional.of(buf);
-                    })
-                    .doOnError(e -> {
-                        if (ours.compareAndSet(true, false)) {
-                            buf.release();
-                        }
-                    })
-                    .doOnCancel(() -> {
-                        // The kernel's reference stays until the op's whenKernelDone hook.
-                        if (ours.compareAndSet(true, false)) {
-                            buf.release();
-                        }
-                    });
+            return io.receive().doFinally(s -> receiving.set(false));
         });
     }
 
     @Override
     public Mono<PooledBuffer> aggregate() {
         return Mono.defer(() -> {
-            // Touched only on the loop thread: receive() signals there, and the release is posted there.
-            PooledBuffer[] acc = {loop.bufferPool().acquire(receiveBufferSize)};
-            boolean[] gone = {false};
-            AtomicBoolean delivered = new AtomicBoolean();
-            return receive().doOnNext(pb -> {
-                try {
-                    if (!gone[0]) {
-                        acc[0] = append(acc[0], pb.buffer());
-                    }
-                } finally {
-                    pb.release();
-                }
-            }).then(Mono.fromCallable(() -> {
-                delivered.set(true);
-                acc[0].buffer().flip();
-                return acc[0];
-            })).doFinally(s -> {
-                if (!delivered.get()) {
-                    loop.execute(() -> {
-                        gone[0] = true;
-                        acc[0].release();
-                    });
-                }
-            });
+            Aggregate acc = new Aggregate(io.bufferPool(), description);
+            return receive().doOnNext(acc::append)
+                    .then(Mono.fromCallable(acc::take))
+                    .doFinally(s -> acc.discard());
         });
     }
 
-    /** Appends {@code src} to {@code acc}, moving to a buffer twice as large when full. */
-    private PooledBuffer append(PooledBuffer acc, ByteBuffer src) {
-        ByteBuffer a = acc.buffer();
-        if (a.remaining() < src.remaining()) {
-            long needed = (long) a.position() + src.remaining();
-            if (needed > Integer.MAX_VALUE - 8) {
-                throw new IllegalStateException("aggregate() exceeds 2 GiB on " + description);
-            }
-            PooledBuffer bigger = loop.bufferPool().acquire((int) Math.max(needed, Math.min(Integer.MAX_VALUE - 8, 2L * a.capacity())));
-            bigger.buffer().clear();
-            bigger.buffer().put(a.flip());
-            acc.release();
-            acc = bigger;
+    /**
+     * The buffer {@link #aggregate()} fills. Appends and the final take or discard may come from
+     * different threads (a cancel races with delivery), hence the lock; each call is short.
+     */
+    private static final class Aggregate {
+        private final BufferPool pool;
+        private final String description;
+        private @Nullable PooledBuffer acc;
+
+        Aggregate(BufferPool pool, String description) {
+            this.pool = pool;
+            this.description = description;
+            this.acc = pool.acquire(ConnectionSettings.DEFAULT_RECEIVE_BUFFER);
         }
-        acc.buffer().put(src);
-        return acc;
+
+        /** Copies {@code pb} in, moving to a buffer twice as large when full, and releases it. */
+        synchronized void append(PooledBuffer pb) {
+            try {
+                PooledBuffer a = acc;
+                if (a == null) {
+                    return; // discarded already
+                }
+                ByteBuffer src = pb.buffer();
+                ByteBuffer b = a.buffer();
+                if (b.remaining() < src.remaining()) {
+                    long needed = (long) b.position() + src.remaining();
+                    if (needed > Integer.MAX_VALUE - 8) {
+                        throw new IllegalStateException("aggregate() exceeds 2 GiB on " + description);
+                    }
+                    PooledBuffer bigger = pool.acquire((int) Math.max(needed, Math.min(Integer.MAX_VALUE - 8, 2L * b.capacity())));
+                    bigger.buffer().clear();
+                    bigger.buffer().put(b.flip());
+                    a.release();
+                    acc = a = bigger;
+                }
+                a.buffer().put(src);
+            } finally {
+                pb.release();
+            }
+        }
+
+        /** Hands the buffer (flipped) to the caller, who then owns it. */
+        synchronized PooledBuffer take() {
+            PooledBuffer a = Objects.requireNonNull(acc, "discarded");
+            acc = null;
+            a.buffer().flip();
+            return a;
+        }
+
+        /** Releases the buffer unless it was taken. */
+        synchronized void discard() {
+            if (acc != null) {
+                acc.release();
+                acc = null;
+            }
+        }
     }
 
     @Override
@@ -214,75 +194,64 @@ public final class UringConnection implements UringInbound, UringOutbound, Dispo
     @Override
     public Mono<Void> send(Publisher<? extends ByteBuffer> data) {
         Objects.requireNonNull(data, "data");
-        return write(Flux.from(data).map(b -> OutboundWriter.Chunk.of(b, loop)));
+        return io.send(data);
     }
 
     @Override
     public Mono<Void> sendString(Publisher<String> data) {
         Objects.requireNonNull(data, "data");
-        return write(Flux.from(data).map(s -> OutboundWriter.Chunk.copy(ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8)), loop)));
+        return sendPooled(Flux.from(data).map(s -> copy(ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8)))));
     }
 
     @Override
     public Mono<Void> sendByteArray(Publisher<byte[]> data) {
         Objects.requireNonNull(data, "data");
-        return write(Flux.from(data).map(a -> OutboundWriter.Chunk.copy(ByteBuffer.wrap(a), loop)));
+        return sendPooled(Flux.from(data).map(a -> copy(ByteBuffer.wrap(a))));
+    }
+
+    /** {@code src}'s bytes in a pooled buffer (position 0, limit = length). */
+    private PooledBuffer copy(ByteBuffer src) {
+        PooledBuffer pb = io.bufferPool().acquire(Math.max(1, src.remaining()));
+        pb.buffer().clear().put(src).flip();
+        return pb;
     }
 
     @Override
     public Mono<Void> sendPooled(Publisher<PooledBuffer> data) {
         Objects.requireNonNull(data, "data");
-        // Buffers emitted after the send was cancelled or failed are released by the writer; a
-        // source that discards prefetched buffers releases them here.
-        return write(Flux.from(data).map(OutboundWriter.Chunk::of))
-                .doOnDiscard(PooledBuffer.class, PooledBuffer::release);
+        return io.sendPooled(data);
     }
 
     @Override
-    public Mono<Void> sendFile(java.nio.file.Path file, long position, long count) {
-        return sendFile(file, position, count, loop.supports(Opcode.SPLICE));
-    }
-
-    /** {@link #sendFile(java.nio.file.Path, long, long)} choosing the path: SPLICE, or read-and-send. */
-    Mono<Void> sendFile(java.nio.file.Path file, long position, long count, boolean splice) {
+    public Mono<Void> sendFile(Path file, long position, long count) {
         FileSender.check(file, position, count);
-        return new FileSender(loop, fd, description, pb -> sendPooled(Mono.just(pb)))
-                .send(file, position, count, splice);
+        return io.sendFile(file, position, count);
     }
 
-    private Mono<Void> write(Flux<OutboundWriter.Chunk> chunks) {
-        return new OutboundWriter(loop, fd, description, settings.zeroCopyThreshold(),
-                chunks.doOnDiscard(OutboundWriter.Chunk.class, OutboundWriter.Chunk::release));
+    /** {@link #sendFile(Path, long, long)} on io_uring, choosing the path: SPLICE, or read-and-send. */
+    Mono<Void> sendFile(Path file, long position, long count, boolean splice) {
+        FileSender.check(file, position, count);
+        return ring().sendFile(file, position, count, splice);
     }
 
     @Override
     public Mono<Void> shutdownOutput() {
-        return loop.submit(Op.builder(Opcode.SHUTDOWN).fd(fd).length(SHUT_WR).name("shutdown").target(description).build())
-                .then();
+        return io.shutdownOutput();
     }
 
     // ---------------------------------------------------------------- lifecycle
 
     /**
-     * Closes the connection (idempotent, non-blocking): shutdown(SHUT_RDWR) so that a RECV waiting
-     * in the kernel completes with end of stream instead of keeping the fd open forever, then
-     * IORING_OP_CLOSE once every in-flight op on the fd has completed.
+     * Closes the connection (idempotent, non-blocking): shuts the socket down both ways, so that a
+     * receive waiting for data completes with end of stream, then closes it once every operation
+     * in progress on it has completed (on io_uring: SHUTDOWN, then IORING_OP_CLOSE).
      */
     @Override
     public void dispose() {
         if (!disposed.compareAndSet(false, true)) {
             return;
         }
-        Mono<Integer> shutdown;
-        try {
-            shutdown = loop.submit(Op.builder(Opcode.SHUTDOWN).fd(fd).length(SHUT_RDWR).name("shutdown")
-                    .target(description).build());
-        } catch (RuntimeException e) {
-            shutdown = Mono.empty();
-        }
-        shutdown.onErrorResume(e -> Mono.empty()) // ENOTCONN when the peer already left: closing is what matters
-                .then(Mono.defer(fd::close))
-                .subscribe(null, e -> closed.tryEmitError(e), () -> closed.tryEmitEmpty());
+        io.close().subscribe(null, e -> closed.tryEmitError(e), () -> closed.tryEmitEmpty());
     }
 
     @Override
@@ -290,7 +259,7 @@ public final class UringConnection implements UringInbound, UringOutbound, Dispo
         return disposed.get();
     }
 
-    /** Completes (on a loop thread) once the socket's fd is closed; errors if closing failed. */
+    /** Completes once the socket is closed (on io_uring, on a loop thread); errors if closing failed. */
     public Mono<Void> onDispose() {
         return closed.asMono();
     }

@@ -1,12 +1,5 @@
 package io.reactoruring.net;
 
-import io.reactoruring.core.Completion;
-import io.reactoruring.core.Op;
-import io.reactoruring.core.Opcode;
-import io.reactoruring.core.SharedFd;
-import io.reactoruring.core.UringLoop;
-import io.reactoruring.core.UringLoopGroup;
-import io.reactoruring.core.internal.Native;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,7 +8,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.reactivestreams.Publisher;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
@@ -25,15 +17,17 @@ import reactor.util.Logger;
 import reactor.util.Loggers;
 
 /**
- * A bound, listening TCP server (from {@link UringTcpServer#bind()}). One multishot
- * IORING_OP_ACCEPT runs on one loop of the group; each accepted socket goes to the next loop,
- * round-robin, where its handler runs.
+ * A bound, listening TCP server (from {@link UringTcpServer#bind()}). On io_uring one multishot
+ * IORING_OP_ACCEPT runs on one loop of the group, and each accepted socket goes to the next loop,
+ * round-robin, where its handler runs. On the NIO fallback an
+ * {@link java.nio.channels.AsynchronousServerSocketChannel} accepts, and handlers run on the
+ * fallback's I/O threads.
  *
  * <p>{@link #dispose()} stops accepting (cancelling the accept in the kernel), closes the
  * listening socket and every open connection at once. {@link #disposeLater(Duration)} and
  * {@link #disposeNow(Duration)} shut down gracefully: they stop accepting at once, give open
  * connections a grace period to finish, then close what is left. {@link #onDispose()} completes, on
- * a loop thread, when all of those fds are closed (and {@code doOnUnbound} has run).
+ * a loop thread, when all of those sockets are closed (and {@code doOnUnbound} has run).
  */
 public final class UringServer implements Disposable {
     private static final Logger LOG = Loggers.getLogger(UringServer.class);
@@ -44,57 +38,30 @@ public final class UringServer implements Disposable {
 
     private final InetSocketAddress address;
     private final UringTcpServer config;
-    private final List<UringLoop> loops;
-    private final UringLoop acceptLoop;
-    private final SharedFd listenFd;
+    private final Acceptor acceptor;
     private final String target;
-    private final AtomicInteger nextLoop = new AtomicInteger();
     private final Set<UringConnection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean disposed = new AtomicBoolean();
     private final Sinks.Empty<Void> terminated = Sinks.empty();
     private volatile Disposable accepting = reactor.core.Disposables.single();
 
-    UringServer(int fd, InetSocketAddress address, UringLoopGroup group, UringTcpServer config) {
-        this.address = address;
+    UringServer(Acceptor acceptor, UringTcpServer config) {
+        this.acceptor = acceptor;
+        this.address = acceptor.address();
         this.config = config;
-        this.loops = group.loops();
-        this.acceptLoop = group.next();
         this.target = SockAddr.describe(address);
-        this.listenFd = new SharedFd(fd, acceptLoop, "listen " + target);
     }
 
     void start() {
-        Op accept = Op.builder(Opcode.ACCEPT).fd(listenFd)
-                .opFlags(SockAddr.SOCK_CLOEXEC)
-                .ioprio(Opcode.IORING_ACCEPT_MULTISHOT)
-                .rearm(true)              // the kernel may end a multishot accept; keep accepting
-                .closesOrphanedFd(true)   // a socket accepted after dispose must not leak
-                .name("accept").target(target).build();
-        accepting = acceptLoop.submitMultishot(accept).subscribe(this::onAccept, this::onAcceptError);
+        accepting = acceptor.start(this::onAccept, this::onAcceptError);
         if (disposed.get()) {
             accepting.dispose(); // raced with dispose()
         }
     }
 
-    private void onAccept(Completion c) {
-        int fd = c.res();
+    private void onAccept(UringConnection conn) {
         if (disposed.get()) {
-            Native.close(fd);
-            return;
-        }
-        // Own round-robin: group.next() would return the accepting loop itself, since we run on it.
-        UringLoop loop = loops.get(Math.floorMod(nextLoop.getAndIncrement(), loops.size()));
-        try {
-            config.options.applyPerConnection(fd, target);
-        } catch (Exception e) {
-            LOG.debug("socket options on an accepted socket of {}: {}", target, e.toString()); // best effort
-        }
-        UringConnection conn;
-        try {
-            conn = new UringConnection(fd, loop, "fd " + fd + " accepted on " + target, config.settings);
-        } catch (RuntimeException e) {
-            Native.close(fd);
-            LOG.warn("dropping accepted connection on {}: {}", target, e.toString());
+            conn.dispose();
             return;
         }
         connections.add(conn);
@@ -107,7 +74,7 @@ public final class UringServer implements Disposable {
             if (config.doOnConnection != null) {
                 config.doOnConnection.accept(conn);
             }
-            loop.execute(() -> runHandler(conn));
+            conn.io().execute(() -> runHandler(conn));
         } catch (RuntimeException e) {
             LOG.warn("connection callback failed on {}: {}", conn, e.toString());
             conn.dispose();
@@ -134,8 +101,8 @@ public final class UringServer implements Disposable {
             return;
         }
         LOG.warn("accept on " + target + " failed, retrying in " + ACCEPT_RETRY, e);
-        // Retrying at once would spin on EMFILE; a short pause on the accept loop's timer instead.
-        acceptLoop.schedule(() -> {
+        // Retrying at once would spin on EMFILE; a short pause on the acceptor's timer instead.
+        acceptor.timer().schedule(() -> {
             if (!disposed.get()) {
                 start();
             }
@@ -182,7 +149,7 @@ public final class UringServer implements Disposable {
                 return terminated.asMono();
             }
             return allConnectionsClosed()
-                    .timeout(gracePeriod, Mono.fromRunnable(this::dispose), acceptLoop)
+                    .timeout(gracePeriod, Mono.fromRunnable(this::dispose), acceptor.timer())
                     .then(terminated.asMono());
         });
     }
@@ -209,7 +176,7 @@ public final class UringServer implements Disposable {
 
     /** Completes once the listening socket is closed; only meaningful after dispose started. */
     Mono<Void> listenSocketClosed() {
-        return disposed.get() ? listenFd.close() : Mono.error(new IllegalStateException("not disposed"));
+        return disposed.get() ? acceptor.close() : Mono.error(new IllegalStateException("not disposed"));
     }
 
     private void stopAccepting() {
@@ -217,7 +184,7 @@ public final class UringServer implements Disposable {
             return;
         }
         accepting.dispose();
-        Mono<Void> listenClosed = listenFd.close(); // waits for the cancelled accept's final CQE
+        Mono<Void> listenClosed = acceptor.close(); // on io_uring, after the cancelled accept's final CQE
         Mono.when(listenClosed, allConnectionsClosed())
                 .doFinally(s -> {
                     if (config.doOnUnbound != null) {

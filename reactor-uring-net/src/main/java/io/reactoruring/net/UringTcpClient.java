@@ -1,11 +1,15 @@
 package io.reactoruring.net;
 
+import io.reactoruring.core.Errno;
 import io.reactoruring.core.Op;
 import io.reactoruring.core.Opcode;
 import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.UringLoopGroup;
 import io.reactoruring.core.internal.Native;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.channels.AsynchronousSocketChannel;
+import java.nio.channels.CompletionHandler;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -16,7 +20,8 @@ import reactor.core.publisher.SignalType;
 
 /**
  * An immutable TCP client configuration (every setter returns a modified copy). {@link #connect()}
- * opens a socket and connects it with IORING_OP_CONNECT on the next loop of the group.
+ * opens a socket and connects it with IORING_OP_CONNECT on the next loop of the group; without
+ * io_uring, with an {@link AsynchronousSocketChannel} on the NIO fallback (see {@link UringTcpServer}).
  */
 public final class UringTcpClient implements Cloneable {
     // Set only on a fresh copy inside a setter, never after the copy is returned.
@@ -26,6 +31,7 @@ public final class UringTcpClient implements Cloneable {
     ConnectionSettings settings = ConnectionSettings.DEFAULTS;
     @Nullable Duration connectTimeout;
     @Nullable UringLoopGroup group;
+    @Nullable Transport transport;
 
     private UringTcpClient() {
     }
@@ -120,6 +126,13 @@ public final class UringTcpClient implements Cloneable {
         return with(c -> c.connectTimeout = timeout);
     }
 
+    /** Forces a transport (tests run every behaviour on both); by default io_uring where available. */
+    UringTcpClient transport(Transport t) {
+        Objects.requireNonNull(t, "transport");
+        return with(c -> c.transport = t);
+    }
+
+    /** The loops connections are spread over (default {@link UringLoopGroup#shared()}); not used on the NIO fallback. */
     public UringTcpClient group(UringLoopGroup group) {
         Objects.requireNonNull(group, "group");
         return with(c -> c.group = group);
@@ -138,58 +151,122 @@ public final class UringTcpClient implements Cloneable {
             if (port < 0) {
                 return Mono.error(new IllegalStateException("port() was not set"));
             }
-            UringLoopGroup g = group != null ? group : UringLoopGroup.shared();
             InetSocketAddress address;
-            String target;
             try {
                 address = SockAddr.resolve(host, port);
-                target = SockAddr.describe(address);
             } catch (Exception e) {
                 return Mono.error(e);
             }
-            int fd;
-            SockAddr sa;
-            try {
-                fd = SockAddr.socket(address, target);
-            } catch (Exception e) {
-                return Mono.error(e);
-            }
-            UringLoop loop;
-            UringConnection conn;
-            try {
-                options.applyBeforeBind(fd, target);
-                sa = SockAddr.encode(address);
-                loop = g.next();
-            } catch (Throwable e) {
-                Native.close(fd); // nothing owns the socket yet
-                return Mono.error(e);
-            }
-            try {
-                conn = new UringConnection(fd, loop, "fd " + fd + " to " + target, settings);
-            } catch (Throwable e) {
-                sa.close();
-                Native.close(fd);
-                return Mono.error(e);
-            }
-            // Freed once the kernel is done with it: after the CQE (also when cancelled), or when
-            // the op never reaches the kernel.
-            Op op = Op.builder(Opcode.CONNECT).fd(conn.sharedFd()).addr(sa.address).offset(sa.length)
-                    .whenKernelDone(sa::close).name("connect").target(target).build();
-            if (connectTimeout != null) {
-                op = op.withTimeout(connectTimeout);
-            }
-            AtomicBoolean delivered = new AtomicBoolean();
-            return loop.submit(op)
-                    .map(res -> conn)
-                    .doOnNext(c -> delivered.set(true))
-                    .doOnError(e -> conn.dispose())
-                    .doFinally(signal -> {
-                        if (signal == SignalType.CANCEL && !delivered.get()) {
-                            // The CQE may still come: the hook frees the sockaddr after it, and
-                            // SharedFd closes the socket only once the CONNECT has completed.
-                            conn.dispose();
-                        }
-                    });
+            String target = SockAddr.describe(address);
+            return Transport.select(transport) == Transport.IO_URING
+                    ? connectRing(address, target)
+                    : connectNio(address, target);
         });
+    }
+
+    private Mono<UringConnection> connectRing(InetSocketAddress address, String target) {
+        UringLoopGroup g = group != null ? group : UringLoopGroup.shared();
+        int fd;
+        SockAddr sa;
+        try {
+            fd = SockAddr.socket(address, target);
+        } catch (Exception e) {
+            return Mono.error(e);
+        }
+        UringLoop loop;
+        RingConnectionIo io;
+        try {
+            options.applyBeforeBind(fd, target);
+            sa = SockAddr.encode(address);
+            loop = g.next();
+        } catch (Throwable e) {
+            Native.close(fd); // nothing owns the socket yet
+            return Mono.error(e);
+        }
+        String description = "fd " + fd + " to " + target;
+        try {
+            io = new RingConnectionIo(fd, loop, description, settings);
+        } catch (Throwable e) {
+            sa.close();
+            Native.close(fd);
+            return Mono.error(e);
+        }
+        UringConnection conn = new UringConnection(io, description);
+        // Freed once the kernel is done with it: after the CQE (also when cancelled), or when
+        // the op never reaches the kernel.
+        Op op = Op.builder(Opcode.CONNECT).fd(io.sharedFd()).addr(sa.address).offset(sa.length)
+                .whenKernelDone(sa::close).name("connect").target(target).build();
+        if (connectTimeout != null) {
+            op = op.withTimeout(connectTimeout);
+        }
+        AtomicBoolean delivered = new AtomicBoolean();
+        return loop.submit(op)
+                .map(res -> conn)
+                .doOnNext(c -> delivered.set(true))
+                .doOnError(e -> conn.dispose())
+                .doFinally(signal -> {
+                    if (signal == SignalType.CANCEL && !delivered.get()) {
+                        // The CQE may still come: the hook frees the sockaddr after it, and
+                        // SharedFd closes the socket only once the CONNECT has completed.
+                        conn.dispose();
+                    }
+                });
+    }
+
+    /**
+     * The fallback: {@link AsynchronousSocketChannel#connect}; a timeout or cancel closes the channel,
+     * and a connection that completes after its subscriber left is closed rather than leaked.
+     */
+    private Mono<UringConnection> connectNio(InetSocketAddress address, String target) {
+        Mono<UringConnection> connect = Mono.create(sink -> {
+            AsynchronousSocketChannel ch;
+            try {
+                ch = AsynchronousSocketChannel.open(Transport.nioGroup());
+            } catch (IOException e) {
+                sink.error(e);
+                return;
+            }
+            AtomicBoolean settled = new AtomicBoolean();
+            sink.onCancel(() -> {
+                if (settled.compareAndSet(false, true)) {
+                    closeQuietly(ch);
+                }
+            });
+            try {
+                options.applyBeforeConnect(ch);
+                ch.connect(address, null, new CompletionHandler<Void, Void>() {
+                    @Override
+                    public void completed(Void result, Void unused) {
+                        if (settled.compareAndSet(false, true)) {
+                            String description = "connection to " + target;
+                            sink.success(new UringConnection(new NioConnectionIo(ch, description, settings), description));
+                        }
+                    }
+
+                    @Override
+                    public void failed(Throwable t, Void unused) {
+                        if (settled.compareAndSet(false, true)) {
+                            closeQuietly(ch);
+                            sink.error(Transport.nioError(t, "connect", target));
+                        }
+                    }
+                });
+            } catch (IOException | RuntimeException e) {
+                settled.set(true);
+                closeQuietly(ch);
+                sink.error(Transport.nioError(e, "connect", target));
+            }
+        });
+        Duration timeout = connectTimeout;
+        return timeout == null ? connect
+                : connect.timeout(timeout, Mono.error(() -> Errno.exception(Errno.ETIME, "connect", target)));
+    }
+
+    private static void closeQuietly(AsynchronousSocketChannel ch) {
+        try {
+            ch.close();
+        } catch (IOException ignored) {
+            // never connected: nothing to lose
+        }
     }
 }

@@ -2,7 +2,6 @@ package io.reactoruring.net;
 
 import io.reactoruring.core.UringLoopGroup;
 import io.reactoruring.core.buffer.PooledBuffer;
-import io.reactoruring.core.internal.Native;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
@@ -26,6 +25,12 @@ import reactor.core.publisher.Mono;
  *
  * <p>The handler is called on the connection's loop thread; when the publisher it returns
  * terminates (complete or error), the connection is closed.
+ *
+ * <p><b>Without io_uring</b> (old kernel, seccomp, {@code -Dreactoruring.disabled=true}; see
+ * {@link io.reactoruring.core.Uring#unavailabilityCause()}) the same API runs on
+ * {@link java.nio.channels.AsynchronousServerSocketChannel} after logging one warning: handlers and
+ * signals run on the fallback's I/O threads, the loop group, {@code receiveBufferRing} and
+ * {@code zeroCopyThreshold} are not used, and errors have the same types.
  */
 public final class UringTcpServer implements Cloneable {
     private static final BiFunction<UringInbound, UringOutbound, Publisher<Void>> DRAIN =
@@ -38,6 +43,7 @@ public final class UringTcpServer implements Cloneable {
     SocketOptions options = SocketOptions.defaults(true);
     ConnectionSettings settings = ConnectionSettings.DEFAULTS;
     @Nullable UringLoopGroup group;
+    @Nullable Transport transport;
     BiFunction<? super UringInbound, ? super UringOutbound, ? extends Publisher<Void>> handler = DRAIN;
     @Nullable Consumer<? super UringConnection> doOnConnection;
     @Nullable Consumer<? super UringServer> doOnBound;
@@ -144,7 +150,16 @@ public final class UringTcpServer implements Cloneable {
         return with(c -> c.settings = s);
     }
 
-    /** The loops to accept on and to spread connections over (default {@link UringLoopGroup#shared()}). */
+    /** Forces a transport (tests run every behaviour on both); by default io_uring where available. */
+    UringTcpServer transport(Transport t) {
+        Objects.requireNonNull(t, "transport");
+        return with(c -> c.transport = t);
+    }
+
+    /**
+     * The loops to accept on and to spread connections over (default {@link UringLoopGroup#shared()});
+     * not used on the NIO fallback.
+     */
     public UringTcpServer group(UringLoopGroup group) {
         Objects.requireNonNull(group, "group");
         return with(c -> c.group = group);
@@ -199,30 +214,11 @@ public final class UringTcpServer implements Cloneable {
     }
 
     private UringServer doBind() throws Exception {
-        UringLoopGroup g = group != null ? group : UringLoopGroup.shared();
         InetSocketAddress address = SockAddr.resolve(host, port);
-        String target = SockAddr.describe(address);
-        int fd = SockAddr.socket(address, target);
-        UringServer server;
-        try {
-            options.applyBeforeBind(fd, target);
-            try (SockAddr sa = SockAddr.encode(address)) {
-                int res = Native.bind(fd, sa.address, sa.length);
-                if (res < 0) {
-                    throw io.reactoruring.core.Errno.exception(res, "bind", target);
-                }
-            }
-            int res = Native.listen(fd, backlog);
-            if (res < 0) {
-                throw io.reactoruring.core.Errno.exception(res, "listen", target);
-            }
-            int bound = SockAddr.localPort(fd, target);
-            InetSocketAddress local = new InetSocketAddress(address.getAddress(), bound);
-            server = new UringServer(fd, local, g, this);
-        } catch (Throwable t) {
-            Native.close(fd);
-            throw t;
-        }
+        Acceptor acceptor = Transport.select(transport) == Transport.IO_URING
+                ? RingAcceptor.bind(this, group != null ? group : UringLoopGroup.shared(), address)
+                : NioAcceptor.bind(this, address);
+        UringServer server = new UringServer(acceptor, this);
         server.start();
         if (doOnBound != null) {
             try {

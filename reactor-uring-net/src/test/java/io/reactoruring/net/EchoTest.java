@@ -2,7 +2,6 @@ package io.reactoruring.net;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.buffer.PooledBuffer;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -15,6 +14,7 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.test.StepVerifier;
 
+/** Round trips over loopback; {@link NioEchoTest} runs them again on the NIO fallback. */
 class EchoTest {
     private static final Duration T = LoopbackFixture.T;
     @RegisterExtension
@@ -35,11 +35,8 @@ class EchoTest {
     /** Waits for every server-side connection to close, then checks no pooled buffer is left out. */
     private void assertBuffersReturned() {
         Mono.when(serverSide.stream().map(UringConnection::onDispose).toList()).block(T);
-        for (UringLoop loop : net.group().loops()) {
-            // Buffers go back in whenKernelDone hooks, which run on the loop just after the signals.
-            assertThat(LoopAwait.awaitOnLoop(loop, () -> loop.bufferPool().outstanding() == 0))
-                    .as("outstanding buffers on " + loop.name() + ": " + loop.bufferPool().outstanding()).isTrue();
-        }
+        // On io_uring buffers go back in whenKernelDone hooks, which run on the loop just after the signals.
+        assertThat(net.await(() -> net.outstanding() == 0)).as("outstanding buffers: " + net.outstanding()).isTrue();
     }
 
     @Test
@@ -50,7 +47,7 @@ class EchoTest {
                         c.sendString(Mono.just("hello uring"))
                                 .then(c.shutdownOutput())
                                 .thenMany(c.receive())
-                                .doOnNext(pb -> assertThat(c.loop().inLoop()).as("signalled on the connection's loop").isTrue())
+                                .doOnNext(pb -> assertThat(net.onIoThread(c)).as("signalled on the connection's I/O thread").isTrue())
                                 .map(pb -> {
                                     String str = java.nio.charset.StandardCharsets.UTF_8.decode(pb.buffer()).toString();
                                     pb.release();

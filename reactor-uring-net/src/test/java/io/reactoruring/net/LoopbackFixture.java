@@ -19,6 +19,11 @@ import reactor.core.publisher.Sinks;
  * after them) and the server the running test bound through {@link #bind}, disposed at once (no grace
  * period) after that test. Register it as
  * {@code @RegisterExtension static final LoopbackFixture net = new LoopbackFixture("name", 1);}.
+ *
+ * <p>The transport comes from the test class: io_uring, or the NIO fallback for classes that
+ * implement {@link OnNio} (a subclass {@code class NioEchoTest extends EchoTest implements OnNio}
+ * runs every test of EchoTest again on NIO). Servers and clients made through {@link #server()}
+ * and {@link #client()} use it, and {@link #outstanding()} / {@link #await} look where its buffers are.
  */
 final class LoopbackFixture implements BeforeAllCallback, AfterAllCallback, AfterEachCallback {
     static final Duration T = Duration.ofSeconds(10);
@@ -26,6 +31,11 @@ final class LoopbackFixture implements BeforeAllCallback, AfterAllCallback, Afte
     private final int loops;
     private UringLoopGroup group;
     private UringServer server;
+    private Transport transport = Transport.IO_URING;
+
+    /** Marks a test class whose tests run on the NIO fallback. */
+    interface OnNio {
+    }
 
     LoopbackFixture(String name, int loops) {
         this.name = name;
@@ -34,6 +44,7 @@ final class LoopbackFixture implements BeforeAllCallback, AfterAllCallback, Afte
 
     @Override
     public void beforeAll(ExtensionContext context) {
+        transport = OnNio.class.isAssignableFrom(context.getRequiredTestClass()) ? Transport.NIO : Transport.IO_URING;
         group = UringLoopGroup.create(name, loops, RingOptions.defaults());
     }
 
@@ -56,9 +67,70 @@ final class LoopbackFixture implements BeforeAllCallback, AfterAllCallback, Afte
         return group.loops().get(0);
     }
 
+    Transport transport() {
+        return transport;
+    }
+
+    boolean nio() {
+        return transport == Transport.NIO;
+    }
+
+    /** A server builder on this class's transport (and group). */
+    UringTcpServer server() {
+        return UringTcpServer.create().group(group).transport(transport);
+    }
+
+    /** A client builder on this class's transport (and group), no port yet. */
+    UringTcpClient client() {
+        return UringTcpClient.create().group(group).transport(transport);
+    }
+
+    /** Pooled buffers out of this transport's pools: every loop's, or the NIO fallback's. */
+    long outstanding() {
+        if (nio()) {
+            return Transport.NIO_POOL.outstanding();
+        }
+        return group.loops().stream().mapToLong(l -> l.bufferPool().outstanding()).sum();
+    }
+
+    /** The pool a test may take buffers to send from: the first loop's, or the NIO fallback's. */
+    io.reactoruring.core.buffer.BufferPool pool() {
+        return nio() ? Transport.NIO_POOL : loop().bufferPool();
+    }
+
+    /**
+     * Waits for {@code condition}, which the transport's threads make true: on io_uring with round
+     * trips on each loop (release hooks run there just after signals), on NIO by re-checking for
+     * up to {@link #T} (its threads have no task queue to go round).
+     */
+    boolean await(java.util.function.BooleanSupplier condition) {
+        if (!nio()) {
+            for (UringLoop l : group.loops()) {
+                if (!LoopAwait.awaitOnLoop(l, condition)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        long deadline = System.nanoTime() + T.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.onSpinWait();
+        }
+        return true;
+    }
+
+    /** True on the thread a connection's signals arrive on: its loop, or a NIO fallback thread. */
+    boolean onIoThread(UringConnection c) {
+        return nio() ? Thread.currentThread().getName().startsWith("reactor-uring-nio-")
+                && reactor.core.scheduler.Schedulers.isInNonBlockingThread() : c.loop().inLoop();
+    }
+
     /** Binds {@code server} on this group; it is disposed after the running test (or by {@link #stopServer}). */
     UringServer bind(UringTcpServer server) {
-        this.server = server.group(group).bindNow(T);
+        this.server = server.group(group).transport(transport).bindNow(T);
         return this.server;
     }
 
@@ -72,7 +144,7 @@ final class LoopbackFixture implements BeforeAllCallback, AfterAllCallback, Afte
 
     /** A client of {@code server} on this group. */
     UringTcpClient client(UringServer server) {
-        return UringTcpClient.create().port(server.port()).group(group);
+        return client().port(server.port());
     }
 
     /** Binds a server (any port) that collects what a connection sends until the peer closes, into {@code received}. */

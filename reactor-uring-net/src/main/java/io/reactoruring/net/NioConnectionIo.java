@@ -1,0 +1,462 @@
+package io.reactoruring.net;
+
+import io.reactoruring.core.UringLoop;
+import io.reactoruring.core.buffer.BufferPool;
+import io.reactoruring.core.buffer.PooledBuffer;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.AsynchronousSocketChannel;
+import java.nio.channels.CompletionHandler;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.FluxSink;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * A connection on the NIO fallback: an {@link AsynchronousSocketChannel} of
+ * {@link Transport#nioGroup()}, whose threads deliver every signal.
+ *
+ * <p>Receiving: one read into a pooled buffer per requested buffer, as plain RECVs do on io_uring.
+ * A read cannot be withdrawn from the channel, so one that completes after its subscriber left is
+ * kept and delivered first to the next subscriber: nothing received is lost, and its buffer is
+ * released only by whoever receives it.
+ *
+ * <p>Sending: writes from every send on the connection go through one queue in order, one channel
+ * write in flight; buffers that queued up meanwhile go out together in one gathering write (up to
+ * {@value #MAX_GATHER}). A send keeps at most {@value OutboundWriter#WINDOW} buffers queued, so a
+ * peer that does not read stalls it with bounded memory. A pooled buffer is released only after
+ * the channel is done with it.
+ */
+final class NioConnectionIo implements ConnectionIo {
+    static final int MAX_GATHER = 64;
+    /** A completed read: a buffer, end of stream, or a failure. */
+    private static final Object EOF = new Object();
+
+    private final AsynchronousSocketChannel channel;
+    private final String description;
+    private final int receiveBufferSize;
+
+    // Receive state, guarded by this.
+    private @Nullable FluxSink<PooledBuffer> receiver;
+    private boolean busy;
+    /** A read that completed with nobody to take it: a PooledBuffer, EOF or a Throwable. */
+    private @Nullable Object kept;
+    /** EOF or the failure, once delivered: later subscribers get it at once. */
+    private @Nullable Object ended;
+
+    // Write state, guarded by this.
+    private final ArrayDeque<Write> queued = new ArrayDeque<>();
+    private boolean writing;
+
+    /** Reads and writes the channel holds (and the buffers they own), guarded by this. */
+    private int channelOps;
+    private boolean closing;
+    private final Sinks.Empty<Void> closed = Sinks.empty();
+
+    NioConnectionIo(AsynchronousSocketChannel channel, String description, ConnectionSettings settings) {
+        this.channel = channel;
+        this.description = description;
+        this.receiveBufferSize = settings.receiveBufferSize();
+    }
+
+    @Override
+    public boolean isUring() {
+        return false;
+    }
+
+    @Override
+    public UringLoop loop() {
+        throw new UnsupportedOperationException(description + " runs on the NIO fallback (io_uring unavailable), "
+                + "not on an io_uring loop");
+    }
+
+    @Override
+    public BufferPool bufferPool() {
+        return Transport.NIO_POOL;
+    }
+
+    @Override
+    public void execute(Runnable task) {
+        task.run(); // already on a fallback thread: the accept completion
+    }
+
+    // ---------------------------------------------------------------- receive
+
+    @Override
+    public Flux<PooledBuffer> receive() {
+        return Flux.<PooledBuffer>create(sink -> {
+            synchronized (this) {
+                receiver = sink;
+            }
+            sink.onRequest(n -> pump());
+            sink.onDispose(() -> {
+                synchronized (this) {
+                    if (receiver == sink) {
+                        receiver = null;
+                    }
+                }
+            });
+        }).doOnDiscard(PooledBuffer.class, PooledBuffer::release); // emitted as the subscriber cancelled
+    }
+
+    /**
+     * Delivers what is kept, or starts a read, while the receiver has demand. {@code busy} (a read
+     * in flight, or a delivery in progress) keeps deliveries in order and one at a time.
+     */
+    private void pump() {
+        for (;;) {
+            FluxSink<PooledBuffer> sink;
+            Object result;
+            synchronized (this) {
+                sink = receiver;
+                if (sink == null || busy || !wants(sink)) {
+                    return;
+                }
+                busy = true;
+                if (ended != null) {
+                    result = ended;
+                } else if (kept != null) {
+                    result = kept;
+                    kept = null;
+                } else {
+                    result = null;
+                }
+            }
+            if (result == null) {
+                read(); // busy until readEnded
+                return;
+            }
+            boolean more = deliver(sink, result);
+            synchronized (this) {
+                busy = false;
+            }
+            if (!more) {
+                return;
+            }
+        }
+    }
+
+    private static boolean wants(FluxSink<PooledBuffer> sink) {
+        return !sink.isCancelled() && sink.requestedFromDownstream() > 0;
+    }
+
+    private void read() {
+        PooledBuffer pb = Transport.NIO_POOL.acquire(receiveBufferSize);
+        ByteBuffer b = pb.buffer().clear().limit(receiveBufferSize);
+        opStarted();
+        try {
+            channel.read(b, pb, readDone);
+        } catch (RuntimeException e) { // e.g. ShutdownChannelGroupException
+            readDone.failed(e, pb);
+        }
+    }
+
+    /** The channel owns the buffer until one of these runs. */
+    private final CompletionHandler<Integer, PooledBuffer> readDone = new CompletionHandler<>() {
+        @Override
+        public void completed(Integer n, PooledBuffer pb) {
+            Object result;
+            if (n < 0) {
+                pb.release();
+                result = EOF;
+            } else {
+                pb.buffer().flip();
+                result = pb;
+            }
+            opEnded();
+            readEnded(result);
+        }
+
+        @Override
+        public void failed(Throwable t, PooledBuffer pb) {
+            pb.release();
+            opEnded();
+            // Closed by dispose() while reading: the end of the stream, as on io_uring.
+            readEnded(t instanceof AsynchronousCloseException ? EOF : Transport.nioError(t, "recv", description));
+        }
+    };
+
+    private void readEnded(Object result) {
+        FluxSink<PooledBuffer> sink;
+        synchronized (this) {
+            sink = receiver;
+            if (sink == null || !wants(sink)) {
+                kept = result;
+                busy = false;
+                return;
+            }
+        }
+        boolean more = deliver(sink, result);
+        synchronized (this) {
+            busy = false;
+        }
+        if (more) {
+            pump();
+        }
+    }
+
+    /** Signals {@code result}; false once the stream has ended. */
+    private boolean deliver(FluxSink<PooledBuffer> sink, Object result) {
+        if (result instanceof PooledBuffer pb) {
+            sink.next(pb);
+            return true;
+        }
+        synchronized (this) {
+            ended = result;
+        }
+        if (result instanceof Throwable t) {
+            sink.error(t);
+        } else {
+            sink.complete();
+        }
+        return false;
+    }
+
+    // ---------------------------------------------------------------- send
+
+    /** One buffer to write, in the connection's queue; {@code release} runs once the channel is done with it. */
+    private static final class Write {
+        final ByteBuffer buffer;
+        final MonoSink<Void> sink;
+        final @Nullable PooledBuffer pooled;
+
+        Write(ByteBuffer buffer, MonoSink<Void> sink, @Nullable PooledBuffer pooled) {
+            this.buffer = buffer;
+            this.sink = sink;
+            this.pooled = pooled;
+        }
+
+        void release() {
+            if (pooled != null) {
+                pooled.release();
+            }
+        }
+    }
+
+    @Override
+    public Mono<Void> send(Publisher<? extends ByteBuffer> data) {
+        // flatMap subscribes to each write as its buffer arrives, so buffers join the queue in order.
+        return Flux.from(data).flatMap(b -> write(b.duplicate(), null), OutboundWriter.WINDOW).then();
+    }
+
+    @Override
+    public Mono<Void> sendPooled(Publisher<PooledBuffer> data) {
+        return Flux.from(data).flatMap(pb -> write(pb.buffer().duplicate(), pb), OutboundWriter.WINDOW).then()
+                .doOnDiscard(PooledBuffer.class, PooledBuffer::release);
+    }
+
+    /** Queues {@code buffer}; completes once all of it is written. Takes over {@code pooled}'s reference. */
+    private Mono<Void> write(ByteBuffer buffer, @Nullable PooledBuffer pooled) {
+        return Mono.create(sink -> {
+            Write w = new Write(buffer, sink, pooled);
+            boolean start;
+            synchronized (this) {
+                queued.add(w);
+                start = !writing;
+                writing = true;
+            }
+            // Not yet taken by the channel: withdraw it. Taken: the channel's completion releases it.
+            sink.onCancel(() -> {
+                boolean withdrawn;
+                synchronized (this) {
+                    withdrawn = queued.remove(w);
+                }
+                if (withdrawn) {
+                    w.release();
+                }
+            });
+            if (start) {
+                writeQueued();
+            }
+        });
+    }
+
+    /** Starts one (gathering) write of what is queued; called with {@code writing} set. */
+    private void writeQueued() {
+        List<Write> batch = new ArrayList<>();
+        synchronized (this) {
+            while (!queued.isEmpty() && batch.size() < MAX_GATHER) {
+                batch.add(queued.poll());
+            }
+            if (batch.isEmpty()) {
+                writing = false;
+                return;
+            }
+        }
+        ByteBuffer[] buffers = new ByteBuffer[batch.size()];
+        for (int i = 0; i < buffers.length; i++) {
+            buffers[i] = batch.get(i).buffer;
+        }
+        opStarted();
+        try {
+            channel.write(buffers, 0, buffers.length, 0L, java.util.concurrent.TimeUnit.MILLISECONDS, batch, writeDone);
+        } catch (RuntimeException e) {
+            writeDone.failed(e, batch);
+        }
+    }
+
+    private final CompletionHandler<Long, List<Write>> writeDone = new CompletionHandler<>() {
+        @Override
+        public void completed(Long n, List<Write> batch) {
+            List<Write> rest = new ArrayList<>();
+            for (Write w : batch) {
+                if (w.buffer.hasRemaining()) {
+                    rest.add(w);
+                } else {
+                    w.release();
+                    w.sink.success();
+                }
+            }
+            synchronized (NioConnectionIo.this) {
+                for (int i = rest.size() - 1; i >= 0; i--) {
+                    queued.addFirst(rest.get(i)); // a short write: the rest goes first, in order
+                }
+            }
+            opEnded();
+            writeQueued();
+        }
+
+        @Override
+        public void failed(Throwable t, List<Write> batch) {
+            // The socket is broken: every queued write fails with the same error.
+            List<Write> failed = new ArrayList<>(batch);
+            synchronized (NioConnectionIo.this) {
+                failed.addAll(queued);
+                queued.clear();
+                writing = false;
+            }
+            Throwable e = Transport.nioError(t, "send", description);
+            for (Write w : failed) {
+                w.release();
+            }
+            opEnded();
+            for (Write w : failed) {
+                w.sink.error(e);
+            }
+        }
+    };
+
+    // ---------------------------------------------------------------- files, shutdown, close
+
+    /** The file read into pooled buffers (on {@code boundedElastic}, as reads block) and sent. */
+    @Override
+    public Mono<Void> sendFile(Path file, long position, long count) {
+        String target = file.toString();
+        return Mono.usingWhen(Mono.fromCallable(() -> FileChannel.open(file, StandardOpenOption.READ)),
+                        ch -> {
+                            try {
+                                long size = ch.size();
+                                if (position + count > size) {
+                                    return Mono.error(new EOFException(target + ": cannot send " + count
+                                            + " bytes from position " + position + ", the file has " + size));
+                                }
+                            } catch (IOException e) {
+                                return Mono.error(e);
+                            }
+                            return sendPooled(chunks(ch, position, count, target));
+                        },
+                        NioConnectionIo::close, (ch, e) -> close(ch), NioConnectionIo::close)
+                .subscribeOn(Schedulers.boundedElastic());
+    }
+
+    private static Flux<PooledBuffer> chunks(FileChannel ch, long position, long count, String target) {
+        return Flux.<PooledBuffer, Long>generate(() -> position, (at, sink) -> {
+            long left = position + count - at;
+            if (left == 0) {
+                sink.complete();
+                return at;
+            }
+            int len = (int) Math.min(FileSender.CHUNK, left);
+            PooledBuffer pb = Transport.NIO_POOL.acquire(len);
+            ByteBuffer b = pb.buffer().clear().limit(len);
+            try {
+                while (b.hasRemaining()) {
+                    if (ch.read(b, at + b.position()) < 0) {
+                        throw new EOFException(target + " ended at " + (at + b.position()) + " while sending");
+                    }
+                }
+            } catch (IOException e) {
+                pb.release();
+                sink.error(e);
+                return at;
+            }
+            pb.buffer().flip();
+            sink.next(pb);
+            return at + len;
+        });
+    }
+
+    private static Mono<Void> close(FileChannel ch) {
+        return Mono.fromRunnable(() -> {
+            try {
+                ch.close();
+            } catch (IOException ignored) {
+                // read-only: nothing was lost
+            }
+        });
+    }
+
+    @Override
+    public Mono<Void> shutdownOutput() {
+        return Mono.fromCallable(() -> {
+            try {
+                channel.shutdownOutput();
+            } catch (IOException e) {
+                throw (Exception) Transport.nioError(e, "shutdown", description);
+            }
+            return null;
+        }).then();
+    }
+
+    /**
+     * close(2) through the channel: a read or write in progress fails with AsynchronousCloseException.
+     * Completes once those have ended and released their buffers, as io_uring's close waits for the
+     * ops in flight.
+     */
+    @Override
+    public Mono<Void> close() {
+        return Mono.defer(() -> {
+            try {
+                channel.close();
+            } catch (IOException e) {
+                return Mono.error(e);
+            }
+            boolean idle;
+            synchronized (this) {
+                closing = true;
+                idle = channelOps == 0;
+            }
+            if (idle) {
+                closed.tryEmitEmpty();
+            }
+            return closed.asMono();
+        });
+    }
+
+    private synchronized void opStarted() {
+        channelOps++;
+    }
+
+    /** After the op released its buffers. */
+    private void opEnded() {
+        boolean idle;
+        synchronized (this) {
+            idle = --channelOps == 0 && closing;
+        }
+        if (idle) {
+            closed.tryEmitEmpty();
+        }
+    }
+}

@@ -1,0 +1,175 @@
+package io.reactoruring.net;
+
+import io.reactoruring.core.Op;
+import io.reactoruring.core.Opcode;
+import io.reactoruring.core.SharedFd;
+import io.reactoruring.core.UringLoop;
+import io.reactoruring.core.buffer.BufferPool;
+import io.reactoruring.core.buffer.PooledBuffer;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * A connection on io_uring: a socket fd owned by one {@link UringLoop}, on whose thread every
+ * operation is submitted and every signal arrives. Receiving is a multishot IORING_OP_RECV over a
+ * provided-buffer ring ({@link RingReceive}) or plain RECVs; sending goes through
+ * {@link OutboundWriter} (SEND, SENDMSG, SEND_ZC); files through {@link FileSender} (SPLICE).
+ */
+final class RingConnectionIo implements ConnectionIo {
+    private static final int SHUT_WR = 1;
+    private static final int SHUT_RDWR = 2;
+
+    private final SharedFd fd;
+    private final UringLoop loop;
+    private final String description;
+    private final ConnectionSettings settings;
+
+    /** Takes ownership of {@code fd}, a socket. */
+    RingConnectionIo(int fd, UringLoop loop, String description, ConnectionSettings settings) {
+        this.loop = loop;
+        this.description = description;
+        this.fd = new SharedFd(fd, loop, description);
+        this.settings = settings;
+    }
+
+    @Override
+    public boolean isUring() {
+        return true;
+    }
+
+    @Override
+    public UringLoop loop() {
+        return loop;
+    }
+
+    SharedFd sharedFd() {
+        return fd;
+    }
+
+    @Override
+    public BufferPool bufferPool() {
+        return loop.bufferPool();
+    }
+
+    @Override
+    public void execute(Runnable task) {
+        loop.execute(task);
+    }
+
+    @Override
+    public Flux<PooledBuffer> receive() {
+        // Multishot RECV came with Linux 6.0, as SEND_ZC did: the probe has no flag for the former.
+        boolean multishot = settings.receiveRingEntries() > 0 && loop.supports(Opcode.SEND_ZC);
+        return multishot
+                ? RingReceive.receive(loop, fd, description, settings.receiveRingEntries(), settings.receiveBufferSize(),
+                        this::receiveSingle)
+                : receiveSingle();
+    }
+
+    /**
+     * One plain RECV per requested buffer: repeat() resubscribes only when the previous RECV
+     * completed and the Mono is requested only with downstream demand, so exactly one RECV is in
+     * flight per requested buffer.
+     */
+    private Flux<PooledBuffer> receiveSingle() {
+        return receiveOne().repeat()
+                .takeWhile(Optional::isPresent)
+                .map(Optional::get);
+    }
+
+    /** One RECV into a fresh pooled buffer; empty Optional at end of stream. */
+    private Mono<Optional<PooledBuffer>> receiveOne() {
+        return Mono.defer(() -> {
+            PooledBuffer buf = loop.bufferPool().acquire(settings.receiveBufferSize());
+            // Two references: ours (handed downstream, or dropped on cancel/error/EOF) and the
+            // kernel's, dropped by the op's whenKernelDone hook once the kernel is done with the
+            // memory (after the CQE, also when the subscriber cancelled, or when the op never
+            // reached the kernel).
+            buf.retain();
+            AtomicBoolean ours = new AtomicBoolean(true);
+            Op op = Op.builder(Opcode.RECV).fd(fd).addr(buf.address()).length(buf.capacity())
+                    .whenKernelDone(buf::release).name("recv").target(description).build();
+            return loop.submit(op)
+                    .<Optional<PooledBuffer>>map(n -> {
+                        if (!ours.compareAndSet(true, false)) {
+                            return Optional.empty(); // unreachable in practice: cancelled yet signalled
+                        }
+                        if (n == 0) {
+                            buf.release();
+                            return Optional.empty();
+                        }
+                        buf.buffer().clear().limit(n);
+                        return Optional.of(buf);
+                    })
+                    .doOnError(e -> {
+                        if (ours.compareAndSet(true, false)) {
+                            buf.release();
+                        }
+                    })
+                    .doOnCancel(() -> {
+                        // The kernel's reference stays until the op's whenKernelDone hook.
+                        if (ours.compareAndSet(true, false)) {
+                            buf.release();
+                        }
+                    });
+        });
+    }
+
+    @Override
+    public Mono<Void> send(Publisher<? extends ByteBuffer> data) {
+        return write(Flux.from(data).map(b -> OutboundWriter.Chunk.of(b, loop)));
+    }
+
+    @Override
+    public Mono<Void> sendPooled(Publisher<PooledBuffer> data) {
+        // Buffers emitted after the send was cancelled or failed are released by the writer; a
+        // source that discards prefetched buffers releases them here.
+        return write(Flux.from(data).map(OutboundWriter.Chunk::of))
+                .doOnDiscard(PooledBuffer.class, PooledBuffer::release);
+    }
+
+    private Mono<Void> write(Flux<OutboundWriter.Chunk> chunks) {
+        return new OutboundWriter(loop, fd, description, settings.zeroCopyThreshold(),
+                chunks.doOnDiscard(OutboundWriter.Chunk.class, OutboundWriter.Chunk::release));
+    }
+
+    @Override
+    public Mono<Void> sendFile(Path file, long position, long count) {
+        return sendFile(file, position, count, loop.supports(Opcode.SPLICE));
+    }
+
+    /** {@link #sendFile(Path, long, long)} choosing the path: SPLICE, or read-and-send. */
+    Mono<Void> sendFile(Path file, long position, long count, boolean splice) {
+        return new FileSender(loop, fd, description, pb -> sendPooled(Mono.just(pb)))
+                .send(file, position, count, splice);
+    }
+
+    @Override
+    public Mono<Void> shutdownOutput() {
+        return loop.submit(Op.builder(Opcode.SHUTDOWN).fd(fd).length(SHUT_WR).name("shutdown").target(description).build())
+                .then();
+    }
+
+    /**
+     * shutdown(SHUT_RDWR), so that a RECV waiting in the kernel completes with end of stream instead
+     * of keeping the fd open forever, then IORING_OP_CLOSE once every in-flight op on the fd has
+     * completed.
+     */
+    @Override
+    public Mono<Void> close() {
+        Mono<Integer> shutdown;
+        try {
+            shutdown = loop.submit(Op.builder(Opcode.SHUTDOWN).fd(fd).length(SHUT_RDWR).name("shutdown")
+                    .target(description).build());
+        } catch (RuntimeException e) {
+            shutdown = Mono.empty();
+        }
+        return shutdown.onErrorResume(e -> Mono.empty()) // ENOTCONN when the peer already left: closing is what matters
+                .then(Mono.defer(fd::close));
+    }
+}
