@@ -76,6 +76,10 @@ final class NioConnectionIo implements ConnectionIo {
         return false;
     }
 
+    AsynchronousSocketChannel channel() {
+        return channel;
+    }
+
     @Override
     public UringLoop loop() {
         throw new UnsupportedOperationException(description + " runs on the NIO fallback (io_uring unavailable), "
@@ -175,28 +179,39 @@ final class NioConnectionIo implements ConnectionIo {
                 pb.buffer().flip();
                 result = pb;
             }
-            opEnded();
             readEnded(result);
+            opEnded(); // after the buffer found its owner, so close() completes with nothing left out
         }
 
         @Override
         public void failed(Throwable t, PooledBuffer pb) {
             pb.release();
-            opEnded();
             // Closed by dispose() while reading: the end of the stream, as on io_uring.
             readEnded(t instanceof AsynchronousCloseException ? EOF : Transport.nioError(t, "recv", description));
+            opEnded();
         }
     };
 
     private void readEnded(Object result) {
         FluxSink<PooledBuffer> sink;
+        Object dropped = null;
         synchronized (this) {
             sink = receiver;
             if (sink == null || !wants(sink)) {
-                kept = result;
                 busy = false;
-                return;
+                if (closing) {
+                    dropped = result; // close() has run: nobody will come back for it
+                } else {
+                    kept = result;
+                }
+                sink = null;
             }
+        }
+        if (sink == null) {
+            if (dropped instanceof PooledBuffer pb) {
+                pb.release();
+            }
+            return;
         }
         boolean more = deliver(sink, result);
         synchronized (this) {
@@ -434,9 +449,15 @@ final class NioConnectionIo implements ConnectionIo {
                 return Mono.error(e);
             }
             boolean idle;
+            Object unclaimed;
             synchronized (this) {
                 closing = true;
                 idle = channelOps == 0;
+                unclaimed = kept;
+                kept = null;
+            }
+            if (unclaimed instanceof PooledBuffer pb) {
+                pb.release(); // received after its subscriber left, and nobody came back for it
             }
             if (idle) {
                 closed.tryEmitEmpty();

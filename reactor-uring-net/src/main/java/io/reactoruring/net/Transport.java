@@ -79,8 +79,8 @@ enum Transport {
 
     /**
      * A NIO failure as the exception io_uring gives for the same errno: the JDK reports socket
-     * errors as plain {@link IOException}s whose message is strerror's text, which is matched back
-     * to its errno so that both transports fail with the same types ({@code SocketException} with
+     * errors as plain {@link IOException}s whose message is strerror's text (or, for a reset, its
+     * own "Connection reset"), which is matched back to its errno so that both transports fail with the same types ({@code SocketException} with
      * ECONNRESET, {@code ConnectException} naming the target, ...). Closed-channel and unknown
      * errors are returned unchanged.
      */
@@ -89,15 +89,20 @@ enum Transport {
             return t;
         }
         String message = t.getMessage();
-        if (message != null) {
-            for (int errno : SOCKET_ERRNOS) {
-                if (message.startsWith(Errno.description(errno))) {
-                    Exception e = Errno.exception(errno, operation, target);
-                    e.initCause(t);
-                    return e;
-                }
+        if (message == null) {
+            return t;
+        }
+        int errno = "Connection reset".equals(message) ? Errno.ECONNRESET : 0; // the JDK's own wording
+        for (int i = 0; i < SOCKET_ERRNOS.length && errno == 0; i++) {
+            if (message.equals(Errno.description(SOCKET_ERRNOS[i]))) {
+                errno = SOCKET_ERRNOS[i];
             }
         }
-        return t;
+        if (errno == 0) {
+            return t;
+        }
+        Exception e = Errno.exception(errno, operation, target);
+        e.initCause(t);
+        return e;
     }
 }

@@ -3,32 +3,20 @@ package io.reactoruring.net;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.reactoruring.core.RingOptions;
-import io.reactoruring.core.UringLoopGroup;
 import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import reactor.test.StepVerifier;
 
 class ErrorsTest {
     private static final Duration T = Duration.ofSeconds(10);
-    static UringLoopGroup group;
-
-    @BeforeAll
-    static void setUp() {
-        group = UringLoopGroup.create("errors-test", 1, RingOptions.defaults());
-    }
-
-    @AfterAll
-    static void tearDown() {
-        group.disposeLater().block(T);
-    }
+    @RegisterExtension
+    static final LoopbackFixture net = new LoopbackFixture("errors-test", 1);
 
     @Test
     void connectionRefusedIsConnectException() throws Exception {
@@ -37,16 +25,16 @@ class ErrorsTest {
         try (ServerSocket ss = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = ss.getLocalPort();
         }
-        StepVerifier.create(UringTcpClient.create().host("127.0.0.1").port(port).group(group).connect())
+        StepVerifier.create(net.client().host("127.0.0.1").port(port).connect())
                 .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(ConnectException.class).hasMessageContaining("127.0.0.1:" + port))
                 .verify(T);
     }
 
     @Test
     void portInUseIsBindException() {
-        UringServer first = UringTcpServer.create().host("127.0.0.1").port(0).group(group).bindNow(T);
+        UringServer first = net.server().host("127.0.0.1").port(0).bindNow(T);
         try {
-            UringTcpServer second = UringTcpServer.create().host("127.0.0.1").port(first.port()).group(group);
+            UringTcpServer second = net.server().host("127.0.0.1").port(first.port());
             StepVerifier.create(second.bind())
                     .expectError(BindException.class)
                     .verify(T);
@@ -60,16 +48,16 @@ class ErrorsTest {
 
     @Test
     void invalidInputIsRejectedBeforeTheKernel() {
-        assertThatThrownBy(() -> UringTcpServer.create().port(65536)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> net.server().port(65536)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("65536");
-        assertThatThrownBy(() -> UringTcpServer.create().port(-1)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> UringTcpClient.create().port(0)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> UringTcpServer.create().host(null)).isInstanceOf(NullPointerException.class)
+        assertThatThrownBy(() -> net.server().port(-1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> net.client().port(0)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> net.server().host(null)).isInstanceOf(NullPointerException.class)
                 .hasMessage("host");
-        assertThatThrownBy(() -> UringTcpClient.create().host(" ")).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> UringTcpServer.create().backlog(0)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> UringTcpClient.create().connectTimeout(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
-        StepVerifier.create(UringTcpClient.create().group(group).connect())
+        assertThatThrownBy(() -> net.client().host(" ")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> net.server().backlog(0)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> net.client().connectTimeout(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
+        StepVerifier.create(net.client().connect())
                 .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(IllegalStateException.class).hasMessageContaining("port"))
                 .verify(T);
     }
@@ -91,7 +79,7 @@ class ErrorsTest {
                 }
             }
             assertThat(full).as("accept queue filled up").isTrue();
-            StepVerifier.create(UringTcpClient.create().port(ss.getLocalPort()).group(group)
+            StepVerifier.create(net.client().port(ss.getLocalPort())
                             .connectTimeout(Duration.ofMillis(200)).connect())
                     .expectError(java.util.concurrent.TimeoutException.class)
                     .verify(T);
@@ -104,7 +92,7 @@ class ErrorsTest {
 
     @Test
     void builderIsCopyOnWrite() {
-        UringTcpServer base = UringTcpServer.create();
+        UringTcpServer base = net.server();
         UringTcpServer other = base.port(1234).host("::1");
         assertThat(base.port).isZero();
         assertThat(base.host).isEqualTo("127.0.0.1");
@@ -114,11 +102,11 @@ class ErrorsTest {
 
     @Test
     void disposedServerRefusesNewConnections() {
-        UringServer server = UringTcpServer.create().port(0).group(group).bindNow(T);
+        UringServer server = net.server().port(0).bindNow(T);
         int port = server.port();
         server.disposeNow(T);
         assertThat(server.isDisposed()).isTrue();
-        StepVerifier.create(UringTcpClient.create().port(port).group(group).connect())
+        StepVerifier.create(net.client().port(port).connect())
                 .expectError(ConnectException.class)
                 .verify(T);
     }

@@ -1,15 +1,11 @@
 package io.reactoruring.net;
 
-import static io.reactoruring.net.LoopAwait.awaitOnLoop;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.reactoruring.core.Errno;
 import io.reactoruring.core.NativeMemory;
-import io.reactoruring.core.RingOptions;
 import io.reactoruring.core.UringError;
-import io.reactoruring.core.UringLoop;
-import io.reactoruring.core.UringLoopGroup;
 import io.reactoruring.core.buffer.PooledBuffer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,9 +15,8 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
@@ -30,21 +25,8 @@ import reactor.test.StepVerifier;
 /** Misbehaving peers and bad input: errors are clean, memory and fds stay bounded and return to their start. */
 class FaultTest {
     private static final Duration T = Duration.ofSeconds(30);
-    static UringLoopGroup group;
-
-    @BeforeAll
-    static void setUp() {
-        group = UringLoopGroup.create("fault-test", 1, RingOptions.defaults());
-    }
-
-    @AfterAll
-    static void tearDown() {
-        group.disposeLater().block(T);
-    }
-
-    private static UringLoop loop() {
-        return group.loops().get(0);
-    }
+    @RegisterExtension
+    static final LoopbackFixture net = new LoopbackFixture("fault-test", 1);
 
     private static long openFds() {
         try {
@@ -63,7 +45,7 @@ class FaultTest {
     void peerResetMidStreamIsASocketExceptionWithEconnreset() throws Exception {
         Sinks.One<String> firstChunk = Sinks.one();
         Sinks.One<Throwable> failure = Sinks.one();
-        UringServer server = UringTcpServer.create().port(0).group(group)
+        UringServer server = net.server().port(0)
                 .handle((in, out) -> in.receive().doOnNext(pb -> {
                     firstChunk.tryEmitValue(StandardCharsets.UTF_8.decode(pb.buffer()).toString());
                     pb.release();
@@ -77,7 +59,7 @@ class FaultTest {
         Throwable e = failure.asMono().block(T);
         assertThat(e).isInstanceOf(SocketException.class).isInstanceOf(UringError.class);
         assertThat(((UringError) e).errno()).isEqualTo(Errno.ECONNRESET);
-        assertThat(awaitOnLoop(loop(), () -> server.activeConnections() == 0)).as("the connection is closed").isTrue();
+        assertThat(net.await(() -> server.activeConnections() == 0)).as("the connection is closed").isTrue();
         server.disposeLater(Duration.ZERO).block(T);
     }
 
@@ -87,10 +69,10 @@ class FaultTest {
         AtomicLong generated = new AtomicLong();
         Sinks.One<Throwable> sendEnded = Sinks.one();
         int chunk = 64 * 1024;
-        UringServer server = UringTcpServer.create().port(0).group(group).socketSendBuffer(64 * 1024)
+        UringServer server = net.server().port(0).socketSendBuffer(64 * 1024)
                 .handle((in, out) -> out.sendPooled(Flux.<PooledBuffer>generate(sink -> {
                     generated.incrementAndGet();
-                    PooledBuffer pb = loop().bufferPool().acquire(chunk);
+                    PooledBuffer pb = net.pool().acquire(chunk);
                     pb.buffer().limit(chunk);
                     sink.next(pb);
                 })).doOnError(sendEnded::tryEmitValue))
@@ -107,10 +89,10 @@ class FaultTest {
                 long now = generated.get();
                 still = now == last ? still + 1 : 0;
                 last = now;
-                Mono.fromRunnable(() -> { }).subscribeOn(loop()).block(T);
+                net.roundTrip();
             }
             assertThat(still).as("the sender stalled").isEqualTo(100);
-            long outstanding = loop().bufferPool().outstanding();
+            long outstanding = net.outstanding();
             assertThat(outstanding).as("buffers held by the stalled send: the window plus the one in flight")
                     .isLessThanOrEqualTo(OutboundWriter.WINDOW + 2);
             assertThat(NativeMemory.allocatedBytes() - memoryBefore)
@@ -118,16 +100,16 @@ class FaultTest {
         }
         // The client's close ends the send with an error and every buffer comes back.
         assertThat(sendEnded.asMono().block(T)).isInstanceOf(SocketException.class);
-        assertThat(awaitOnLoop(loop(), () -> loop().bufferPool().outstanding() == 0)).isTrue();
+        assertThat(net.await(() -> net.outstanding() == 0)).as("outstanding: %d", net.outstanding()).isTrue();
         server.disposeLater(Duration.ZERO).block(T);
     }
 
     @Test
     void tenThousandShortConnectionsLeaveFdsAndBuffersAsTheyWere() {
-        UringServer server = UringTcpServer.create().port(0).group(group)
+        UringServer server = net.server().port(0)
                 .handle((in, out) -> out.sendPooled(in.receive()))
                 .bindNow(T);
-        UringTcpClient client = UringTcpClient.create().port(server.port()).group(group);
+        UringTcpClient client = net.client().port(server.port());
         Mono<String> one = client.connect().flatMap(c -> c.sendString(Mono.just("x"))
                 .then(c.shutdownOutput())
                 .then(c.receiveAsString())
@@ -139,11 +121,11 @@ class FaultTest {
         long fdsBefore = openFds();
         Long ok = Flux.range(0, 10_000).flatMap(i -> one, 32).filter("x"::equals).count().block(Duration.ofSeconds(120));
         assertThat(ok).isEqualTo(10_000);
-        assertThat(awaitOnLoop(loop(), () -> server.activeConnections() == 0)).isTrue();
-        assertThat(awaitOnLoop(loop(), () -> openFds() <= fdsBefore)).as("fds back to %d", fdsBefore).isTrue();
+        assertThat(net.await(() -> server.activeConnections() == 0)).isTrue();
+        assertThat(net.await(() -> openFds() <= fdsBefore)).as("fds back to %d", fdsBefore).isTrue();
         // Every pooled buffer is back, provided-buffer rings included (their memory is pool blocks).
-        assertThat(awaitOnLoop(loop(), () -> loop().bufferPool().outstanding() == 0))
-                .as("pool and rings back to start: outstanding %d", loop().bufferPool().outstanding()).isTrue();
+        assertThat(net.await(() -> net.outstanding() == 0))
+                .as("pool and rings back to start: outstanding %d", net.outstanding()).isTrue();
         server.disposeLater(Duration.ZERO).block(T);
     }
 
@@ -151,14 +133,14 @@ class FaultTest {
     void malformedHostNamesFailClearlyWithoutLeakingAnFd() {
         long fdsBefore = openFds();
         for (String host : new String[] {"::::", "[::1", "1.2.3.4.5:", "a b:c"}) {
-            StepVerifier.create(UringTcpClient.create().host(host).port(80).group(group).connect())
+            StepVerifier.create(net.client().host(host).port(80).connect())
                     .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(UnknownHostException.class)
                             .hasMessageContaining(host))
                     .verify(T);
-            assertThatThrownBy(() -> UringTcpServer.create().host(host).group(group).bindNow(T))
+            assertThatThrownBy(() -> net.server().host(host).bindNow(T))
                     .isInstanceOf(UncheckedIOException.class).hasCauseInstanceOf(UnknownHostException.class);
         }
         assertThat(openFds()).isEqualTo(fdsBefore);
-        assertThatThrownBy(() -> UringTcpClient.create().host(" ")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> net.client().host(" ")).isInstanceOf(IllegalArgumentException.class);
     }
 }

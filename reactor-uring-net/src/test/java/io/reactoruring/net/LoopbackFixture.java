@@ -9,6 +9,7 @@ import java.time.Duration;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -25,13 +26,14 @@ import reactor.core.publisher.Sinks;
  * runs every test of EchoTest again on NIO). Servers and clients made through {@link #server()}
  * and {@link #client()} use it, and {@link #outstanding()} / {@link #await} look where its buffers are.
  */
-final class LoopbackFixture implements BeforeAllCallback, AfterAllCallback, AfterEachCallback {
+final class LoopbackFixture implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback {
     static final Duration T = Duration.ofSeconds(10);
     private final String name;
     private final int loops;
     private UringLoopGroup group;
     private UringServer server;
     private Transport transport = Transport.IO_URING;
+    private long outstandingBefore;
 
     /** Marks a test class whose tests run on the NIO fallback. */
     interface OnNio {
@@ -54,8 +56,18 @@ final class LoopbackFixture implements BeforeAllCallback, AfterAllCallback, Afte
     }
 
     @Override
+    public void beforeEach(ExtensionContext context) {
+        outstandingBefore = outstanding();
+    }
+
+    @Override
     public void afterEach(ExtensionContext context) {
         stopServer();
+        // Each test returns what it took, so a leak fails the test that made it, not a later one.
+        if (context.getExecutionException().isEmpty() && !await(() -> outstanding() == outstandingBefore)) {
+            throw new AssertionError(context.getDisplayName() + " left " + (outstanding() - outstandingBefore)
+                    + " pooled buffers out");
+        }
     }
 
     UringLoopGroup group() {
@@ -120,6 +132,40 @@ final class LoopbackFixture implements BeforeAllCallback, AfterAllCallback, Afte
             Thread.onSpinWait();
         }
         return true;
+    }
+
+    /**
+     * Lets the transport's threads run a little: one round trip on the first loop, or on NIO one
+     * through another thread (the fallback's threads take no tasks).
+     */
+    void roundTrip() {
+        Mono.fromRunnable(() -> { }).subscribeOn(nio() ? reactor.core.scheduler.Schedulers.parallel() : loop()).block(T);
+    }
+
+    /** An int or boolean (1/0) socket option as the kernel has it on {@code c}'s socket. */
+    static int option(UringConnection c, java.net.SocketOption<?> option) {
+        if (c.io() instanceof NioConnectionIo nio) {
+            try {
+                Object v = nio.channel().getOption(option);
+                if (v instanceof Boolean b) {
+                    return b ? 1 : 0;
+                }
+                // On Linux the JDK halves the buffer sizes getsockopt reports (the kernel doubles the
+                // requested size for its bookkeeping), so the kernel's figure is twice this.
+                return 2 * (Integer) v;
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+        int[] where = option == java.net.StandardSocketOptions.TCP_NODELAY ? new int[] {SockAddr.IPPROTO_TCP, SockAddr.TCP_NODELAY}
+                : option == java.net.StandardSocketOptions.SO_KEEPALIVE ? new int[] {SockAddr.SOL_SOCKET, SocketOptions.SO_KEEPALIVE}
+                : option == java.net.StandardSocketOptions.SO_RCVBUF ? new int[] {SockAddr.SOL_SOCKET, SocketOptions.SO_RCVBUF}
+                : option == java.net.StandardSocketOptions.SO_SNDBUF ? new int[] {SockAddr.SOL_SOCKET, SocketOptions.SO_SNDBUF}
+                : null;
+        if (where == null) {
+            throw new IllegalArgumentException("no getsockopt mapping for " + option);
+        }
+        return io.reactoruring.core.internal.Native.getsockoptInt(c.sharedFd().fd(), where[0], where[1]);
     }
 
     /** True on the thread a connection's signals arrive on: its loop, or a NIO fallback thread. */

@@ -3,20 +3,17 @@ package io.reactoruring.net;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.reactoruring.core.RingOptions;
-import io.reactoruring.core.UringLoopGroup;
 import io.reactoruring.core.buffer.PooledBuffer;
-import io.reactoruring.core.internal.Native;
 import java.net.BindException;
 import java.net.ConnectException;
+import java.net.StandardSocketOptions;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.test.StepVerifier;
@@ -24,22 +21,11 @@ import reactor.test.StepVerifier;
 /** Graceful shutdown, lifecycle hooks, socket options and inbound aggregation. */
 class ServerLifecycleTest {
     private static final Duration T = Duration.ofSeconds(10);
-    private static final int SOL_SOCKET = 1;
-    private static final int IPPROTO_TCP = 6;
-    static UringLoopGroup group;
-
-    @BeforeAll
-    static void setUp() {
-        group = UringLoopGroup.create("lifecycle-test", 2, RingOptions.defaults());
-    }
-
-    @AfterAll
-    static void tearDown() {
-        group.disposeLater().block(T);
-    }
+    @RegisterExtension
+    static final LoopbackFixture net = new LoopbackFixture("lifecycle-test", 2);
 
     private static UringTcpClient client(UringServer s) {
-        return UringTcpClient.create().port(s.port()).group(group);
+        return net.client().port(s.port());
     }
 
     @Test
@@ -47,7 +33,7 @@ class ServerLifecycleTest {
         Sinks.One<UringConnection> accepted = Sinks.one();
         AtomicInteger bound = new AtomicInteger();
         AtomicInteger unbound = new AtomicInteger();
-        UringServer server = UringTcpServer.create().port(0).group(group)
+        UringServer server = net.server().port(0)
                 .doOnBound(s -> bound.incrementAndGet())
                 .doOnUnbound(s -> unbound.incrementAndGet())
                 .doOnConnection(accepted::tryEmitValue)
@@ -76,7 +62,7 @@ class ServerLifecycleTest {
 
     @Test
     void connectionsStillOpenWhenTheGracePeriodEndsAreClosed() {
-        UringServer server = UringTcpServer.create().port(0).group(group)
+        UringServer server = net.server().port(0)
                 .handle((in, out) -> Mono.never())
                 .bindNow(T);
         UringConnection c = client(server).connect().block(T);
@@ -92,7 +78,7 @@ class ServerLifecycleTest {
     @Test
     void socketOptionsReachTheSockets() {
         List<UringConnection> serverSide = new CopyOnWriteArrayList<>();
-        UringServer server = UringTcpServer.create().port(0).group(group)
+        UringServer server = net.server().port(0)
                 .noDelay(false).keepAlive(true).socketReceiveBuffer(96 * 1024).socketSendBuffer(80 * 1024)
                 .doOnConnection(serverSide::add)
                 .handle((in, out) -> Mono.never())
@@ -101,36 +87,34 @@ class ServerLifecycleTest {
             UringConnection c = client(server).keepAlive(true).noDelay(true)
                     .socketReceiveBuffer(72 * 1024).socketSendBuffer(64 * 1024).connect().block(T);
             assertThat(c).isNotNull();
-            int cfd = c.sharedFd().fd();
-            assertThat(Native.getsockoptInt(cfd, SOL_SOCKET, SocketOptions.SO_KEEPALIVE)).isEqualTo(1);
-            assertThat(Native.getsockoptInt(cfd, IPPROTO_TCP, SockAddr.TCP_NODELAY)).isEqualTo(1);
+            assertThat(LoopbackFixture.option(c, StandardSocketOptions.SO_KEEPALIVE)).isEqualTo(1);
+            assertThat(LoopbackFixture.option(c, StandardSocketOptions.TCP_NODELAY)).isEqualTo(1);
             // Linux doubles the requested sizes for its bookkeeping.
-            assertThat(Native.getsockoptInt(cfd, SOL_SOCKET, SocketOptions.SO_RCVBUF)).isEqualTo(2 * 72 * 1024);
-            assertThat(Native.getsockoptInt(cfd, SOL_SOCKET, SocketOptions.SO_SNDBUF)).isEqualTo(2 * 64 * 1024);
+            assertThat(LoopbackFixture.option(c, StandardSocketOptions.SO_RCVBUF)).isEqualTo(2 * 72 * 1024);
+            assertThat(LoopbackFixture.option(c, StandardSocketOptions.SO_SNDBUF)).isEqualTo(2 * 64 * 1024);
 
-            assertThat(LoopAwait.awaitOnLoop(group.loops().get(0), () -> serverSide.size() == 1)).isTrue();
-            int sfd = serverSide.get(0).sharedFd().fd();
-            assertThat(Native.getsockoptInt(sfd, SOL_SOCKET, SocketOptions.SO_KEEPALIVE)).isEqualTo(1);
-            assertThat(Native.getsockoptInt(sfd, IPPROTO_TCP, SockAddr.TCP_NODELAY)).isZero();
-            assertThat(Native.getsockoptInt(sfd, SOL_SOCKET, SocketOptions.SO_RCVBUF)).isEqualTo(2 * 96 * 1024);
-            assertThat(Native.getsockoptInt(sfd, SOL_SOCKET, SocketOptions.SO_SNDBUF)).isEqualTo(2 * 80 * 1024);
+            assertThat(net.await(() -> serverSide.size() == 1)).isTrue();
+            assertThat(LoopbackFixture.option(serverSide.get(0), StandardSocketOptions.SO_KEEPALIVE)).isEqualTo(1);
+            assertThat(LoopbackFixture.option(serverSide.get(0), StandardSocketOptions.TCP_NODELAY)).isZero();
+            assertThat(LoopbackFixture.option(serverSide.get(0), StandardSocketOptions.SO_RCVBUF)).isEqualTo(2 * 96 * 1024);
+            assertThat(LoopbackFixture.option(serverSide.get(0), StandardSocketOptions.SO_SNDBUF)).isEqualTo(2 * 80 * 1024);
             c.dispose();
         } finally {
             server.disposeLater(Duration.ZERO).block(T);
         }
-        assertThatThrownBy(() -> UringTcpServer.create().socketReceiveBuffer(-1)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> UringTcpClient.create().socketSendBuffer(-1)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> UringTcpServer.create().receiveBufferRing(3)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> UringTcpServer.create().zeroCopyThreshold(-1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> net.server().socketReceiveBuffer(-1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> net.client().socketSendBuffer(-1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> net.server().receiveBufferRing(3)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> net.server().zeroCopyThreshold(-1)).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
     void reusePortLetsTwoServersShareAPort() {
-        UringServer first = UringTcpServer.create().port(0).group(group).reusePort(true).bindNow(T);
+        UringServer first = net.server().port(0).reusePort(true).bindNow(T);
         try {
-            assertThatThrownBy(() -> UringTcpServer.create().port(first.port()).group(group).bindNow(T))
+            assertThatThrownBy(() -> net.server().port(first.port()).bindNow(T))
                     .hasCauseInstanceOf(BindException.class);
-            UringServer second = UringTcpServer.create().port(first.port()).group(group).reusePort(true).bindNow(T);
+            UringServer second = net.server().port(first.port()).reusePort(true).bindNow(T);
             assertThat(second.port()).isEqualTo(first.port());
             second.disposeLater(Duration.ZERO).block(T);
         } finally {
@@ -142,7 +126,7 @@ class ServerLifecycleTest {
     void aggregateCollectsEverythingIntoOneBuffer() {
         String text = "aggregate me ".repeat(20_000); // ~260 KB: the buffer grows several times
         Sinks.One<String> seen = Sinks.one();
-        UringServer server = UringTcpServer.create().port(0).group(group).receiveBufferSize(4096)
+        UringServer server = net.server().port(0).receiveBufferSize(4096)
                 .handle((in, out) -> in.aggregate().map(pb -> {
                     try {
                         return StandardCharsets.UTF_8.decode(pb.buffer()).toString();
@@ -155,9 +139,7 @@ class ServerLifecycleTest {
             StepVerifier.create(client(server).connect().flatMap(c ->
                             c.sendString(Mono.just(text)).then(c.shutdownOutput()).then(seen.asMono()).doFinally(s -> c.dispose())))
                     .expectNext(text).verifyComplete();
-            for (var loop : group.loops()) {
-                assertThat(LoopAwait.awaitOnLoop(loop, () -> loop.bufferPool().outstanding() == 0)).isTrue();
-            }
+            assertThat(net.await(() -> net.outstanding() == 0)).isTrue();
         } finally {
             server.disposeLater(Duration.ZERO).block(T);
         }

@@ -1,0 +1,5 @@
+package io.reactoruring.net;
+
+/** Every {@link FaultTest} on the NIO fallback. */
+class NioFaultTest extends FaultTest implements LoopbackFixture.OnNio {
+}

@@ -1,0 +1,5 @@
+package io.reactoruring.net;
+
+/** Every {@link FdLeakTest} on the NIO fallback. */
+class NioFdLeakTest extends FdLeakTest implements LoopbackFixture.OnNio {
+}

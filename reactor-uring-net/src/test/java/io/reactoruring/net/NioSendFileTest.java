@@ -1,0 +1,5 @@
+package io.reactoruring.net;
+
+/** Every {@link SendFileTest} on the NIO fallback. */
+class NioSendFileTest extends SendFileTest implements LoopbackFixture.OnNio {
+}
