@@ -80,6 +80,11 @@ final class NioConnectionIo implements ConnectionIo {
         return channel;
     }
 
+    /** True while a completed read waits for a subscriber (tests). */
+    synchronized boolean holdsUnclaimedRead() {
+        return kept != null;
+    }
+
     @Override
     public UringLoop loop() {
         throw new UnsupportedOperationException(description + " runs on the NIO fallback (io_uring unavailable), "
