@@ -192,6 +192,11 @@ public final class UringConnection implements UringInbound, UringOutbound, Dispo
     // ---------------------------------------------------------------- outbound
 
     @Override
+    public BufferPool alloc() {
+        return io.bufferPool();
+    }
+
+    @Override
     public Mono<Void> send(Publisher<? extends ByteBuffer> data) {
         Objects.requireNonNull(data, "data");
         return io.send(data);

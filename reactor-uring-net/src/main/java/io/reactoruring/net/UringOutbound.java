@@ -9,6 +9,13 @@ import reactor.core.publisher.Mono;
 public interface UringOutbound {
 
     /**
+     * The pool to take buffers from for {@link #sendPooled} (as Reactor Netty's {@code alloc()}): the
+     * connection's loop's pool on io_uring, the fallback's own pool on NIO. A buffer acquired here is
+     * released by {@code sendPooled} once written, or by whoever acquired it if it is never sent.
+     */
+    io.reactoruring.core.buffer.BufferPool alloc();
+
+    /**
      * Writes every buffer's remaining bytes, in order (MSG_NOSIGNAL, so a closed peer gives an
      * error, not SIGPIPE), resuming after partial sends. The source is requested a bounded window
      * of buffers ahead and one operation is in flight at a time: buffers that queued up while it

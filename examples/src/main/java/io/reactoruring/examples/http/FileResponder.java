@@ -20,6 +20,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 
 /**
@@ -63,11 +64,12 @@ final class FileResponder {
     }
 
     /**
-     * Writes the response to {@code r} on {@code out}, reading files on {@code loop}, and emits
+     * Writes the response to {@code r} on {@code out}, reading files on {@code loop} (null: the
+     * loop-less {@link UringFiles} methods, which fall back to FileChannel without io_uring), and emits
      * whether the connection may stay open. Errors only when the connection is unusable (the peer
      * left, or a file shrank while being sent so the promised Content-Length cannot be kept).
      */
-    Mono<Boolean> respond(HttpRequest r, UringOutbound out, UringLoop loop) {
+    Mono<Boolean> respond(HttpRequest r, UringOutbound out, @Nullable UringLoop loop) {
         boolean keepAlive = r.keepAlive();
         if (r.isMalformed()) {
             return sendError(out, r.errorStatus(), false, false);
@@ -82,14 +84,14 @@ final class FileResponder {
         } catch (NotServable e) {
             return sendError(out, e.status, head, keepAlive && e.status != 400);
         }
-        return Mono.usingWhen(UringFiles.open(loop, path, READ).onErrorMap(IOException.class, FileResponder::notServable),
-                        f -> serve(f, r, head, keepAlive, out, loop),
+        Mono<UringFile> open = loop != null ? UringFiles.open(loop, path, READ) : UringFiles.open(path, READ);
+        return Mono.usingWhen(open.onErrorMap(IOException.class, FileResponder::notServable),
+                        f -> serve(f, r, head, keepAlive, out),
                         UringFile::close)
                 .onErrorResume(NotServable.class, e -> sendError(out, e.status, head, keepAlive));
     }
 
-    private Mono<Boolean> serve(UringFile f, HttpRequest r, boolean head, boolean keepAlive, UringOutbound out,
-            UringLoop loop) {
+    private Mono<Boolean> serve(UringFile f, HttpRequest r, boolean head, boolean keepAlive, UringOutbound out) {
         return stats.stat(f).onErrorMap(IOException.class, FileResponder::notServable).flatMap(st -> {
             if (!st.isRegularFile()) {
                 return Mono.error(new NotServable(404));
@@ -110,17 +112,17 @@ final class FileResponder {
                 return send(out, h).thenReturn(keepAlive);
             }
             Mono<Void> body = h.length + range.length() <= MERGE_LIMIT
-                    ? sendMerged(f, h, range, out, loop)
+                    ? sendMerged(f, h, range, out)
                     : send(out, h).then(out.sendFile(f.path(), range.start(), range.length()));
             return body.thenReturn(keepAlive);
         });
     }
 
     /** Head and body in one pooled buffer: one SEND for small files. */
-    private static Mono<Void> sendMerged(UringFile f, byte[] h, ByteRange range, UringOutbound out, UringLoop loop) {
+    private static Mono<Void> sendMerged(UringFile f, byte[] h, ByteRange range, UringOutbound out) {
         return Mono.defer(() -> {
             int total = h.length + (int) range.length();
-            PooledBuffer pb = loop.bufferPool().acquire(total);
+            PooledBuffer pb = out.alloc().acquire(total);
             ByteBuffer dst = pb.buffer().clear().put(h);
             AtomicBoolean ours = new AtomicBoolean(true); // until handed to sendPooled, which then owns it
             return f.readChunks(range.start(), range.length(), (int) range.length(), 1)

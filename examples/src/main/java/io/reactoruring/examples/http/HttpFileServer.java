@@ -2,7 +2,6 @@ package io.reactoruring.examples.http;
 
 import io.reactoruring.core.Uring;
 import io.reactoruring.core.UringLoop;
-import io.reactoruring.core.UringLoopGroup;
 import io.reactoruring.core.buffer.PooledBuffer;
 import io.reactoruring.net.UringConnection;
 import io.reactoruring.net.UringInbound;
@@ -74,9 +73,10 @@ public final class HttpFileServer {
     }
 
     private static Publisher<Void> serve(FileResponder responder, UringInbound in, UringOutbound out) {
-        // The server passes the connection as both sides; file ops then run on its loop and its
-        // pool, so no signal hops threads. Any other inbound reads files on a shared loop.
-        UringLoop loop = in instanceof UringConnection c ? c.loop() : UringLoopGroup.shared().next();
+        // The server passes the connection as both sides; on io_uring file ops then run on its loop,
+        // so no signal hops threads. Otherwise (the NIO fallback, or another inbound) the loop-less
+        // UringFiles methods pick a shared loop, or FileChannel where io_uring is missing.
+        UringLoop loop = in instanceof UringConnection c && c.isUring() ? c.loop() : null;
         HttpRequestParser parser = new HttpRequestParser();
         return in.receive()
                 .concatMapIterable(pb -> {
@@ -99,8 +99,8 @@ public final class HttpFileServer {
             System.exit(64);
         }
         if (!Uring.isAvailable()) {
-            System.err.println("io_uring is not available here: " + Uring.unavailabilityCause());
-            System.exit(2);
+            System.err.println("io_uring is not available here (" + Uring.unavailabilityCause()
+                    + "): serving with the NIO fallbacks of reactor-uring-net and reactor-uring-file");
         }
         Path root = Path.of(args[0]);
         if (!Files.isDirectory(root)) {
