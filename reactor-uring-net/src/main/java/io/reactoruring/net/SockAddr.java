@@ -48,10 +48,25 @@ final class SockAddr implements AutoCloseable {
         return host;
     }
 
-    /** Resolves {@code host} (may block on DNS for names that are not literals). */
+    /** Resolves {@code host} on the calling thread (may block on DNS for names that are not literals). */
     static InetSocketAddress resolve(String host, int port) throws UnknownHostException {
         InetAddress a = InetAddress.getByName(host);
         return new InetSocketAddress(a, port);
+    }
+
+    /**
+     * Resolves {@code host}: an IP literal at once on the subscribing thread, a name on
+     * {@code Schedulers.boundedElastic()} (the lookup may read files or wait for DNS, which must not
+     * happen on a loop thread). Errors with {@link UnknownHostException}.
+     */
+    static reactor.core.publisher.Mono<InetSocketAddress> resolveLater(String host, int port) {
+        reactor.core.publisher.Mono<InetSocketAddress> lookup = reactor.core.publisher.Mono.fromCallable(() -> resolve(host, port));
+        return isLiteral(host) ? lookup : lookup.subscribeOn(reactor.core.scheduler.Schedulers.boundedElastic());
+    }
+
+    /** Looks like an IPv4 or IPv6 literal, which InetAddress parses without a lookup. */
+    static boolean isLiteral(String host) {
+        return host.indexOf(':') >= 0 || host.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'));
     }
 
     static int domain(InetSocketAddress a) {

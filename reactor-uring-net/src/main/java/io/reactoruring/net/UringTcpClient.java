@@ -139,7 +139,8 @@ public final class UringTcpClient implements Cloneable {
     }
 
     /**
-     * A cold Mono: each subscription resolves the host (on the subscribing thread; names may block),
+     * A cold Mono: each subscription resolves the host (an IP literal at once, a name on
+     * {@code Schedulers.boundedElastic()}, so connecting from a loop thread never blocks it),
      * creates a socket and connects it. Emits the connection on its loop thread, or errors with
      * {@link java.net.ConnectException} (refused), {@link java.util.concurrent.TimeoutException}
      * (connect timeout), {@link java.net.UnknownHostException}, {@link IllegalStateException} (no
@@ -151,16 +152,12 @@ public final class UringTcpClient implements Cloneable {
             if (port < 0) {
                 return Mono.error(new IllegalStateException("port() was not set"));
             }
-            InetSocketAddress address;
-            try {
-                address = SockAddr.resolve(host, port);
-            } catch (Exception e) {
-                return Mono.error(e);
-            }
-            String target = SockAddr.describe(address);
-            return Transport.select(transport) == Transport.IO_URING
-                    ? connectRing(address, target)
-                    : connectNio(address, target);
+            return SockAddr.resolveLater(host, port).flatMap(address -> {
+                String target = SockAddr.describe(address);
+                return Transport.select(transport) == Transport.IO_URING
+                        ? connectRing(address, target)
+                        : connectNio(address, target);
+            });
         });
     }
 

@@ -190,14 +190,15 @@ public final class UringTcpServer implements Cloneable {
     }
 
     /**
-     * A cold Mono that resolves the host, creates, binds and listens on the socket (plain
-     * syscalls, on the subscribing thread: name resolution may block) and starts accepting.
+     * A cold Mono that resolves the host (an IP literal at once, a name on
+     * {@code Schedulers.boundedElastic()}), creates, binds and listens on the socket (plain syscalls)
+     * and starts accepting.
      * Errors with {@link java.net.UnknownHostException}, {@link java.net.BindException} (address in
      * use), or another {@link java.io.IOException} naming the errno. Cancelling it does nothing once
      * the socket is bound; dispose the server instead.
      */
     public Mono<UringServer> bind() {
-        return Mono.fromCallable(this::doBind);
+        return Mono.defer(() -> SockAddr.resolveLater(host, port)).flatMap(address -> Mono.fromCallable(() -> doBind(address)));
     }
 
     /**
@@ -213,8 +214,7 @@ public final class UringTcpServer implements Cloneable {
         }
     }
 
-    private UringServer doBind() throws Exception {
-        InetSocketAddress address = SockAddr.resolve(host, port);
+    private UringServer doBind(InetSocketAddress address) throws Exception {
         Acceptor acceptor = Transport.select(transport) == Transport.IO_URING
                 ? RingAcceptor.bind(this, group != null ? group : UringLoopGroup.shared(), address)
                 : NioAcceptor.bind(this, address);

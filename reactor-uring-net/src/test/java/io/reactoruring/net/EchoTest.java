@@ -150,6 +150,19 @@ class EchoTest {
         assertBuffersReturned();
     }
 
+    /** The name is looked up off the loop, so connecting from a handler or a loop task cannot stall it. */
+    @Test
+    void connectingByNameFromALoopThread() {
+        UringServer s = echoServer();
+        StepVerifier.create(Mono.defer(() -> net.client(s).host("localhost").connect())
+                        .subscribeOn(net.loop()) // a NonBlocking thread: a lookup there would block the loop
+                        .flatMap(c -> c.sendString(Mono.just("by name")).then(c.shutdownOutput()).then(c.receiveAsString())
+                                .doFinally(sig -> c.dispose())))
+                .expectNext("by name")
+                .expectComplete().verify(T);
+        assertBuffersReturned();
+    }
+
     @Test
     void secondConcurrentReceiveIsRejected() {
         UringServer s = echoServer();
