@@ -197,19 +197,19 @@ public final class UringConnection implements UringInbound, UringOutbound, Dispo
     }
 
     @Override
-    public Mono<Void> send(Publisher<? extends ByteBuffer> data) {
+    public Sending send(Publisher<? extends ByteBuffer> data) {
         Objects.requireNonNull(data, "data");
-        return io.send(data);
+        return new Sending(this, io.send(data));
     }
 
     @Override
-    public Mono<Void> sendString(Publisher<String> data) {
+    public Sending sendString(Publisher<String> data) {
         Objects.requireNonNull(data, "data");
         return sendPooled(Flux.from(data).map(s -> copy(ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8)))));
     }
 
     @Override
-    public Mono<Void> sendByteArray(Publisher<byte[]> data) {
+    public Sending sendByteArray(Publisher<byte[]> data) {
         Objects.requireNonNull(data, "data");
         return sendPooled(Flux.from(data).map(a -> copy(ByteBuffer.wrap(a))));
     }
@@ -222,15 +222,15 @@ public final class UringConnection implements UringInbound, UringOutbound, Dispo
     }
 
     @Override
-    public Mono<Void> sendPooled(Publisher<PooledBuffer> data) {
+    public Sending sendPooled(Publisher<PooledBuffer> data) {
         Objects.requireNonNull(data, "data");
-        return io.sendPooled(data);
+        return new Sending(this, io.sendPooled(data));
     }
 
     @Override
-    public Mono<Void> sendFile(Path file, long position, long count) {
+    public Sending sendFile(Path file, long position, long count) {
         FileSender.check(file, position, count);
-        return io.sendFile(file, position, count);
+        return new Sending(this, io.sendFile(file, position, count));
     }
 
     /** {@link #sendFile(Path, long, long)} on io_uring, choosing the path: SPLICE, or read-and-send. */

@@ -5,7 +5,11 @@ import java.nio.ByteBuffer;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Mono;
 
-/** The sending side of a {@link UringConnection}. */
+/**
+ * The sending side of a {@link UringConnection}. Each send is a cold {@link Sending} (a
+ * {@code Mono<Void>}): nothing is written before it is subscribed, and further sends chain onto it,
+ * as on Reactor Netty: {@code out.sendString(a).sendFile(f, 0, n).then()}.
+ */
 public interface UringOutbound {
 
     /**
@@ -28,20 +32,20 @@ public interface UringOutbound {
      * <p>Completes on the connection's loop thread when everything is written; errors with a
      * {@link java.net.SocketException} when the peer is gone. Cancelling cancels the in-flight send.
      */
-    Mono<Void> send(Publisher<? extends ByteBuffer> data);
+    Sending send(Publisher<? extends ByteBuffer> data);
 
     /**
      * Like {@link #send}, for pooled buffers (such as those from {@link UringInbound#receive()}):
      * each is released once written, or when the send fails or is cancelled (for a send in flight,
      * after the kernel's final completion).
      */
-    Mono<Void> sendPooled(Publisher<PooledBuffer> data);
+    Sending sendPooled(Publisher<PooledBuffer> data);
 
     /** {@link #send} of each string's UTF-8 bytes. */
-    Mono<Void> sendString(Publisher<String> data);
+    Sending sendString(Publisher<String> data);
 
     /** {@link #send} of each array's bytes (copied when emitted, so the arrays may be reused afterwards). */
-    Mono<Void> sendByteArray(Publisher<byte[]> data);
+    Sending sendByteArray(Publisher<byte[]> data);
 
     /**
      * Sends {@code count} bytes of {@code file} from {@code position}: opened with IORING_OP_OPENAT
@@ -52,7 +56,7 @@ public interface UringOutbound {
      * file and pipe fds are closed when it ends, whatever the signal. Rejects a negative position
      * or count with {@link IllegalArgumentException} before the kernel. Completes on the loop thread.
      */
-    Mono<Void> sendFile(java.nio.file.Path file, long position, long count);
+    Sending sendFile(java.nio.file.Path file, long position, long count);
 
     /**
      * shutdown(SHUT_WR): the peer sees end of stream once everything sent has arrived; receiving

@@ -150,6 +150,25 @@ class EchoTest {
         assertBuffersReturned();
     }
 
+    /** Reactor Netty style: sends chain in order, and a chain writes nothing until subscribed. */
+    @Test
+    void chainedSendsGoOutInOrderWhenSubscribed() {
+        UringServer s = echoServer();
+        StepVerifier.create(client(s).connect().flatMap(c -> {
+                    Sending chain = c.sendString(Mono.just("a"))
+                            .sendByteArray(Mono.just("b".getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                            .send(Mono.just(ByteBuffer.wrap("c".getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+                    return c.sendString(Mono.just("0")) // goes first: the chain above is not subscribed yet
+                            .then(chain.then())
+                            .then(c.shutdownOutput())
+                            .then(c.receiveAsString())
+                            .doFinally(sig -> c.dispose());
+                }))
+                .expectNext("0abc")
+                .expectComplete().verify(T);
+        assertBuffersReturned();
+    }
+
     /** The name is looked up off the loop, so connecting from a handler or a loop task cannot stall it. */
     @Test
     void connectingByNameFromALoopThread() {
