@@ -41,7 +41,7 @@ import reactor.core.scheduler.Schedulers;
  */
 final class NioConnectionIo implements ConnectionIo {
     static final int MAX_GATHER = 64;
-    /** A completed read: a buffer, end of stream, or a failure. */
+    /** End of stream as a read's result (the others are a PooledBuffer or a Throwable). */
     private static final Object EOF = new Object();
 
     private final AsynchronousSocketChannel channel;

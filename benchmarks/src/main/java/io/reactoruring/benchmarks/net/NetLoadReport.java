@@ -44,10 +44,14 @@ import java.util.stream.Stream;
  *   --rounds N                  repeat every measurement N times (default 1); tables show the run with the
  *                               median throughput of each configuration and the min-max over the rounds
  *   --only echo|http            run one section
+ *   --nio true                  also run the echo on reactor-uring's NIO fallback (a server JVM with
+ *                               -Dreactoruring.disabled=true), as row "uring-nio"
  * </pre>
  */
 public final class NetLoadReport {
     private static final List<String> ECHO_SERVERS = List.of("uring", "netty-epoll", "netty-io_uring");
+    /** The echo servers of this run: {@link #ECHO_SERVERS}, plus the NIO fallback with {@code --nio true}. */
+    private static List<String> echoServers = ECHO_SERVERS;
 
     /** {@code ring}: deltas of the server's ring counters over the window, or null (not reactor-uring). */
     private record EchoRow(int connections, int size, String server, EchoLoad.Result r, long serverCpuNanos,
@@ -99,6 +103,9 @@ public final class NetLoadReport {
         int httpConnections = Integer.parseInt(opt.getOrDefault("http-connections", "32"));
         String only = opt.getOrDefault("only", "");
         int rounds = Integer.parseInt(opt.getOrDefault("rounds", "1"));
+        if (Boolean.parseBoolean(opt.getOrDefault("nio", "false"))) {
+            echoServers = java.util.stream.Stream.concat(ECHO_SERVERS.stream(), java.util.stream.Stream.of("uring-nio")).toList();
+        }
 
         long started = System.nanoTime();
         System.out.printf("# net load harness: %d CPUs, Linux %s, %s %s; loadavg at start: %s%n",
@@ -127,7 +134,7 @@ public final class NetLoadReport {
         Map<String, ServerProcess> servers = new LinkedHashMap<>();
         List<EchoRow> rows = new ArrayList<>();
         try {
-            for (String s : ECHO_SERVERS) {
+            for (String s : echoServers) {
                 servers.put(s, ServerProcess.jvm(s, s + "-echo", threads, null));
             }
             System.out.println("\n## Echo servers");
@@ -138,7 +145,7 @@ public final class NetLoadReport {
             for (int round = 0; round < rounds; round++) {
             for (int c : connections) {
                 for (int size : sizes) {
-                    List<String> order = rotate(ECHO_SERVERS, config++);
+                    List<String> order = rotate(echoServers, config++);
                     for (String name : order) {
                         ServerProcess p = servers.get(name);
                         long[] cpu = new long[4];
@@ -178,7 +185,7 @@ public final class NetLoadReport {
         System.out.println("|---:|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---|");
         for (int c : connections) {
             for (int size : sizes) {
-                for (String server : ECHO_SERVERS) {
+                for (String server : echoServers) {
             List<EchoRow> all = rows.stream().filter(r -> r.connections() == c && r.size() == size && r.server().equals(server))
                     .sorted(Comparator.comparingDouble(r -> r.r().medianPerSecond())).toList();
             EchoRow row = all.get((all.size() - 1) / 2);

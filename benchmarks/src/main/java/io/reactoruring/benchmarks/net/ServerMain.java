@@ -29,7 +29,8 @@ import reactor.netty.tcp.TcpServer;
  *
  * <pre>
  * ServerMain &lt;kind&gt; &lt;threads&gt; [root]
- *   kind: uring-echo | netty-epoll-echo | netty-io_uring-echo | uring-http | netty-epoll-http | netty-io_uring-http
+ *   kind: uring-echo | uring-nio-echo | netty-epoll-echo | netty-io_uring-echo | uring-http | netty-epoll-http | netty-io_uring-http
+ *   (uring-nio-echo: the echo on reactor-uring's NIO fallback, in a JVM started with -Dreactoruring.disabled=true)
  * </pre>
  *
  * Prints {@code READY <port> <what serves>} once listening and {@code CHANNEL <class>} for the first
@@ -54,7 +55,16 @@ public final class ServerMain {
         UringLoopGroup uringGroup = null;
         int port;
         String what;
-        if (kind.startsWith("uring-")) {
+        if (kind.equals("uring-nio-echo")) {
+            if (Uring.isAvailable()) {
+                throw new IllegalStateException("uring-nio-echo runs on the fallback: start with -D" + Uring.DISABLE_PROPERTY + "=true");
+            }
+            UringServer server = EchoServer.start(UringTcpServer.create().host("127.0.0.1").port(0)
+                    .doOnConnection(c -> report(reported, c.getClass().getName() + " isUring=" + c.isUring())));
+            port = server.port();
+            what = "reactor-uring NIO fallback (AsynchronousSocketChannel; its threads: one per core, at least 2)";
+            stop = () -> server.disposeNow(Duration.ofSeconds(5));
+        } else if (kind.startsWith("uring-")) {
             if (!Uring.isAvailable()) {
                 throw new IllegalStateException("io_uring unavailable: " + Uring.unavailabilityCause());
             }

@@ -40,6 +40,8 @@ final class ServerProcess implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xms256m", "-Xmx256m",
+                // reactor-uring's NIO fallback runs where io_uring is off: the way a user meets it
+                "-D" + io.reactoruring.core.Uring.DISABLE_PROPERTY + "=" + kind.startsWith("uring-nio-"),
                 "-cp", System.getProperty("java.class.path"),
                 ServerMain.class.getName(), kind, String.valueOf(threads)));
         if (root != null) {
