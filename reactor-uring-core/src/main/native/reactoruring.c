@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -344,6 +345,13 @@ JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_pipe2(JNIEnv *e
     jint vals[2] = { p[0], p[1] };
     (*env)->SetIntArrayRegion(env, fds, 0, 2, vals);
     return 0;
+}
+
+/* fcntl(F_SETPIPE_SZ): the pipe's capacity becomes at least `bytes`; the new capacity or -errno. */
+JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_setPipeSize(JNIEnv *env, jclass cls, jint fd, jint bytes) {
+    (void) env; (void) cls;
+    int res = fcntl(fd, F_SETPIPE_SZ, bytes);
+    return res < 0 ? -errno : res;
 }
 
 JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_getsockoptInt(JNIEnv *env, jclass cls, jint fd, jint level, jint opt) {

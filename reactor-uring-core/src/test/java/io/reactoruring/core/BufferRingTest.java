@@ -164,4 +164,11 @@ class BufferRingTest {
         int[] bad = new int[2];
         assertThat(Native.pipe2(bad, -1)).isEqualTo(-Errno.EINVAL);
     }
+
+    @Test
+    void setPipeSizeGrowsAPipeAndNamesBadFds() {
+        // Linux rounds the capacity up to a power-of-two number of pages.
+        assertThat(Native.setPipeSize(pipe[1], 200 * 1024)).isEqualTo(256 * 1024);
+        assertThat(Native.setPipeSize(-1, 4096)).isEqualTo(-Errno.EBADF);
+    }
 }

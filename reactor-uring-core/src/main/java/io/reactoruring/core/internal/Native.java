@@ -131,4 +131,7 @@ public final class Native {
 
     /** pipe2(2): {@code fds[0]} the read end, {@code fds[1]} the write end; 0 or -errno. */
     public static native int pipe2(int[] fds, int flags);
+
+    /** fcntl(F_SETPIPE_SZ): grows a pipe to at least {@code bytes}; its new capacity, or -errno (EPERM past the user's limit). */
+    public static native int setPipeSize(int fd, int bytes);
 }
