@@ -1,6 +1,5 @@
 package io.reactoruring.net;
 
-import io.reactoruring.core.Errno;
 import io.reactoruring.core.NativeMemory;
 import io.reactoruring.core.Op;
 import io.reactoruring.core.Opcode;
@@ -19,14 +18,17 @@ import reactor.core.publisher.Mono;
 /**
  * {@link UringOutbound#sendFile}: the file is opened with IORING_OP_OPENAT and sized with
  * IORING_OP_STATX (no dependency on reactor-uring-file), then moved with IORING_OP_SPLICE file →
- * pipe → socket, {@value #CHUNK} bytes at a time, without copying through user space. Where the
- * kernel has no SPLICE, each chunk is read into a pooled buffer and sent.
+ * pipe → socket, a pipe's capacity ({@value SplicePipe#WANTED} bytes) at a time, without copying
+ * through user space. Where the kernel has no SPLICE, each {@value #CHUNK}-byte chunk is read into
+ * a pooled buffer and sent.
  *
- * <p>Every fd (file, both pipe ends) is a {@link SharedFd}: it is closed when the transfer ends,
- * whatever the signal, and only after the last operation using it has completed.
+ * <p>Every fd is a {@link SharedFd}, closed only after the last operation using it has completed:
+ * the file's when the transfer ends, whatever the signal; the pipe's is the connection's
+ * ({@link SplicePipe.Holder}), reused after a transfer that completed, closed after one that did not
+ * (it may still hold bytes).
  */
 final class FileSender {
-    static final int CHUNK = 64 * 1024; // the default pipe capacity
+    static final int CHUNK = 64 * 1024; // read-and-send chunks; also the default pipe capacity
     private static final int AT_FDCWD = -100;
     private static final int O_CLOEXEC = 02000000;
     private static final int AT_EMPTY_PATH = 0x1000;
@@ -39,12 +41,15 @@ final class FileSender {
     private final SharedFd socket;
     private final String description;
     private final Function<PooledBuffer, Mono<Void>> sendPooled;
+    private final SplicePipe.Holder pipes;
 
-    FileSender(UringLoop loop, SharedFd socket, String description, Function<PooledBuffer, Mono<Void>> sendPooled) {
+    FileSender(UringLoop loop, SharedFd socket, String description, Function<PooledBuffer, Mono<Void>> sendPooled,
+            SplicePipe.Holder pipes) {
         this.loop = loop;
         this.socket = socket;
         this.description = description;
         this.sendPooled = sendPooled;
+        this.pipes = pipes;
     }
 
     static void check(Path file, long position, long count) {
@@ -98,42 +103,26 @@ final class FileSender {
         });
     }
 
-    /** A pipe's two ends as SharedFds, closed when {@code body} ends. */
-    private Mono<Void> withPipe(java.util.function.BiFunction<SharedFd, SharedFd, Mono<Void>> body) {
-        return Mono.usingWhen(Mono.fromCallable(() -> {
-                    int[] fds = new int[2];
-                    int res = Native.pipe2(fds, O_CLOEXEC);
-                    if (res < 0) {
-                        throw Errno.exception(res, "pipe2", description);
-                    }
-                    return new SharedFd[] {new SharedFd(fds[0], loop, "pipe read end"), new SharedFd(fds[1], loop, "pipe write end")};
-                }),
-                p -> body.apply(p[0], p[1]),
-                p -> closeBoth(p), (p, e) -> closeBoth(p), p -> closeBoth(p));
-    }
-
-    private static Mono<Void> closeBoth(SharedFd[] p) {
-        return Mono.when(close(p[0]), close(p[1]));
-    }
-
     private Mono<Void> spliceAll(SharedFd file, long position, long count, String target) {
         if (count == 0) {
             return Mono.empty();
         }
-        return withPipe((readEnd, writeEnd) -> spliceFrom(file, readEnd, writeEnd, position, count, target));
+        // A transfer that completes leaves the pipe empty: it goes back for the next sendFile.
+        return Mono.usingWhen(pipes.take(), p -> spliceFrom(file, p, position, count, target),
+                p -> pipes.give(p, true), (p, e) -> pipes.give(p, false), p -> pipes.give(p, false));
     }
 
-    /** One chunk file → pipe, then all of it pipe → socket, then the rest. */
-    private Mono<Void> spliceFrom(SharedFd file, SharedFd readEnd, SharedFd writeEnd, long position, long left, String target) {
-        int len = (int) Math.min(CHUNK, left);
-        return splice(file, position, writeEnd, len, target)
+    /** One chunk (the pipe's capacity) file → pipe, then all of it pipe → socket, then the rest. */
+    private Mono<Void> spliceFrom(SharedFd file, SplicePipe pipe, long position, long left, String target) {
+        int len = (int) Math.min(pipe.capacity, left);
+        return splice(file, position, pipe.writeEnd, len, target)
                 .flatMap(n -> {
                     if (n == 0) {
                         return Mono.error(new EOFException(target + " ended at " + position + " while sending"));
                     }
-                    Mono<Void> drained = drainPipe(readEnd, n);
+                    Mono<Void> drained = drainPipe(pipe.readEnd, n);
                     return left - n == 0 ? drained
-                            : drained.then(Mono.defer(() -> spliceFrom(file, readEnd, writeEnd, position + n, left - n, target)));
+                            : drained.then(Mono.defer(() -> spliceFrom(file, pipe, position + n, left - n, target)));
                 });
     }
 

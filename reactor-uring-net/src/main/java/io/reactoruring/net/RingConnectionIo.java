@@ -28,6 +28,7 @@ final class RingConnectionIo implements ConnectionIo {
     private final UringLoop loop;
     private final String description;
     private final ConnectionSettings settings;
+    private final SplicePipe.Holder pipes;
 
     /** Takes ownership of {@code fd}, a socket. */
     RingConnectionIo(int fd, UringLoop loop, String description, ConnectionSettings settings) {
@@ -35,6 +36,7 @@ final class RingConnectionIo implements ConnectionIo {
         this.description = description;
         this.fd = new SharedFd(fd, loop, description);
         this.settings = settings;
+        this.pipes = new SplicePipe.Holder(loop, description);
     }
 
     @Override
@@ -145,7 +147,7 @@ final class RingConnectionIo implements ConnectionIo {
 
     /** {@link #sendFile(Path, long, long)} choosing the path: SPLICE, or read-and-send. */
     Mono<Void> sendFile(Path file, long position, long count, boolean splice) {
-        return new FileSender(loop, fd, description, pb -> sendPooled(Mono.just(pb)))
+        return new FileSender(loop, fd, description, pb -> sendPooled(Mono.just(pb)), pipes)
                 .send(file, position, count, splice);
     }
 
@@ -157,8 +159,8 @@ final class RingConnectionIo implements ConnectionIo {
 
     /**
      * shutdown(SHUT_RDWR), so that a RECV waiting in the kernel completes with end of stream instead
-     * of keeping the fd open forever, then IORING_OP_CLOSE once every in-flight op on the fd has
-     * completed.
+     * of keeping the fd open forever, then IORING_OP_CLOSE of the idle splice pipe and, once every
+     * in-flight op on it has completed, of the socket.
      */
     @Override
     public Mono<Void> close() {
@@ -170,6 +172,7 @@ final class RingConnectionIo implements ConnectionIo {
             shutdown = Mono.empty();
         }
         return shutdown.onErrorResume(e -> Mono.empty()) // ENOTCONN when the peer already left: closing is what matters
+                .then(Mono.defer(pipes::close))
                 .then(Mono.defer(fd::close));
     }
 }

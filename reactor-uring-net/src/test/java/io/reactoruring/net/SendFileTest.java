@@ -42,9 +42,12 @@ class SendFileTest {
         file = Files.write(dir.resolve("payload.bin"), content);
     }
 
+    /** A connection to a collecting server, returned once the server has accepted it (and so opened its fd). */
     private UringConnection connectToCollector() {
-        UringConnection c = net.client(net.collectingServer(received)).connect().block(T);
+        UringServer server = net.collectingServer(received);
+        UringConnection c = net.client(server).connect().block(T);
         assertThat(c).isNotNull();
+        assertThat(net.await(() -> server.activeConnections() == 1)).isTrue();
         return c;
     }
 
@@ -80,6 +83,29 @@ class SendFileTest {
             }
         })).as("file and pipe fds closed").isTrue();
         assertThat(net.await(() -> net.outstanding() == 0)).isTrue();
+    }
+
+    /** On io_uring the connection keeps one splice pipe for all its sendFiles, and closes it with itself. */
+    @Test
+    void consecutiveSendFilesShareOnePipe() throws IOException {
+        UringConnection c = connectToCollector();
+        long before = FdLeakTest.openFds();
+        StepVerifier.create(c.sendFile(file, 0, 1000)).verifyComplete();
+        long afterFirst = FdLeakTest.openFds();
+        assertThat(afterFirst - before).as("at most the pipe's two ends stay open").isLessThanOrEqualTo(2);
+        for (int i = 0; i < 5; i++) {
+            StepVerifier.create(c.sendFile(file, 0, 1000)).verifyComplete();
+        }
+        assertThat(FdLeakTest.openFds()).as("no new pipe per file").isEqualTo(afterFirst);
+        StepVerifier.create(c.shutdownOutput()).verifyComplete();
+        byte[] expected = new byte[6000];
+        for (int i = 0; i < 6; i++) {
+            System.arraycopy(content, 0, expected, i * 1000, 1000);
+        }
+        assertThat(received.asMono().block(T)).isEqualTo(expected);
+        c.dispose();
+        c.onDispose().block(T);
+        assertThat(FdLeakTest.openFds()).as("the pipe closed with the connection").isLessThan(before);
     }
 
     @Test
