@@ -8,6 +8,10 @@
  * socket: keep downstream work short, or {@code publishOn} another scheduler. Cancelling an
  * operation cancels it in the kernel (IORING_OP_ASYNC_CANCEL); memory the kernel may still touch
  * is only reused after the operation's final completion.
+ *
+ * <p>Where io_uring is unavailable (see {@link io.reactoruring.core.Uring#unavailabilityCause()})
+ * the same API runs on {@link java.nio.channels.AsynchronousSocketChannel}, after one warning;
+ * signals then arrive on the fallback's own non-blocking threads.
  */
 @NullMarked
 package io.reactoruring.net;
