@@ -4,7 +4,11 @@ import io.reactoruring.core.buffer.PooledBuffer;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
-/** The receiving side of a {@link UringConnection}. */
+/**
+ * The receiving side of a {@link UringConnection}. The kernel operations and the loop thread named
+ * below are io_uring's; on the NIO fallback a channel read per requested buffer plays the RECV's
+ * part and signals arrive on the fallback's threads (see {@link UringConnection}).
+ */
 public interface UringInbound {
 
     /**

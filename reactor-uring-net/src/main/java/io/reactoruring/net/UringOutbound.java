@@ -8,7 +8,9 @@ import reactor.core.publisher.Mono;
 /**
  * The sending side of a {@link UringConnection}. Each send is a cold {@link Sending} (a
  * {@code Mono<Void>}): nothing is written before it is subscribed, and further sends chain onto it,
- * as on Reactor Netty: {@code out.sendString(a).sendFile(f, 0, n).then()}.
+ * as on Reactor Netty: {@code out.sendString(a).sendFile(f, 0, n).then()}. The kernel operations and
+ * the loop thread named below are io_uring's; on the NIO fallback gathering channel writes and
+ * {@code FileChannel} reads play their part, and signals arrive on the fallback's threads.
  */
 public interface UringOutbound {
 

@@ -26,8 +26,8 @@ import reactor.util.Loggers;
  * <p>{@link #dispose()} stops accepting (cancelling the accept in the kernel), closes the
  * listening socket and every open connection at once. {@link #disposeLater(Duration)} and
  * {@link #disposeNow(Duration)} shut down gracefully: they stop accepting at once, give open
- * connections a grace period to finish, then close what is left. {@link #onDispose()} completes, on
- * a loop thread, when all of those sockets are closed (and {@code doOnUnbound} has run).
+ * connections a grace period to finish, then close what is left. {@link #onDispose()} completes (on
+ * io_uring, on a loop thread) when all of those sockets are closed and {@code doOnUnbound} has run.
  */
 public final class UringServer implements Disposable {
     private static final Logger LOG = Loggers.getLogger(UringServer.class);
