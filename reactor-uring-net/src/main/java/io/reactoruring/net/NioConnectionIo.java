@@ -15,14 +15,18 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
+import org.reactivestreams.Subscription;
+import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.MonoSink;
+import reactor.core.publisher.Operators;
 import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Schedulers;
+import reactor.util.context.Context;
 
 /**
  * A connection on the NIO fallback: an {@link AsynchronousSocketChannel} of
@@ -246,16 +250,16 @@ final class NioConnectionIo implements ConnectionIo {
 
     // ---------------------------------------------------------------- send
 
-    /** One buffer to write, in the connection's queue; {@code release} runs once the channel is done with it. */
+    /** One buffer to write, in the connection's queue; released once the channel is done with it. */
     private static final class Write {
         final ByteBuffer buffer;
-        final MonoSink<Void> sink;
         final @Nullable PooledBuffer pooled;
+        final Sender sender;
 
-        Write(ByteBuffer buffer, MonoSink<Void> sink, @Nullable PooledBuffer pooled) {
+        Write(ByteBuffer buffer, @Nullable PooledBuffer pooled, Sender sender) {
             this.buffer = buffer;
-            this.sink = sink;
             this.pooled = pooled;
+            this.sender = sender;
         }
 
         void release() {
@@ -267,40 +271,208 @@ final class NioConnectionIo implements ConnectionIo {
 
     @Override
     public Mono<Void> send(Publisher<? extends ByteBuffer> data) {
-        // flatMap subscribes to each write as its buffer arrives, so buffers join the queue in order.
-        return Flux.from(data).flatMap(b -> write(b.duplicate(), null), OutboundWriter.WINDOW).then();
+        return new SendMono(Flux.from(data).map(b -> new Item(b.duplicate(), null)));
     }
 
     @Override
     public Mono<Void> sendPooled(Publisher<PooledBuffer> data) {
-        return Flux.from(data).flatMap(pb -> write(pb.buffer().duplicate(), pb), OutboundWriter.WINDOW).then()
+        return new SendMono(Flux.from(data).map(pb -> new Item(pb.buffer().duplicate(), pb)))
                 .doOnDiscard(PooledBuffer.class, PooledBuffer::release);
     }
 
-    /** Queues {@code buffer}; completes once all of it is written. Takes over {@code pooled}'s reference. */
-    private Mono<Void> write(ByteBuffer buffer, @Nullable PooledBuffer pooled) {
-        return Mono.create(sink -> {
-            Write w = new Write(buffer, sink, pooled);
-            boolean start;
-            synchronized (this) {
-                queued.add(w);
-                start = !writing;
-                writing = true;
+    /** A buffer a send's source offered: the bytes to write, and the pooled buffer to release after. */
+    private record Item(ByteBuffer buffer, @Nullable PooledBuffer pooled) {
+        void release() {
+            if (pooled != null) {
+                pooled.release();
             }
-            // Not yet taken by the channel: withdraw it. Taken: the channel's completion releases it.
-            sink.onCancel(() -> {
+        }
+    }
+
+    /** One send: a cold Mono that completes once every buffer of its source is written. */
+    private final class SendMono extends Mono<Void> {
+        private final Flux<Item> source;
+
+        SendMono(Flux<Item> source) {
+            this.source = source;
+        }
+
+        @Override
+        public void subscribe(CoreSubscriber<? super Void> actual) {
+            source.subscribe(new Sender(actual));
+        }
+    }
+
+    /**
+     * Subscriber of one send's buffers and subscription of its Mono. It requests
+     * {@value OutboundWriter#WINDOW} buffers ahead and one more per buffer written, so a peer that
+     * does not read stalls the source with bounded memory. Buffers that arrive after the send
+     * ended (Reactive Streams allows onNext after cancel) are released here, as the io_uring writer
+     * does; a flatMap would drop them unreleased.
+     */
+    private final class Sender implements CoreSubscriber<Item>, Subscription {
+        private final CoreSubscriber<? super Void> actual;
+        private @Nullable Subscription upstream;
+        // Guarded by this Sender.
+        private boolean requested;
+        private boolean upstreamDone;
+        private boolean finished;
+        /** This send's writes not yet done: queued on the connection, or in the channel. */
+        private final List<Write> pending = new ArrayList<>();
+
+        Sender(CoreSubscriber<? super Void> actual) {
+            this.actual = actual;
+        }
+
+        @Override
+        public Context currentContext() {
+            return actual.currentContext();
+        }
+
+        @Override
+        public void onSubscribe(Subscription s) {
+            if (Operators.validate(upstream, s)) {
+                upstream = s;
+                actual.onSubscribe(this);
+            }
+        }
+
+        @Override
+        public void request(long n) {
+            boolean first;
+            synchronized (this) {
+                first = !requested && !finished && Operators.validate(n);
+                requested = true;
+            }
+            if (first) {
+                upstream().request(OutboundWriter.WINDOW);
+            }
+        }
+
+        @Override
+        public void onNext(Item item) {
+            boolean empty = !item.buffer().hasRemaining();
+            Write w = new Write(item.buffer(), item.pooled(), this);
+            synchronized (this) {
+                if (finished || empty) {
+                    item.release();
+                    if (finished) {
+                        return;
+                    }
+                } else {
+                    pending.add(w);
+                }
+            }
+            if (empty) {
+                upstream().request(1); // nothing to write, as on io_uring
+            } else {
+                enqueue(w);
+            }
+        }
+
+        /** {@code w} left the channel: written, or failed with {@code error}. Its buffer is released already. */
+        void written(Write w, @Nullable Throwable error) {
+            boolean complete = false;
+            boolean more = false;
+            synchronized (this) {
+                pending.remove(w);
+                if (finished) {
+                    return;
+                }
+                if (error != null) {
+                    finished = true;
+                } else if (upstreamDone) {
+                    complete = finished = pending.isEmpty();
+                } else {
+                    more = true;
+                }
+            }
+            if (error != null) {
+                upstream().cancel();
+                withdraw();
+                actual.onError(error);
+            } else if (complete) {
+                actual.onComplete();
+            } else if (more) {
+                upstream().request(1);
+            }
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            synchronized (this) {
+                upstreamDone = true;
+                if (finished) {
+                    Operators.onErrorDropped(t, actual.currentContext());
+                    return;
+                }
+                finished = true;
+            }
+            withdraw();
+            actual.onError(t);
+        }
+
+        @Override
+        public void onComplete() {
+            boolean complete;
+            synchronized (this) {
+                upstreamDone = true;
+                complete = !finished && pending.isEmpty();
+                finished |= complete;
+            }
+            if (complete) {
+                actual.onComplete();
+            }
+        }
+
+        @Override
+        public void cancel() {
+            synchronized (this) {
+                if (finished) {
+                    return;
+                }
+                finished = true;
+            }
+            upstream().cancel();
+            withdraw();
+        }
+
+        /** Takes this send's writes that the channel has not started out of the queue, and releases them. */
+        private void withdraw() {
+            List<Write> mine;
+            synchronized (this) {
+                mine = new ArrayList<>(pending);
+            }
+            for (Write w : mine) {
                 boolean withdrawn;
-                synchronized (this) {
+                synchronized (NioConnectionIo.this) {
                     withdrawn = queued.remove(w);
                 }
                 if (withdrawn) {
+                    synchronized (this) {
+                        pending.remove(w);
+                    }
                     w.release();
                 }
-            });
-            if (start) {
-                writeQueued();
             }
-        });
+        }
+
+        private Subscription upstream() {
+            return Objects.requireNonNull(upstream, "no subscription");
+        }
+    }
+
+    /** Queues {@code w}, and starts writing if the channel is idle. */
+    private void enqueue(Write w) {
+        boolean start;
+        synchronized (this) {
+            queued.add(w);
+            start = !writing;
+            writing = true;
+        }
+        if (start) {
+            writeQueued();
+        }
     }
 
     /** Starts one (gathering) write of what is queued; called with {@code writing} set. */
@@ -336,7 +508,7 @@ final class NioConnectionIo implements ConnectionIo {
                     rest.add(w);
                 } else {
                     w.release();
-                    w.sink.success();
+                    w.sender.written(w, null);
                 }
             }
             synchronized (NioConnectionIo.this) {
@@ -363,7 +535,7 @@ final class NioConnectionIo implements ConnectionIo {
             }
             opEnded();
             for (Write w : failed) {
-                w.sink.error(e);
+                w.sender.written(w, e);
             }
         }
     };

@@ -169,6 +169,39 @@ class EchoTest {
         assertBuffersReturned();
     }
 
+    /**
+     * A source may still emit after its send was cancelled (Reactive Streams §2.8): the send releases
+     * such a buffer instead of dropping it (a flatMap would drop it unreleased).
+     */
+    @Test
+    void aBufferOfferedAfterTheSendEndedIsReleased() {
+        UringServer s = echoServer();
+        UringConnection c = client(s).connect().block(T);
+        assertThat(c).isNotNull();
+        java.util.concurrent.atomic.AtomicReference<org.reactivestreams.Subscriber<? super PooledBuffer>> source =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        org.reactivestreams.Publisher<PooledBuffer> late = subscriber -> {
+            source.set(subscriber);
+            subscriber.onSubscribe(new org.reactivestreams.Subscription() {
+                @Override
+                public void request(long n) {
+                }
+
+                @Override
+                public void cancel() {
+                }
+            });
+        };
+        long before = net.outstanding();
+        StepVerifier.create(c.sendPooled(late)).thenCancel().verify(T);
+        PooledBuffer pb = net.pool().acquire(16);
+        pb.buffer().limit(16);
+        source.get().onNext(pb); // it was on its way when the send ended
+        assertThat(net.await(() -> net.outstanding() == before)).as("the late buffer was released").isTrue();
+        c.dispose();
+        c.onDispose().block(T);
+    }
+
     /** The name is looked up off the loop, so connecting from a handler or a loop task cannot stall it. */
     @Test
     void connectingByNameFromALoopThread() {
