@@ -23,6 +23,7 @@ final class SockAddr implements AutoCloseable {
     static final int SOCK_CLOEXEC = 02000000;
 
     private static final int SIZE = 32; // >= sizeof(sockaddr_in6) == 28
+    private static final java.util.regex.Pattern IPV4 = java.util.regex.Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
 
     final long address;
     final int length;
@@ -64,10 +65,14 @@ final class SockAddr implements AutoCloseable {
         return isLiteral(host) ? lookup : lookup.subscribeOn(reactor.core.scheduler.Schedulers.boundedElastic());
     }
 
-    /** Looks like an IPv4 or IPv6 literal, which InetAddress parses without a lookup. */
+    /**
+     * An IPv6 literal (or a malformed one: InetAddress rejects a string with a colon without a
+     * lookup) or a dotted-quad IPv4 literal; anything else may need a lookup.
+     */
     static boolean isLiteral(String host) {
-        return host.indexOf(':') >= 0 || host.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'));
+        return host.indexOf(':') >= 0 || IPV4.matcher(host).matches();
     }
+
 
     static int domain(InetSocketAddress a) {
         return a.getAddress() instanceof Inet6Address ? AF_INET6 : AF_INET;

@@ -13,6 +13,8 @@ class ResolveTest {
                 .assertNext(name -> assertThat(name).startsWith("boundedElastic"))
                 .verifyComplete();
         String caller = Thread.currentThread().getName();
+        assertThat(SockAddr.isLiteral("1.2.3.4.5")).as("not a dotted quad: may be a name").isFalse();
+        assertThat(SockAddr.isLiteral("example.org")).isFalse();
         for (String literal : new String[] {"127.0.0.1", "::1", "[::1]"}) {
             StepVerifier.create(SockAddr.resolveLater(literal, 80).map(a -> Thread.currentThread().getName()))
                     .expectNext(caller).verifyComplete();
