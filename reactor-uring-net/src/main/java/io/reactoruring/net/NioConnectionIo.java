@@ -250,22 +250,22 @@ final class NioConnectionIo implements ConnectionIo {
 
     // ---------------------------------------------------------------- send
 
-    /** One buffer to write, in the connection's queue; released once the channel is done with it. */
+    /** One buffer of a send in the connection's queue; released once the channel is done with it. */
     private static final class Write {
-        final ByteBuffer buffer;
-        final @Nullable PooledBuffer pooled;
+        final Item item;
         final Sender sender;
 
-        Write(ByteBuffer buffer, @Nullable PooledBuffer pooled, Sender sender) {
-            this.buffer = buffer;
-            this.pooled = pooled;
+        Write(Item item, Sender sender) {
+            this.item = item;
             this.sender = sender;
         }
 
+        ByteBuffer buffer() {
+            return item.buffer();
+        }
+
         void release() {
-            if (pooled != null) {
-                pooled.release();
-            }
+            item.release();
         }
     }
 
@@ -352,7 +352,7 @@ final class NioConnectionIo implements ConnectionIo {
         @Override
         public void onNext(Item item) {
             boolean empty = !item.buffer().hasRemaining();
-            Write w = new Write(item.buffer(), item.pooled(), this);
+            Write w = new Write(item, this);
             synchronized (this) {
                 if (finished || empty) {
                     item.release();
@@ -489,7 +489,7 @@ final class NioConnectionIo implements ConnectionIo {
         }
         ByteBuffer[] buffers = new ByteBuffer[batch.size()];
         for (int i = 0; i < buffers.length; i++) {
-            buffers[i] = batch.get(i).buffer;
+            buffers[i] = batch.get(i).buffer();
         }
         opStarted();
         try {
@@ -504,7 +504,7 @@ final class NioConnectionIo implements ConnectionIo {
         public void completed(Long n, List<Write> batch) {
             List<Write> rest = new ArrayList<>();
             for (Write w : batch) {
-                if (w.buffer.hasRemaining()) {
+                if (w.buffer().hasRemaining()) {
                     rest.add(w);
                 } else {
                     w.release();

@@ -175,7 +175,8 @@ class EchoTest {
      */
     @Test
     void aBufferOfferedAfterTheSendEndedIsReleased() {
-        UringServer s = echoServer();
+        // A server that takes no buffers (an echo server's receive would race with the count below).
+        UringServer s = net.bind(net.server().port(0).handle((in, out) -> Mono.never()));
         UringConnection c = client(s).connect().block(T);
         assertThat(c).isNotNull();
         java.util.concurrent.atomic.AtomicReference<org.reactivestreams.Subscriber<? super PooledBuffer>> source =
