@@ -52,7 +52,11 @@ final class BatchOp extends OpHandle implements Subscription, CoreSubscriber<Op>
 
         @Override
         public void subscribe(CoreSubscriber<? super Integer> actual) {
-            actual.onSubscribe(new BatchOp(loop, ops, window, ordered, actual));
+            BatchOp batch = new BatchOp(loop, ops, window, ordered, actual);
+            actual.onSubscribe(batch);
+            if (loop.isShuttingDown()) {
+                batch.signal(); // rule 1.9: a disposed loop rejects the subscriber with onError, demand or not
+            }
         }
     }
 
@@ -252,6 +256,10 @@ final class BatchOp extends OpHandle implements Subscription, CoreSubscriber<Op>
         }
         long r = requested;
         if (!subscribed) {
+            if (loop.isShuttingDown()) {
+                terminate(rejection()); // errors need no request, and the ops are not worth subscribing to
+                return;
+            }
             if (r == 0) {
                 return;
             }
@@ -273,7 +281,7 @@ final class BatchOp extends OpHandle implements Subscription, CoreSubscriber<Op>
             return;
         }
         if (loop.isShuttingDown()) {
-            terminate(new RejectedExecutionException("io_uring loop " + loop.name() + " is disposed"));
+            terminate(rejection());
             return;
         }
         int free = loop.freeSlots(headOfLine);
@@ -325,6 +333,10 @@ final class BatchOp extends OpHandle implements Subscription, CoreSubscriber<Op>
             terminated = true;
             actual.onComplete();
         }
+    }
+
+    private Throwable rejection() {
+        return new RejectedExecutionException("io_uring loop " + loop.name() + " is disposed");
     }
 
     /** Writes {@code op} into the loop's batch; false (and the stream failed) if its fd is closed. */

@@ -34,7 +34,11 @@ final class ChainOp extends OpHandle implements org.reactivestreams.Subscription
 
         @Override
         public void subscribe(CoreSubscriber<? super ChainResult> actual) {
-            actual.onSubscribe(new ChainOp(loop, ops, hard, actual));
+            ChainOp handle = new ChainOp(loop, ops, hard, actual);
+            actual.onSubscribe(handle);
+            if (loop.isShuttingDown()) {
+                loop.post(handle); // rule 1.9: a disposed loop rejects the subscriber with onError, demand or not
+            }
         }
     }
 

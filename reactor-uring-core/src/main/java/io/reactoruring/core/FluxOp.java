@@ -31,7 +31,11 @@ final class FluxOp extends OpHandle implements org.reactivestreams.Subscription 
 
         @Override
         public void subscribe(CoreSubscriber<? super Completion> actual) {
-            actual.onSubscribe(new FluxOp(loop, op, actual));
+            FluxOp handle = new FluxOp(loop, op, actual);
+            actual.onSubscribe(handle);
+            if (loop.isShuttingDown()) {
+                loop.post(handle); // rule 1.9: a disposed loop rejects the subscriber with onError, demand or not
+            }
         }
     }
 
@@ -101,7 +105,8 @@ final class FluxOp extends OpHandle implements org.reactivestreams.Subscription 
             return;
         }
         drain();
-        if (state == IDLE && !ended && requested > 0) {
+        // A shutting-down loop rejects without demand (the subscribe-time post): errors need no request.
+        if (state == IDLE && !ended && (requested > 0 || loop.isShuttingDown())) {
             if (loop.accept(this)) {
                 state = WAITING;
             } else {

@@ -24,7 +24,11 @@ final class MonoOp extends OpHandle implements org.reactivestreams.Subscription 
 
         @Override
         public void subscribe(CoreSubscriber<? super Integer> actual) {
-            actual.onSubscribe(new MonoOp(loop, op, actual));
+            MonoOp handle = new MonoOp(loop, op, actual);
+            actual.onSubscribe(handle);
+            if (loop.isShuttingDown()) {
+                loop.post(handle); // rule 1.9: a disposed loop rejects the subscriber with onError, demand or not
+            }
         }
     }
 
@@ -72,6 +76,10 @@ final class MonoOp extends OpHandle implements org.reactivestreams.Subscription 
         return (flags & CANCELLED) != 0;
     }
 
+    /**
+     * Posted on request and on cancel, and on subscribe when the loop is already shutting down: a
+     * NEW handle then goes nowhere but to its rejection (lifecycle never returns to RUNNING).
+     */
     @Override
     public void run() {
         if (state == NEW) {

@@ -282,6 +282,26 @@ class UringLoopTest {
     }
 
     @Test
+    void disposedLoopRejectsNewSubscribersWithoutDemand() {
+        // Rule 1.9 (the Reactive Streams TCK's failed-publisher tests): onSubscribe, then onError, with
+        // no request; the ops publisher of submitAll is not even subscribed.
+        UringLoop other = UringLoop.create("short-lived-no-demand");
+        other.disposeGracefully().block(Duration.ofSeconds(10));
+        AtomicBoolean opsSubscribed = new AtomicBoolean();
+        Flux<Op> ops = Flux.just(Op.nop()).doOnSubscribe(s -> opsSubscribed.set(true));
+        List<org.reactivestreams.Publisher<?>> publishers = List.of(other.submit(Op.nop()),
+                other.submitMultishot(Op.timeoutMultishot(Duration.ofMillis(1), 2)),
+                other.submitAll(ops, 4), other.submitAllOrdered(ops, 4),
+                other.submitLinked(List.of(Op.nop(), Op.nop())));
+        for (org.reactivestreams.Publisher<?> p : publishers) {
+            StepVerifier.create(p, 0)
+                    .expectError(RejectedExecutionException.class)
+                    .verify(Duration.ofSeconds(5));
+        }
+        assertThat(opsSubscribed).isFalse();
+    }
+
+    @Test
     void cancellationExceptionMapsFromEcanceled() {
         assertThat(Errno.exception(-Errno.ECANCELED, "read", "fd 3")).isInstanceOf(CancellationException.class);
     }
