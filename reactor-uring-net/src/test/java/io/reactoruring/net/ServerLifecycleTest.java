@@ -67,6 +67,8 @@ class ServerLifecycleTest {
                 .bindNow(T);
         UringConnection c = client(server).connect().block(T);
         assertThat(c).isNotNull();
+        // Accepted, not just in the backlog: closing the listener resets connections it never accepted.
+        assertThat(net.await(() -> server.activeConnections() == 1)).isTrue();
         Mono<Void> receiving = c.receive().doOnNext(PooledBuffer::release).then().cache();
         receiving.subscribe();
         StepVerifier.create(server.disposeLater(Duration.ofMillis(200))).verifyComplete();
