@@ -34,6 +34,7 @@ final class LoopbackFixture implements BeforeAllCallback, AfterAllCallback, Befo
     private UringServer server;
     private Transport transport = Transport.IO_URING;
     private long outstandingBefore;
+    private final java.util.Queue<Throwable> dropped = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     /** Marks a test class whose tests run on the NIO fallback. */
     interface OnNio {
@@ -58,11 +59,20 @@ final class LoopbackFixture implements BeforeAllCallback, AfterAllCallback, Befo
     @Override
     public void beforeEach(ExtensionContext context) {
         outstandingBefore = outstanding();
+        dropped.clear();
+        reactor.core.publisher.Hooks.onErrorDropped(dropped::add);
     }
 
     @Override
     public void afterEach(ExtensionContext context) {
         stopServer();
+        reactor.core.publisher.Hooks.resetOnErrorDropped();
+        // An error nobody could receive (a double release, say) is a bug, not noise.
+        if (context.getExecutionException().isEmpty() && !dropped.isEmpty()) {
+            AssertionError e = new AssertionError(context.getDisplayName() + " dropped " + dropped.size() + " error(s)");
+            dropped.forEach(e::addSuppressed);
+            throw e;
+        }
         // Each test returns what it took, so a leak fails the test that made it, not a later one.
         if (context.getExecutionException().isEmpty() && !await(() -> outstanding() == outstandingBefore)) {
             throw new AssertionError(context.getDisplayName() + " left " + (outstanding() - outstandingBefore)
