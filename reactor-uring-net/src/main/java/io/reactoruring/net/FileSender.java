@@ -162,10 +162,22 @@ final class FileSender {
             pb.retain(); // the kernel's reference, dropped by the hook
             Op read = Op.builder(Opcode.READ).fd(file).addr(pb.address()).length(len).offset(position)
                     .whenKernelDone(pb::release).name("read").target(target).build();
+            // Our reference, dropped once: handed to sendPooled, released at EOF, or on error/cancel.
+            // A cancel can come after the value (flatMap cancels its source when the inner fails
+            // inside onNext), so the release must check that the reference is still ours.
+            java.util.concurrent.atomic.AtomicBoolean ours = new java.util.concurrent.atomic.AtomicBoolean(true);
+            Runnable dropOurs = () -> {
+                if (ours.compareAndSet(true, false)) {
+                    pb.release();
+                }
+            };
             return loop.submit(read)
-                    .doOnError(e -> pb.release())
-                    .doOnCancel(pb::release)
+                    .doOnError(e -> dropOurs.run())
+                    .doOnCancel(dropOurs)
                     .flatMap(n -> {
+                        if (!ours.compareAndSet(true, false)) {
+                            return Mono.<Void>empty(); // cancelled as the value came: released already
+                        }
                         if (n == 0) {
                             pb.release();
                             return Mono.error(new EOFException(target + " ended at " + position + " while sending"));
