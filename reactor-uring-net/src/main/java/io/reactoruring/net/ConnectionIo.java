@@ -39,6 +39,9 @@ interface ConnectionIo {
     /** Arguments already checked. */
     Mono<Void> sendFile(Path file, long position, long count);
 
+    /** Arguments already checked. */
+    Mono<Void> sendFile(io.reactoruring.core.SharedFd file, long position, long count);
+
     Mono<Void> shutdownOutput();
 
     /**

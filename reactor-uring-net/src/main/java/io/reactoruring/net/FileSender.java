@@ -54,6 +54,10 @@ final class FileSender {
 
     static void check(Path file, long position, long count) {
         java.util.Objects.requireNonNull(file, "file");
+        check(position, count);
+    }
+
+    static void check(long position, long count) {
         if (position < 0) {
             throw new IllegalArgumentException("position must be >= 0, was " + position);
         }
@@ -65,7 +69,7 @@ final class FileSender {
     Mono<Void> send(Path file, long position, long count, boolean splice) {
         check(file, position, count);
         String target = file.toString();
-        return Mono.usingWhen(open(file, target),
+        return Mono.usingWhen(open(loop, file, target),
                 fd -> size(fd, target).flatMap(size -> {
                     if (position + count > size) {
                         return Mono.error(new EOFException(target + ": cannot send " + count + " bytes from position "
@@ -76,11 +80,26 @@ final class FileSender {
                 FileSender::close, (fd, e) -> close(fd), FileSender::close);
     }
 
+    /**
+     * {@code count} bytes of a file the caller has open (on any loop) from {@code position}: no
+     * OPENAT, STATX or CLOSE. Each operation holds a reference to the fd while it runs; the caller
+     * keeps owning it. A file shorter than {@code position + count} fails with EOFException when its
+     * end is reached, after the bytes before it were sent.
+     */
+    Mono<Void> send(SharedFd file, long position, long count, boolean splice) {
+        java.util.Objects.requireNonNull(file, "file");
+        check(position, count);
+        String target = file.toString();
+        return Mono.defer(() -> file.isClosing() ? Mono.error(new java.nio.channels.ClosedChannelException())
+                : splice ? spliceAll(file, position, count, target) : copyAll(file, position, count, target));
+    }
+
     private static Mono<Void> close(SharedFd fd) {
         return fd.close().onErrorResume(e -> Mono.empty());
     }
 
-    private Mono<SharedFd> open(Path file, String target) {
+    /** OPENAT read-only on {@code loop}; the SharedFd is the caller's to close. */
+    static Mono<SharedFd> open(UringLoop loop, Path file, String target) {
         return Mono.defer(() -> {
             byte[] bytes = file.toString().getBytes(StandardCharsets.UTF_8);
             long size = bytes.length + 1L;

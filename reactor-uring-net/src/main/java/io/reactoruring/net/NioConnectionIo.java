@@ -563,6 +563,13 @@ final class NioConnectionIo implements ConnectionIo {
                 .subscribeOn(Schedulers.boundedElastic());
     }
 
+    /** An io_uring fd cannot meet a NIO connection through the public API: both follow {@code Uring.isAvailable()}. */
+    @Override
+    public Mono<Void> sendFile(io.reactoruring.core.SharedFd file, long position, long count) {
+        return Mono.error(new UnsupportedOperationException(description + " runs on the NIO fallback; "
+                + file + " is an io_uring file: send it by path"));
+    }
+
     private static Flux<PooledBuffer> chunks(FileChannel ch, long position, long count, String target) {
         return Flux.<PooledBuffer, Long>generate(() -> position, (at, sink) -> {
             long left = position + count - at;

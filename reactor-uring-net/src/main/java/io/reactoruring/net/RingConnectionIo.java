@@ -147,8 +147,21 @@ final class RingConnectionIo implements ConnectionIo {
 
     /** {@link #sendFile(Path, long, long)} choosing the path: SPLICE, or read-and-send. */
     Mono<Void> sendFile(Path file, long position, long count, boolean splice) {
-        return new FileSender(loop, fd, description, pb -> sendPooled(Mono.just(pb)), pipes)
-                .send(file, position, count, splice);
+        return fileSender().send(file, position, count, splice);
+    }
+
+    @Override
+    public Mono<Void> sendFile(SharedFd file, long position, long count) {
+        return sendFile(file, position, count, loop.supports(Opcode.SPLICE));
+    }
+
+    /** {@link #sendFile(SharedFd, long, long)} choosing the path: SPLICE, or read-and-send. */
+    Mono<Void> sendFile(SharedFd file, long position, long count, boolean splice) {
+        return fileSender().send(file, position, count, splice);
+    }
+
+    FileSender fileSender() {
+        return new FileSender(loop, fd, description, pb -> sendPooled(Mono.just(pb)), pipes);
     }
 
     @Override

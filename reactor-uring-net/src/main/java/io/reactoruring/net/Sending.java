@@ -58,6 +58,11 @@ public final class Sending extends Mono<Void> {
         return chain(out.sendFile(file, position, count));
     }
 
+    /** Then {@link UringOutbound#sendFile(io.reactoruring.core.SharedFd, long, long)}. */
+    public Sending sendFile(io.reactoruring.core.SharedFd file, long position, long count) {
+        return chain(out.sendFile(file, position, count));
+    }
+
     private Sending chain(Mono<Void> next) {
         return new Sending(out, done.then(next));
     }

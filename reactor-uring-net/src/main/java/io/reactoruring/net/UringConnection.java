@@ -233,6 +233,13 @@ public final class UringConnection implements UringInbound, UringOutbound, Dispo
         return new Sending(this, io.sendFile(file, position, count));
     }
 
+    @Override
+    public Sending sendFile(SharedFd file, long position, long count) {
+        Objects.requireNonNull(file, "file");
+        FileSender.check(position, count);
+        return new Sending(this, io.sendFile(file, position, count));
+    }
+
     /** {@link #sendFile(Path, long, long)} on io_uring, choosing the path: SPLICE, or read-and-send. */
     Mono<Void> sendFile(Path file, long position, long count, boolean splice) {
         FileSender.check(file, position, count);

@@ -61,6 +61,20 @@ public interface UringOutbound {
     Sending sendFile(java.nio.file.Path file, long position, long count);
 
     /**
+     * Sends {@code count} bytes from {@code position} of a file the caller already has open on
+     * io_uring (for instance {@code UringFile.sharedFd()} of reactor-uring-file, on any loop): like
+     * {@link #sendFile(java.nio.file.Path, long, long)} but without opening, sizing and closing the
+     * file again (three ring operations fewer). Each operation holds a reference to the fd while it
+     * runs, so closing the file waits for it; the caller still owns and closes it. Because nothing
+     * sizes the file first, one shorter than {@code position + count} fails with
+     * {@link java.io.EOFException} when its end is reached, after the bytes before it were sent.
+     * Fails with {@link java.nio.channels.ClosedChannelException} if the file is closing, and with
+     * {@link UnsupportedOperationException} on the NIO fallback (send by path there). Rejects a
+     * negative position or count with {@link IllegalArgumentException} before the kernel.
+     */
+    Sending sendFile(io.reactoruring.core.SharedFd file, long position, long count);
+
+    /**
      * shutdown(SHUT_WR): the peer sees end of stream once everything sent has arrived; receiving
      * keeps working. Completes on the loop thread.
      */

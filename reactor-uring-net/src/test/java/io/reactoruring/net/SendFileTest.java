@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.reactoruring.core.SharedFd;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -85,6 +86,41 @@ class SendFileTest {
         assertThat(net.await(() -> net.outstanding() == 0)).isTrue();
     }
 
+    /** A file the caller has open: no second open, the fd stays the caller's, and a short file ends in EOF. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"default", "buffered"})
+    void sendsFromAFileTheCallerHasOpen(String path) throws IOException {
+        UringConnection c = connectToCollector();
+        SharedFd open = FileSender.open(net.loop(), file, file.toString()).block(T);
+        assertThat(open).isNotNull();
+        try {
+            if (net.nio()) {
+                StepVerifier.create(c.sendFile(open, 0, 10)).expectError(UnsupportedOperationException.class).verify(T);
+                return;
+            }
+            RingConnectionIo ring = (RingConnectionIo) c.io();
+            boolean splice = path.equals("default");
+            long fdsBefore = FdLeakTest.openFds();
+            StepVerifier.create(ring.sendFile(open, 100, 5000, splice)).verifyComplete();
+            StepVerifier.create(ring.sendFile(open, content.length - 10, 20, splice))
+                    .expectError(EOFException.class).verify(T);
+            StepVerifier.create(c.shutdownOutput()).verifyComplete();
+            byte[] expected = new byte[5010];
+            System.arraycopy(content, 100, expected, 0, 5000);
+            System.arraycopy(content, content.length - 10, expected, 5000, 10);
+            assertThat(received.asMono().block(T)).as("the range, then what the short file had").isEqualTo(expected);
+            assertThat(open.isClosing()).as("still the caller's").isFalse();
+            // The splice pipe may have been opened; the file was not opened again.
+            assertThat(FdLeakTest.openFds() - fdsBefore).isLessThanOrEqualTo(splice ? 2 : 0);
+            assertThatThrownBy(() -> c.sendFile(open, -1, 1)).isInstanceOf(IllegalArgumentException.class);
+        } finally {
+            open.close().block(T);
+            c.dispose();
+            c.onDispose().block(T);
+        }
+        StepVerifier.create(c.sendFile(open, 0, 1)).as("a closed file").expectError().verify(T);
+    }
+
     /** On io_uring the connection keeps one splice pipe for all its sendFiles, and closes it with itself. */
     @Test
     void consecutiveSendFilesShareOnePipe() throws IOException {
@@ -134,7 +170,8 @@ class SendFileTest {
         UringConnection c = connectToCollector();
         assertThatThrownBy(() -> c.sendFile(file, -1, 1)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> c.sendFile(file, 0, -1)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> c.sendFile(null, 0, 1)).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> c.sendFile((Path) null, 0, 1)).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> c.sendFile((SharedFd) null, 0, 1)).isInstanceOf(NullPointerException.class);
         StepVerifier.create(c.sendFile(file, 0, 0).then(c.shutdownOutput())).verifyComplete();
         assertThat(received.asMono().block(T)).isEmpty();
         c.dispose();
