@@ -109,8 +109,13 @@ public final class UringFile {
         return io.loop();
     }
 
-    /** The io_uring descriptor (package-private, for other io_uring ops on this file); null on the NIO fallback. */
-    @Nullable SharedFd sharedFd() {
+    /**
+     * The io_uring descriptor, for operations of other modules on this file (such as
+     * reactor-uring-net's {@code sendFile(SharedFd, position, count)}, which then need not open it
+     * again); null on the NIO fallback. Operations that use it hold a reference while they run, so
+     * {@link #close()} waits for them; it stays this file's to close.
+     */
+    public @Nullable SharedFd sharedFd() {
         return io.sharedFd();
     }
 
