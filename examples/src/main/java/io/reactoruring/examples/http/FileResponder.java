@@ -1,5 +1,6 @@
 package io.reactoruring.examples.http;
 
+import io.reactoruring.core.SharedFd;
 import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.buffer.PooledBuffer;
 import io.reactoruring.file.FileStat;
@@ -113,9 +114,16 @@ final class FileResponder {
             }
             Mono<Void> body = h.length + range.length() <= MERGE_LIMIT
                     ? sendMerged(f, h, range, out)
-                    : send(out, h).then(out.sendFile(f.path(), range.start(), range.length()));
+                    : send(out, h).then(sendBody(f, range, out));
             return body.thenReturn(keepAlive);
         });
+    }
+
+    /** The body with sendFile: of the open file on io_uring (no second OPENAT/STATX/CLOSE), by path on NIO. */
+    private static Mono<Void> sendBody(UringFile f, ByteRange range, UringOutbound out) {
+        SharedFd fd = f.sharedFd();
+        return fd != null ? out.sendFile(fd, range.start(), range.length())
+                : out.sendFile(f.path(), range.start(), range.length());
     }
 
     /** Head and body in one pooled buffer: one SEND for small files. */
