@@ -1,29 +1,12 @@
 package io.reactoruring.core;
 
 import org.reactivestreams.Publisher;
-import org.reactivestreams.tck.PublisherVerification;
 import org.testng.SkipException;
-import org.testng.annotations.AfterClass;
-import org.testng.annotations.BeforeClass;
 
 /** Reactive Streams TCK for {@link UringLoop#submit}: a NOP on a real ring, one element per subscription. */
-public class MonoOpTckTest extends PublisherVerification<Integer> {
-    private UringLoop loop;
-    private UringLoop disposed;
-
+public class MonoOpTckTest extends LoopPublisherVerification<Integer> {
     public MonoOpTckTest() {
-        super(TckSupport.environment(), TckSupport.REFERENCE_GC_TIMEOUT_MILLIS);
-    }
-
-    @BeforeClass
-    public void startLoop() {
-        loop = TckSupport.startLoop("tck-mono");
-        disposed = TckSupport.disposedLoop("tck-mono-disposed");
-    }
-
-    @AfterClass(alwaysRun = true)
-    public void stopLoop() {
-        TckSupport.stopLoop(loop);
+        super("tck-mono");
     }
 
     /**
@@ -32,14 +15,8 @@ public class MonoOpTckTest extends PublisherVerification<Integer> {
      * which is skipped below as not applicable.
      */
     @Override
-    public Publisher<Integer> createPublisher(long elements) {
+    Publisher<Integer> publisher(UringLoop loop, long elements) {
         return loop.submit(Op.nop());
-    }
-
-    /** A NOP on a disposed loop: rejected with RejectedExecutionException. */
-    @Override
-    public Publisher<Integer> createFailedPublisher() {
-        return disposed.submit(Op.nop());
     }
 
     @Override
