@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# All tests of all modules, against the real kernel. Set REACTORURING_REQUIRE=true to fail (instead of
+# All tests of all modules against the real kernel, then the published artifacts as a separate
+# consumer project uses them (scripts/consumer-test.sh). Set REACTORURING_REQUIRE=true to fail (instead of
 # skip) where io_uring is unavailable; .ci/run does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/require.sh
-mvn -B -ntp verify
+# install, not just verify: the consumer test below must see the artifacts a user would get.
+mvn -B -ntp install
+CONSUMER_TEST_INSTALLED=true bash scripts/consumer-test.sh

@@ -52,9 +52,8 @@ public final class GroupCommit {
     }
 
     /**
-     * One positional write: the remaining bytes of {@code data} at file {@code offset}.
-     *
-     * @throws IllegalArgumentException if {@code offset < 0} or the range overflows
+     * One positional write: the remaining bytes of {@code data} at file {@code offset}. The
+     * constructor throws {@link IllegalArgumentException} if {@code offset < 0} or the range overflows.
      */
     public record Write(long offset, ByteBuffer data) {
         public Write {

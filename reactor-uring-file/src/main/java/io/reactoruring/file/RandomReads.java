@@ -63,9 +63,8 @@ public final class RandomReads {
     }
 
     /**
-     * One read: {@code length} bytes at file {@code offset}.
-     *
-     * @throws IllegalArgumentException if {@code offset < 0}, {@code length <= 0} or the range overflows
+     * One read: {@code length} bytes at file {@code offset}. The constructor throws
+     * {@link IllegalArgumentException} if {@code offset < 0}, {@code length <= 0} or the range overflows.
      */
     public record Request(long offset, int length) {
         public Request {
