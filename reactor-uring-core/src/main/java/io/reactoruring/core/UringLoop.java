@@ -36,10 +36,10 @@ import reactor.core.scheduler.Scheduler;
  * <p>The loop is also a Reactor {@link Scheduler}: {@code publishOn(loop)} runs on the loop thread,
  * and delayed tasks are io_uring timeouts.
  *
- * <p>This class is the facade; the pieces live next to it: {@link LoopDriver} (the loop thread and
- * its state), {@link RingSetup} (ring creation and its native memory), {@link LoopScheduler}
- * (tasks, timers, workers), {@link LoopRegistrations} (files, buffers, buffer rings) and
- * {@link LoopMetrics} (counters).
+ * <p>This class is the facade; the pieces live next to it: {@code LoopDriver} (the loop thread and
+ * its state), {@code RingSetup} (ring creation and its native memory), {@code LoopScheduler}
+ * (tasks, timers, workers), {@code LoopRegistrations} (files, buffers, buffer rings) and
+ * {@code LoopMetrics} (counters).
  */
 public final class UringLoop implements Scheduler, Executor {
     /** Reserved user_data values (bit 63 set; slot user_data never has it). */
