@@ -1,6 +1,6 @@
 package io.reactoruring.file.nio;
 
-import io.reactoruring.core.Uring;
+import io.reactoruring.file.UringFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -48,7 +48,8 @@ import reactor.core.scheduler.Schedulers;
  * watch keys and events report platform paths.
  *
  * <p><b>Fallback.</b> {@link #newAsynchronousFileChannel} returns the platform's channel, counted in
- * {@link #fallbackChannels()}, when io_uring is unavailable ({@link Uring#unavailabilityCause()}),
+ * {@link #fallbackChannels()}, when io_uring is unavailable ({@link UringFiles#usesUring()} false,
+ * which logs reactor-uring-file's one fallback warning),
  * when initial file attributes are given, for options io_uring's open does not support
  * (DELETE_ON_CLOSE, non-standard options; the platform then decides, e.g. rejecting APPEND), and when
  * called on a non-blocking (loop) thread, where opening synchronously through the loop is impossible.
@@ -131,7 +132,7 @@ public final class UringFileSystemProvider extends FileSystemProvider {
     public AsynchronousFileChannel newAsynchronousFileChannel(Path path, Set<? extends OpenOption> options,
             @Nullable ExecutorService executor, FileAttribute<?>... attrs) throws IOException {
         Path real = unwrap(path);
-        if (attrs.length == 0 && UringAsynchronousFileChannel.supports(real, options) && Uring.isAvailable()
+        if (attrs.length == 0 && UringAsynchronousFileChannel.supports(real, options) && UringFiles.usesUring()
                 && !Schedulers.isInNonBlockingThread()) {
             UringAsynchronousFileChannel channel = UringAsynchronousFileChannel.open(path, options, executor);
             uringChannels.incrementAndGet();
