@@ -8,3 +8,5 @@ bash scripts/require.sh
 # install, not just verify: the consumer test below must see the artifacts a user would get.
 mvn -B -ntp install
 CONSUMER_TEST_INSTALLED=true bash scripts/consumer-test.sh
+# The release build: sources and javadoc jars (doclint on) for every published module, signing skipped.
+mvn -B -ntp -q -P release -DskipTests verify
