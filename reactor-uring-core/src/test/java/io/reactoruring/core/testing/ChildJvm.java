@@ -52,7 +52,10 @@ public final class ChildJvm {
     public static Result exec(List<String> command) throws IOException, InterruptedException {
         Path out = Files.createTempFile("child-jvm-", ".log");
         try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            // No pipes: a child's stdin pipe would stay open in this JVM until a GC closes it, and
+            // change the fd counts that other tests in this JVM assert.
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
             if (!p.waitFor(60, TimeUnit.SECONDS)) {
                 p.destroyForcibly().waitFor();
                 throw new AssertionError("child did not finish within 60 s: " + command + "\n"
