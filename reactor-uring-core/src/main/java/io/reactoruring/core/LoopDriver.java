@@ -76,6 +76,9 @@ final class LoopDriver {
     private long deadline;
     private boolean slotsAbandoned;
     private boolean moreReady;
+    /** New slots this iteration may still take ({@link RingOptions#submissionsPerIteration}). */
+    private int budget;
+    private final int budgetPerIteration;
 
     LoopDriver(UringLoop loop, String name, RingOptions options) {
         this.loop = loop;
@@ -83,6 +86,7 @@ final class LoopDriver {
         this.options = options;
         this.overflowWarning = new RateLimitedWarning(LOG, Duration.ofSeconds(10));
         this.metrics = new LoopMetrics(this);
+        this.budgetPerIteration = options.effectiveSubmissionsPerIteration();
         this.thread = new LoopThread(loop, this::run, name);
     }
 
@@ -177,6 +181,10 @@ final class LoopDriver {
         return waiting.size();
     }
 
+    int budgetPerIteration() {
+        return budgetPerIteration;
+    }
+
     boolean accept(OpHandle h) {
         if (lifecycle != RUNNING) {
             return false;
@@ -187,6 +195,7 @@ final class LoopDriver {
 
     long write(SubmissionBatch b, OpHandle h, int member, Op op, int extraSqeFlags) {
         long userData = slots.acquire(h, member);
+        budget--;
         int fd = op.sharedFd != null ? op.sharedFd.fd() : op.fd;
         long addr = op.addr;
         if (op.timespecNanos >= 0) {
@@ -205,7 +214,7 @@ final class LoopDriver {
     }
 
     int freeSlots(boolean headOfLine) {
-        return headOfLine || waiting.isEmpty() ? slots.free() : 0;
+        return headOfLine || waiting.isEmpty() ? Math.max(0, budget) : 0;
     }
 
     long writeNow(OpHandle h, int member, Op op) {
@@ -228,7 +237,7 @@ final class LoopDriver {
         try {
             ring = RingSetup.open(name, options, supported);
             ringFlags = ring.flags;
-            slots = new OpSlots(options.effectiveMaxInFlight());
+            slots = new OpSlots(options.effectiveCqEntries());
             batch = new SubmissionBatch(options.sqEntries * 2);
             metrics.publish();
         } catch (Throwable t) {
@@ -253,6 +262,8 @@ final class LoopDriver {
     private void loop() {
         RingSetup r = ring;
         while (true) {
+            budget = budgetPerIteration;
+            metrics.iterations++;
             drainInbox();
             if (lifecycle != RUNNING && deadline == 0) {
                 beginShutdown();
@@ -266,8 +277,8 @@ final class LoopDriver {
                 return; // shutdown: every in-flight op has its CQE
             }
             long timeout = -1;
-            boolean block = !moreReady && inbox.isEmpty()
-                    && (waiting.isEmpty() || slots.free() < waiting.peek().slotsNeeded());
+            // Ops left waiting get the next iteration's budget at once: never block on them.
+            boolean block = !moreReady && inbox.isEmpty() && waiting.isEmpty();
             if (deadline != 0) {
                 timeout = Math.max(0, deadline - System.nanoTime());
                 if (timeout == 0) {
@@ -317,10 +328,12 @@ final class LoopDriver {
     }
 
     /**
-     * Moves waiting ops into the batch while slots last; the rest keep waiting, in order. A batch may
-     * hold more SQEs than the SQ: the native side then submits each full SQ before filling it again.
-     * With the default bound (in-flight ops = CQ entries) one iteration cannot produce more CQEs than
-     * the CQ holds; a larger bound can overflow the CQ, which IORING_FEAT_NODROP makes safe.
+     * Moves waiting ops into the batch while this iteration's submission budget lasts; the rest keep
+     * waiting, in order, for the next iteration, which does not block while any op waits. Ops already
+     * in the kernel, however many and however long-lived, take nothing from the budget, so they
+     * cannot starve new ones. A batch may hold more SQEs than the SQ: the native side then submits
+     * each full SQ before filling it again. Completions beyond the CQ wait in the kernel's overflow
+     * list (IORING_FEAT_NODROP) and are flushed; none is lost.
      */
     private void fillBatch() {
         while (!waiting.isEmpty()) {
@@ -331,7 +344,8 @@ final class LoopDriver {
                 continue;
             }
             int need = h.slotsNeeded();
-            if (slots.free() < need) {
+            if (budget < need && budget < budgetPerIteration) {
+                // The next iteration has the whole budget; a chain longer than that goes alone.
                 metrics.inFlightLimitWaits++;
                 return;
             }

@@ -133,8 +133,8 @@ public final class UringLoop implements Scheduler, Executor {
      * held: in flight plus pulled from {@code ops}). A synchronous {@code ops} publisher therefore runs
      * on the loop thread and must not block; one that supports synchronous fusion
      * ({@code Flux.range(..).map(..)}, {@code Flux.fromIterable}) is polled there op by op, the
-     * cheapest way in. Each op also needs a slot of this loop; while none is free the stream waits in
-     * line with other ops. Results and the completion signal are delivered on the loop thread. Until
+     * cheapest way in. Each loop iteration submits at most {@link RingOptions#submissionsPerIteration}
+     * new ops; beyond that the stream waits in line with other ops for the next iteration. Results and the completion signal are delivered on the loop thread. Until
      * the stream ends, every submitted op's result is emitted exactly once, as {@link #submit} would
      * give it; the Flux completes after the last op's result.
      *
@@ -219,9 +219,9 @@ public final class UringLoop implements Scheduler, Executor {
                 throw new IllegalArgumentException("ops in a linked chain cannot carry their own timeout: " + op);
             }
         }
-        if (array.length > options.effectiveMaxInFlight() || array.length > options.sqEntries) {
+        if (array.length > options.sqEntries) {
             throw new IllegalArgumentException("chain of " + array.length + " ops exceeds the ring (sq="
-                    + options.sqEntries + ", maxInFlight=" + options.effectiveMaxInFlight() + ")");
+                    + options.sqEntries + ")");
         }
         return new ChainOp.Publisher(this, array, hard);
     }
