@@ -47,6 +47,9 @@ final class LoopDriver {
     private static final AtomicIntegerFieldUpdater<LoopDriver> LIFECYCLE =
             AtomicIntegerFieldUpdater.newUpdater(LoopDriver.class, "lifecycle");
 
+    /** Inbox tasks run per iteration at most. */
+    static final int INBOX_BATCH = 4096;
+
     /** Ops the kernel never completed before a shutdown timeout: their memory must never be reused. */
     private static final List<OpHandle> ABANDONED = new ArrayList<>();
 
@@ -78,6 +81,9 @@ final class LoopDriver {
     private long deadline;
     private boolean slotsAbandoned;
     private boolean moreReady;
+    /** New slots this iteration may still take ({@link RingOptions#submissionsPerIteration}). */
+    private int budget;
+    private final int budgetPerIteration;
 
     LoopDriver(UringLoop loop, String name, RingOptions options) {
         this.loop = loop;
@@ -85,6 +91,7 @@ final class LoopDriver {
         this.options = options;
         this.overflowWarning = new RateLimitedWarning(LOG, Duration.ofSeconds(10));
         this.metrics = new LoopMetrics(this);
+        this.budgetPerIteration = options.effectiveSubmissionsPerIteration();
         this.thread = new LoopThread(loop, this::run, name);
     }
 
@@ -154,6 +161,22 @@ final class LoopDriver {
         wakeup();
     }
 
+    /**
+     * Queues {@code task} for a later iteration even on the loop thread (the Scheduler contract:
+     * {@code schedule} never runs the task before returning).
+     *
+     * @throws RejectedExecutionException if the loop has terminated
+     */
+    void enqueue(Runnable task) {
+        inbox.offer(task);
+        if (lifecycle == TERMINATED && inbox.remove(task)) {
+            throw new RejectedExecutionException("io_uring loop " + name + " is disposed");
+        }
+        if (!inLoop()) {
+            wakeup();
+        } // on the loop thread: the next iteration sees a non-empty inbox and does not block
+    }
+
     private void wakeup() {
         if (wakeState == SLEEPING && WAKE.compareAndSet(this, SLEEPING, AWAKE)) {
             // Counted so close() never closes the eventfd under a writer (its number could be reused).
@@ -183,6 +206,10 @@ final class LoopDriver {
         return waiting.size();
     }
 
+    int budgetPerIteration() {
+        return budgetPerIteration;
+    }
+
     boolean accept(OpHandle h) {
         if (lifecycle != RUNNING) {
             return false;
@@ -193,6 +220,7 @@ final class LoopDriver {
 
     long write(SubmissionBatch b, OpHandle h, int member, Op op, int extraSqeFlags) {
         long userData = slots.acquire(h, member);
+        budget--;
         int fd = op.sharedFd != null ? op.sharedFd.fd() : op.fd;
         long addr = op.addr;
         if (op.timespecNanos >= 0) {
@@ -211,7 +239,7 @@ final class LoopDriver {
     }
 
     int freeSlots(boolean headOfLine) {
-        return headOfLine || waiting.isEmpty() ? slots.free() : 0;
+        return headOfLine || waiting.isEmpty() ? Math.max(0, budget) : 0;
     }
 
     long writeNow(OpHandle h, int member, Op op) {
@@ -234,7 +262,7 @@ final class LoopDriver {
         try {
             ring = RingSetup.open(name, options, supported);
             ringFlags = ring.flags;
-            slots = new OpSlots(options.effectiveMaxInFlight());
+            slots = new OpSlots(options.effectiveCqEntries());
             batch = new SubmissionBatch(options.sqEntries * 2);
             metrics.publish();
         } catch (Throwable t) {
@@ -260,6 +288,8 @@ final class LoopDriver {
     private void loop() {
         RingSetup r = ring;
         while (true) {
+            budget = budgetPerIteration;
+            metrics.iterations++;
             drainInbox();
             if (lifecycle != RUNNING && deadline == 0) {
                 beginShutdown();
@@ -273,8 +303,8 @@ final class LoopDriver {
                 return; // shutdown: every in-flight op has its CQE
             }
             long timeout = -1;
-            boolean block = !moreReady && inbox.isEmpty()
-                    && (waiting.isEmpty() || slots.free() < waiting.peek().slotsNeeded());
+            // Ops left waiting get the next iteration's budget at once: never block on them.
+            boolean block = !moreReady && inbox.isEmpty() && waiting.isEmpty();
             if (deadline != 0) {
                 timeout = Math.max(0, deadline - System.nanoTime());
                 if (timeout == 0) {
@@ -312,9 +342,14 @@ final class LoopDriver {
         }
     }
 
+    /**
+     * Runs the inbox's tasks, at most {@link #INBOX_BATCH} of them: a task that queues another one
+     * (a periodic or self-rescheduling task) cannot keep the loop from reaching the kernel. What is
+     * left runs in the next iteration, which does not block while the inbox holds anything.
+     */
     private void drainInbox() {
         Runnable r;
-        while ((r = inbox.poll()) != null) {
+        for (int i = 0; i < INBOX_BATCH && (r = inbox.poll()) != null; i++) {
             try {
                 r.run();
             } catch (Throwable t) {
@@ -324,10 +359,12 @@ final class LoopDriver {
     }
 
     /**
-     * Moves waiting ops into the batch while slots last; the rest keep waiting, in order. A batch may
-     * hold more SQEs than the SQ: the native side then submits each full SQ before filling it again.
-     * With the default bound (in-flight ops = CQ entries) one iteration cannot produce more CQEs than
-     * the CQ holds; a larger bound can overflow the CQ, which IORING_FEAT_NODROP makes safe.
+     * Moves waiting ops into the batch while this iteration's submission budget lasts; the rest keep
+     * waiting, in order, for the next iteration, which does not block while any op waits. Ops already
+     * in the kernel, however many and however long-lived, take nothing from the budget, so they
+     * cannot starve new ones. A batch may hold more SQEs than the SQ: the native side then submits
+     * each full SQ before filling it again. Completions beyond the CQ wait in the kernel's overflow
+     * list (IORING_FEAT_NODROP) and are flushed; none is lost.
      */
     private void fillBatch() {
         while (!waiting.isEmpty()) {
@@ -338,7 +375,8 @@ final class LoopDriver {
                 continue;
             }
             int need = h.slotsNeeded();
-            if (slots.free() < need) {
+            if (budget < need && budget < budgetPerIteration) {
+                // The next iteration has the whole budget; a chain longer than that goes alone.
                 metrics.inFlightLimitWaits++;
                 return;
             }

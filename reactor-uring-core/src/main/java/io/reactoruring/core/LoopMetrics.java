@@ -10,10 +10,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link UringMetrics} record on demand, from any thread.
  */
 final class LoopMetrics {
-    private static final int COUNT = 14;
+    private static final int COUNT = 15;
 
     /** Loop thread only. */
-    long submitted, completed, sqFullWaits, inFlightLimitWaits, cqOverflows, submitBusy, wakeups, enterCalls, stale;
+    long iterations, submitted, completed, sqFullWaits, inFlightLimitWaits, cqOverflows, submitBusy, wakeups, enterCalls, stale;
     /** Any thread (buffer rings count their exhaustions where they see them). */
     final AtomicLong bufferRingExhaustions = new AtomicLong();
 
@@ -60,7 +60,7 @@ final class LoopMetrics {
         m[1] = completed;
         m[2] = slots == null ? 0 : slots.used();
         m[3] = slots == null ? 0 : slots.highWater();
-        m[4] = driver.options().effectiveMaxInFlight();
+        m[4] = driver.budgetPerIteration();
         m[5] = driver.waitingCount();
         m[6] = sqFullWaits;
         m[7] = inFlightLimitWaits;
@@ -70,9 +70,10 @@ final class LoopMetrics {
         m[11] = enterCalls;
         m[12] = stale;
         m[13] = bufferRingExhaustions.get();
+        m[14] = iterations;
     }
 
     private static UringMetrics toMetrics(long[] m) {
-        return new UringMetrics(m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9], m[10], m[11], m[12], m[13]);
+        return new UringMetrics(m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9], m[10], m[11], m[12], m[13], m[14]);
     }
 }

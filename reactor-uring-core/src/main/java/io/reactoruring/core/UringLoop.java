@@ -133,8 +133,8 @@ public final class UringLoop implements Scheduler, Executor {
      * held: in flight plus pulled from {@code ops}). A synchronous {@code ops} publisher therefore runs
      * on the loop thread and must not block; one that supports synchronous fusion
      * ({@code Flux.range(..).map(..)}, {@code Flux.fromIterable}) is polled there op by op, the
-     * cheapest way in. Each op also needs a slot of this loop; while none is free the stream waits in
-     * line with other ops. Results and the completion signal are delivered on the loop thread. Until
+     * cheapest way in. Each loop iteration submits at most {@link RingOptions#submissionsPerIteration}
+     * new ops; beyond that the stream waits in line with other ops for the next iteration. Results and the completion signal are delivered on the loop thread. Until
      * the stream ends, every submitted op's result is emitted exactly once, as {@link #submit} would
      * give it; the Flux completes after the last op's result.
      *
@@ -219,9 +219,9 @@ public final class UringLoop implements Scheduler, Executor {
                 throw new IllegalArgumentException("ops in a linked chain cannot carry their own timeout: " + op);
             }
         }
-        if (array.length > options.effectiveMaxInFlight() || array.length > options.sqEntries) {
+        if (array.length > options.sqEntries) {
             throw new IllegalArgumentException("chain of " + array.length + " ops exceeds the ring (sq="
-                    + options.sqEntries + ", maxInFlight=" + options.effectiveMaxInFlight() + ")");
+                    + options.sqEntries + ")");
         }
         return new ChainOp.Publisher(this, array, hard);
     }
@@ -301,6 +301,13 @@ public final class UringLoop implements Scheduler, Executor {
 
     // ---------------------------------------------------------------- Scheduler / Executor
 
+    /**
+     * Runs {@code task} on the loop thread: at once when called there (ops use this to reach the
+     * loop without a detour), otherwise queued and the loop woken. {@link #schedule(Runnable)} always
+     * queues.
+     *
+     * @throws RejectedExecutionException if the loop is disposed
+     */
     @Override
     public void execute(Runnable task) {
         Objects.requireNonNull(task, "task");
@@ -310,6 +317,10 @@ public final class UringLoop implements Scheduler, Executor {
         driver.post(task);
     }
 
+    /**
+     * Queues {@code task} to run on the loop thread, also when called there: it never runs before
+     * this returns. Disposing the returned handle before it runs skips it.
+     */
     @Override
     public Disposable schedule(Runnable task) {
         return scheduler.schedule(task);
@@ -320,6 +331,7 @@ public final class UringLoop implements Scheduler, Executor {
         return scheduler.schedule(task, delay, unit);
     }
 
+    /** Runs {@code task} at a fixed rate (io_uring timeouts aimed at multiples of {@code period}). */
     @Override
     public Disposable schedulePeriodically(Runnable task, long initialDelay, long period, TimeUnit unit) {
         return scheduler.schedulePeriodically(task, initialDelay, period, unit);
@@ -365,6 +377,18 @@ public final class UringLoop implements Scheduler, Executor {
     /** The loop running the current thread, if it is a loop thread. */
     static @Nullable UringLoop current() {
         return LoopThread.current();
+    }
+
+    /**
+     * Queues {@code task} for a later step of the loop, also on the loop thread ({@link #schedule}).
+     *
+     * @throws RejectedExecutionException if the loop is disposed
+     */
+    void enqueue(Runnable task) {
+        if (driver.lifecycle() == LoopDriver.TERMINATED) {
+            throw new RejectedExecutionException(name + " is disposed");
+        }
+        driver.enqueue(task);
     }
 
     /** Runs {@code r} on the loop: at once on the loop thread, else queued (and the loop woken). */
