@@ -44,5 +44,29 @@ for reactor in 3.7.9 3.8.7; do
     done
     echo "  README: $blocks java blocks compiled and ran"
   done
+  # The same smoke program as a named module on the module path, with the module-path flag.
+  mp="$(cat consumer-test/target/classpath.txt)"
+  rm -rf consumer-test/target/modular && mkdir -p consumer-test/target/modular
+  javac -d consumer-test/target/modular --module-path "$mp" \
+      consumer-test/modular/module-info.java consumer-test/src/main/java/consumer/Smoke.java
+  if javac -d consumer-test/target/modular-negative --module-path "$mp" consumer-test/modular/module-info.java \
+      consumer-test/modular-negative/consumer/UsesInternal.java >consumer-test/target/negative.txt 2>&1; then
+    echo "consumer-test: a modular consumer could use io.reactoruring.core.internal; it must not be exported to it" >&2; exit 1
+  fi
+  grep -q "not visible\|does not export" consumer-test/target/negative.txt \
+      || { cat consumer-test/target/negative.txt; echo "consumer-test: unexpected javac failure above" >&2; exit 1; }
+  for java in "${javas[@]}"; do
+    echo "consumer-test: module path, reactor-core $reactor on $("$java" -version 2>&1 | head -1)"
+    out=$("$java" --enable-native-access=io.reactoruring.core -p "consumer-test/target/modular:$mp" \
+        -m consumer/consumer.Smoke 2>&1) || { echo "$out"; exit 1; }
+    echo "$out" | sed 's/^/  /'
+    if [ "${REACTORURING_REQUIRE:-false}" = true ] && ! grep -q "io_uring available" <<<"$out"; then
+      echo "consumer-test: io_uring required but unavailable on the module path" >&2; exit 1
+    fi
+    if grep -qi "warning: .*native" <<<"$out"; then
+      echo "consumer-test: native-access warning on the module path although --enable-native-access=io.reactoruring.core was given" >&2; exit 1
+    fi
+  done
+  echo "  module path: internals hidden, smoke ran as a named module"
 done
 echo "consumer-test: ok"

@@ -8,6 +8,7 @@ import io.reactoruring.net.UringConnection;
 import io.reactoruring.net.UringServer;
 import io.reactoruring.net.UringTcpClient;
 import io.reactoruring.net.UringTcpServer;
+import java.lang.module.ModuleDescriptor;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,8 +23,7 @@ import reactor.core.publisher.Mono;
  */
 public final class Smoke {
     public static void main(String[] args) throws Exception {
-        System.out.println("jdk " + Runtime.version() + ", reactor-core "
-                + reactor.core.publisher.Flux.class.getPackage().getImplementationVersion()
+        System.out.println("jdk " + Runtime.version() + ", reactor-core " + reactorVersion()
                 + ", io_uring " + (Uring.isAvailable() ? "available" : "unavailable: " + Uring.unavailabilityCause()));
         if (Uring.isAvailable()) {
             Integer res = UringLoopGroup.shared().next().submit(Op.nop()).block(Duration.ofSeconds(10));
@@ -75,6 +75,14 @@ public final class Smoke {
             server.disposeNow();
         }
         System.out.println("consumer smoke ok");
+    }
+
+    /** From the jar's manifest on the class path; from the module's version (the jar name) on the module path. */
+    private static String reactorVersion() {
+        Class<?> flux = reactor.core.publisher.Flux.class;
+        String v = flux.getPackage().getImplementationVersion();
+        ModuleDescriptor d = flux.getModule().getDescriptor();
+        return v != null ? v : d != null ? d.rawVersion().orElse("unknown") : "unknown";
     }
 
     private static void check(boolean ok, String what) {

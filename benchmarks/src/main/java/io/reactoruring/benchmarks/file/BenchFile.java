@@ -47,6 +47,18 @@ final class BenchFile {
         }
     }
 
+    /** A file of exactly {@code size} random bytes at {@code p}, created if absent or of another size. */
+    static Path ensure(Path p, long size) {
+        try {
+            if (!Files.exists(p) || Files.size(p) != size) {
+                write(p, size);
+            }
+            return p;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     private static void write(Path p, long size) throws IOException {
         ByteBuffer chunk = ByteBuffer.allocateDirect(1 << 20);
         byte[] bytes = new byte[1 << 20];

@@ -214,7 +214,7 @@ public class RandomReadBenchmark {
         return check((long) reads.bytes.get());
     }
 
-    /** {@code N} reads through an AsynchronousFileChannel; each completion issues the next read into its buffer. */
+    /** {@code count} reads through an AsynchronousFileChannel; each completion issues the next read into its buffer. */
     static final class AsyncReads implements CompletionHandler<Integer, ByteBuffer> {
         final AsynchronousFileChannel channel;
         final long[] offsets;
@@ -222,17 +222,24 @@ public class RandomReadBenchmark {
         final AtomicInteger issued = new AtomicInteger();
         final AtomicInteger bytes = new AtomicInteger();
         final AtomicReference<Throwable> failure = new AtomicReference<>();
-        final CountDownLatch done = new CountDownLatch(N);
+        final int count;
+        final CountDownLatch done;
 
         AsyncReads(AsynchronousFileChannel channel, long[] offsets, int from) {
+            this(channel, offsets, from, N);
+        }
+
+        AsyncReads(AsynchronousFileChannel channel, long[] offsets, int from, int count) {
             this.channel = channel;
             this.offsets = offsets;
             this.from = from;
+            this.count = count;
+            this.done = new CountDownLatch(count);
         }
 
         void issue(ByteBuffer b) {
             int i = issued.getAndIncrement();
-            if (i < N) {
+            if (i < count) {
                 channel.read(b.clear(), offsets[(from + i) & (OFFSETS - 1)], b, this);
             }
         }
