@@ -47,6 +47,9 @@ final class LoopDriver {
     private static final AtomicIntegerFieldUpdater<LoopDriver> LIFECYCLE =
             AtomicIntegerFieldUpdater.newUpdater(LoopDriver.class, "lifecycle");
 
+    /** Inbox tasks run per iteration at most. */
+    static final int INBOX_BATCH = 4096;
+
     /** Ops the kernel never completed before a shutdown timeout: their memory must never be reused. */
     private static final List<OpHandle> ABANDONED = new ArrayList<>();
 
@@ -150,6 +153,22 @@ final class LoopDriver {
             return;
         }
         wakeup();
+    }
+
+    /**
+     * Queues {@code task} for a later iteration even on the loop thread (the Scheduler contract:
+     * {@code schedule} never runs the task before returning).
+     *
+     * @throws RejectedExecutionException if the loop has terminated
+     */
+    void enqueue(Runnable task) {
+        inbox.offer(task);
+        if (lifecycle == TERMINATED && inbox.remove(task)) {
+            throw new RejectedExecutionException("io_uring loop " + name + " is disposed");
+        }
+        if (!inLoop()) {
+            wakeup();
+        } // on the loop thread: the next iteration sees a non-empty inbox and does not block
     }
 
     private void wakeup() {
@@ -316,9 +335,14 @@ final class LoopDriver {
         }
     }
 
+    /**
+     * Runs the inbox's tasks, at most {@link #INBOX_BATCH} of them: a task that queues another one
+     * (a periodic or self-rescheduling task) cannot keep the loop from reaching the kernel. What is
+     * left runs in the next iteration, which does not block while the inbox holds anything.
+     */
     private void drainInbox() {
         Runnable r;
-        while ((r = inbox.poll()) != null) {
+        for (int i = 0; i < INBOX_BATCH && (r = inbox.poll()) != null; i++) {
             try {
                 r.run();
             } catch (Throwable t) {

@@ -301,6 +301,13 @@ public final class UringLoop implements Scheduler, Executor {
 
     // ---------------------------------------------------------------- Scheduler / Executor
 
+    /**
+     * Runs {@code task} on the loop thread: at once when called there (ops use this to reach the
+     * loop without a detour), otherwise queued and the loop woken. {@link #schedule(Runnable)} always
+     * queues.
+     *
+     * @throws RejectedExecutionException if the loop is disposed
+     */
     @Override
     public void execute(Runnable task) {
         Objects.requireNonNull(task, "task");
@@ -310,6 +317,10 @@ public final class UringLoop implements Scheduler, Executor {
         driver.post(task);
     }
 
+    /**
+     * Queues {@code task} to run on the loop thread, also when called there: it never runs before
+     * this returns. Disposing the returned handle before it runs skips it.
+     */
     @Override
     public Disposable schedule(Runnable task) {
         return scheduler.schedule(task);
@@ -320,6 +331,7 @@ public final class UringLoop implements Scheduler, Executor {
         return scheduler.schedule(task, delay, unit);
     }
 
+    /** Runs {@code task} at a fixed rate (io_uring timeouts aimed at multiples of {@code period}). */
     @Override
     public Disposable schedulePeriodically(Runnable task, long initialDelay, long period, TimeUnit unit) {
         return scheduler.schedulePeriodically(task, initialDelay, period, unit);
@@ -365,6 +377,18 @@ public final class UringLoop implements Scheduler, Executor {
     /** The loop running the current thread, if it is a loop thread. */
     static @Nullable UringLoop current() {
         return LoopThread.current();
+    }
+
+    /**
+     * Queues {@code task} for a later step of the loop, also on the loop thread ({@link #schedule}).
+     *
+     * @throws RejectedExecutionException if the loop is disposed
+     */
+    void enqueue(Runnable task) {
+        if (driver.lifecycle() == LoopDriver.TERMINATED) {
+            throw new RejectedExecutionException(name + " is disposed");
+        }
+        driver.enqueue(task);
     }
 
     /** Runs {@code r} on the loop: at once on the loop thread, else queued (and the loop woken). */
