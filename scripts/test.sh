@@ -10,3 +10,7 @@ mvn -B -ntp install
 CONSUMER_TEST_INSTALLED=true bash scripts/consumer-test.sh
 # The release build: sources and javadoc jars (doclint on) for every published module, signing skipped.
 mvn -B -ntp -q -P release -DskipTests verify
+# The Spring module and the Spring example also support Spring Boot 3.5: their tests again on it (-Pboot35),
+# on the artifacts installed above (clean: the classes compiled against Boot 4 must not be reused).
+mvn -B -ntp -Pboot35 -pl reactor-uring-spring,examples clean verify \
+    -Dtest='io.reactoruring.spring.**,io.reactoruring.examples.spring.**' -Dsurefire.failIfNoSpecifiedTests=false

@@ -8,7 +8,8 @@ import java.util.Objects;
  *
  * <p>Defaults: 256 SQ entries; a CQ 8 times larger (multishot ops produce many CQEs per SQE);
  * SINGLE_ISSUER + DEFER_TASKRUN + COOP_TASKRUN + SUBMIT_ALL where the kernel has them (only the
- * loop thread touches the ring); at most CQ − SQ in-flight ops; io-wq capped at
+ * loop thread touches the ring); at most SQ − 1 new ops submitted per loop iteration (no bound on
+ * how many stay in flight: see {@link #submissionsPerIteration}); io-wq capped at
  * 4 bounded and 16 unbounded workers per ring so blocking ops cannot spawn thousands of kernel
  * threads; no SQPOLL, no IOPOLL.
  */
@@ -22,14 +23,14 @@ public final class RingOptions {
     final Duration sqPollIdle;
     final boolean ioPoll;
     final boolean singleIssuer;
-    final int maxInFlight;
+    final int submissionsPerIteration;
     final int ioWqBounded;
     final int ioWqUnbounded;
     final Duration shutdownTimeout;
     final int bufferCachePerClass;
 
     private RingOptions(int sqEntries, int cqEntries, boolean sqPoll, Duration sqPollIdle, boolean ioPoll,
-                        boolean singleIssuer, int maxInFlight, int ioWqBounded, int ioWqUnbounded,
+                        boolean singleIssuer, int submissionsPerIteration, int ioWqBounded, int ioWqUnbounded,
                         Duration shutdownTimeout, int bufferCachePerClass) {
         this.sqEntries = sqEntries;
         this.cqEntries = cqEntries;
@@ -37,7 +38,7 @@ public final class RingOptions {
         this.sqPollIdle = sqPollIdle;
         this.ioPoll = ioPoll;
         this.singleIssuer = singleIssuer;
-        this.maxInFlight = maxInFlight;
+        this.submissionsPerIteration = submissionsPerIteration;
         this.ioWqBounded = ioWqBounded;
         this.ioWqUnbounded = ioWqUnbounded;
         this.shutdownTimeout = shutdownTimeout;
@@ -53,7 +54,7 @@ public final class RingOptions {
         if (n < 2 || n > 32768 || Integer.bitCount(n) != 1) {
             throw new IllegalArgumentException("sqEntries must be a power of two in [2, 32768], was " + n);
         }
-        return new RingOptions(n, cqEntries, sqPoll, sqPollIdle, ioPoll, singleIssuer, maxInFlight, ioWqBounded,
+        return new RingOptions(n, cqEntries, sqPoll, sqPollIdle, ioPoll, singleIssuer, submissionsPerIteration, ioWqBounded,
                 ioWqUnbounded, shutdownTimeout, bufferCachePerClass);
     }
 
@@ -62,7 +63,7 @@ public final class RingOptions {
         if (n != 0 && (n < 2 || n > 65536 || Integer.bitCount(n) != 1)) {
             throw new IllegalArgumentException("cqEntries must be 0 or a power of two in [2, 65536], was " + n);
         }
-        return new RingOptions(sqEntries, n, sqPoll, sqPollIdle, ioPoll, singleIssuer, maxInFlight, ioWqBounded,
+        return new RingOptions(sqEntries, n, sqPoll, sqPollIdle, ioPoll, singleIssuer, submissionsPerIteration, ioWqBounded,
                 ioWqUnbounded, shutdownTimeout, bufferCachePerClass);
     }
 
@@ -72,32 +73,54 @@ public final class RingOptions {
         if (idle.isNegative() || idle.toMillis() > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("idle out of range: " + idle);
         }
-        return new RingOptions(sqEntries, cqEntries, enabled, idle, ioPoll, singleIssuer, maxInFlight, ioWqBounded,
+        return new RingOptions(sqEntries, cqEntries, enabled, idle, ioPoll, singleIssuer, submissionsPerIteration, ioWqBounded,
                 ioWqUnbounded, shutdownTimeout, bufferCachePerClass);
     }
 
     /** IORING_SETUP_IOPOLL: busy-poll completions (O_DIRECT files on polling-capable devices only). */
     public RingOptions ioPoll(boolean enabled) {
-        return new RingOptions(sqEntries, cqEntries, sqPoll, sqPollIdle, enabled, singleIssuer, maxInFlight, ioWqBounded,
+        return new RingOptions(sqEntries, cqEntries, sqPoll, sqPollIdle, enabled, singleIssuer, submissionsPerIteration, ioWqBounded,
                 ioWqUnbounded, shutdownTimeout, bufferCachePerClass);
     }
 
     /** SINGLE_ISSUER + DEFER_TASKRUN (+ COOP_TASKRUN, SUBMIT_ALL); on by default, dropped if the kernel lacks them. */
     public RingOptions singleIssuer(boolean enabled) {
-        return new RingOptions(sqEntries, cqEntries, sqPoll, sqPollIdle, ioPoll, enabled, maxInFlight, ioWqBounded,
+        return new RingOptions(sqEntries, cqEntries, sqPoll, sqPollIdle, ioPoll, enabled, submissionsPerIteration, ioWqBounded,
                 ioWqUnbounded, shutdownTimeout, bufferCachePerClass);
     }
 
     /**
-     * Bound on in-flight ops; more wait in Java, in order. 0 (the default) means CQ entries minus SQ
-     * entries (7 × SQ with the default CQ), leaving room for completions that are not counted as ops.
+     * How many new ops (slots) one loop iteration may submit; the rest wait in Java, in order, for the
+     * next iteration, which comes at once. 0 (the default) means SQ entries − 1.
+     *
+     * <p>This is a budget per iteration, not a bound on ops in flight: ops that stay armed (multishot
+     * accept/recv/poll/timeout, a read parked on an idle socket) hold nothing that other ops wait
+     * for, so any number of them cannot starve a NOP, a close or a timer. It keeps one iteration's
+     * submissions, and so roughly its completions, within the rings; when more CQEs arrive than the
+     * CQ holds, IORING_FEAT_NODROP (required) keeps them in the kernel's overflow list, which the
+     * loop flushes; none is lost. The slot table grows as needed.
      */
+    public RingOptions submissionsPerIteration(int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("submissionsPerIteration must be >= 0, was " + n);
+        }
+        return new RingOptions(sqEntries, cqEntries, sqPoll, sqPollIdle, ioPoll, singleIssuer, n, ioWqBounded,
+                ioWqUnbounded, shutdownTimeout, bufferCachePerClass);
+    }
+
+    /**
+     * The old name of {@link #submissionsPerIteration}. It used to bound the ops in flight, which let
+     * long-lived ops (idle connections' receives) take every slot and freeze the loop; it now sets the
+     * per-iteration submission budget.
+     *
+     * @deprecated use {@link #submissionsPerIteration(int)}
+     */
+    @Deprecated
     public RingOptions maxInFlight(int n) {
         if (n < 0) {
             throw new IllegalArgumentException("maxInFlight must be >= 0, was " + n);
         }
-        return new RingOptions(sqEntries, cqEntries, sqPoll, sqPollIdle, ioPoll, singleIssuer, n, ioWqBounded,
-                ioWqUnbounded, shutdownTimeout, bufferCachePerClass);
+        return submissionsPerIteration(n);
     }
 
     /** io_uring_register_iowq_max_workers: caps on bounded (file) and unbounded (socket) kernel workers; 0 = kernel default. */
@@ -105,7 +128,7 @@ public final class RingOptions {
         if (bounded < 0 || unbounded < 0) {
             throw new IllegalArgumentException("worker caps must be >= 0");
         }
-        return new RingOptions(sqEntries, cqEntries, sqPoll, sqPollIdle, ioPoll, singleIssuer, maxInFlight, bounded,
+        return new RingOptions(sqEntries, cqEntries, sqPoll, sqPollIdle, ioPoll, singleIssuer, submissionsPerIteration, bounded,
                 unbounded, shutdownTimeout, bufferCachePerClass);
     }
 
@@ -115,7 +138,7 @@ public final class RingOptions {
         if (timeout.isNegative()) {
             throw new IllegalArgumentException("timeout must not be negative");
         }
-        return new RingOptions(sqEntries, cqEntries, sqPoll, sqPollIdle, ioPoll, singleIssuer, maxInFlight, ioWqBounded,
+        return new RingOptions(sqEntries, cqEntries, sqPoll, sqPollIdle, ioPoll, singleIssuer, submissionsPerIteration, ioWqBounded,
                 ioWqUnbounded, timeout, bufferCachePerClass);
     }
 
@@ -123,19 +146,17 @@ public final class RingOptions {
         return cqEntries == 0 ? Math.min(65536, sqEntries * 8) : Math.max(cqEntries, sqEntries);
     }
 
-    int effectiveMaxInFlight() {
-        if (maxInFlight != 0) {
-            return maxInFlight;
+    /** New ops per loop iteration; SQ − 1 by default, leaving an SQE for the loop's own wakeup read. */
+    int effectiveSubmissionsPerIteration() {
+        if (submissionsPerIteration != 0) {
+            return submissionsPerIteration;
         }
-        // Keep one SQ's worth of CQ space for completions that hold no slot (the wakeup read, cancels,
-        // send_zc notifications, extra multishot CQEs), so a full in-flight window does not overflow.
-        int cq = effectiveCqEntries();
-        return cq > sqEntries ? cq - sqEntries : cq;
+        return Math.max(1, sqEntries - 1);
     }
 
     @Override
     public String toString() {
-        return "RingOptions[sq=" + sqEntries + ", cq=" + effectiveCqEntries() + ", maxInFlight=" + effectiveMaxInFlight()
+        return "RingOptions[sq=" + sqEntries + ", cq=" + effectiveCqEntries() + ", submissionsPerIteration=" + effectiveSubmissionsPerIteration()
                 + ", sqPoll=" + sqPoll + ", ioPoll=" + ioPoll + ", singleIssuer=" + singleIssuer + "]";
     }
 }

@@ -6,12 +6,15 @@ package io.reactoruring.core;
  *
  * @param submitted           operations handed to the kernel (a linked chain counts each member)
  * @param completed           CQEs delivered to operations (multishot ops deliver several)
- * @param inFlight            operations holding a slot: submitted, terminal CQE not yet seen
- * @param inFlightHighWater   the largest {@code inFlight} seen; never above {@code maxInFlight}
- * @param maxInFlight         the bound on in-flight operations
- * @param waiting             operations waiting in Java for a slot or for SQ space
+ * @param inFlight            operations holding a slot: submitted, terminal CQE not yet seen (armed
+ *                            multishot ops included); not bounded: the slot table grows
+ * @param inFlightHighWater   the largest {@code inFlight} seen
+ * @param maxInFlight         the name is historical: the per-iteration submission budget,
+ *                            {@link RingOptions#submissionsPerIteration}, not a bound on {@code inFlight}
+ * @param waiting             operations waiting in Java for the next iteration's submission budget
  * @param sqFullWaits         times the SQ filled up mid-batch and was submitted before taking more
- * @param inFlightLimitWaits  loop iterations that left operations waiting because all slots were taken
+ * @param inFlightLimitWaits  loop iterations that used up their submission budget and left operations
+ *                            waiting for the next iteration
  * @param cqOverflows         times the kernel's CQ overflow list was flushed (completions delayed, none lost)
  * @param submitBusy          times the kernel answered -EBUSY and completions were reaped first
  * @param wakeups             times the loop woke from a blocking wait
@@ -19,16 +22,28 @@ package io.reactoruring.core;
  * @param staleCompletions    CQEs for a recycled slot, counted and dropped
  * @param bufferRingExhaustions times an op found one of this loop's provided-buffer rings empty
  *                            ({@code -ENOBUFS}): the consumer holds every buffer, receiving pauses
+ * @param iterations          loop iterations: each makes one JNI call, which normally makes one
+ *                            io_uring_enter ({@code enterCalls / iterations} stays near 1; more when
+ *                            a batch exceeds the SQ, the kernel answers -EBUSY or the CQ overflows)
  */
 public record UringMetrics(long submitted, long completed, long inFlight, long inFlightHighWater, long maxInFlight,
                            long waiting, long sqFullWaits, long inFlightLimitWaits, long cqOverflows, long submitBusy,
-                           long wakeups, long enterCalls, long staleCompletions, long bufferRingExhaustions) {
+                           long wakeups, long enterCalls, long staleCompletions, long bufferRingExhaustions,
+                           long iterations) {
 
-    /** The counters without {@code bufferRingExhaustions} (0), for callers of the original shape. */
+    /** The counters without {@code iterations} (0), for callers of the previous shape. */
+    public UringMetrics(long submitted, long completed, long inFlight, long inFlightHighWater, long maxInFlight,
+                        long waiting, long sqFullWaits, long inFlightLimitWaits, long cqOverflows, long submitBusy,
+                        long wakeups, long enterCalls, long staleCompletions, long bufferRingExhaustions) {
+        this(submitted, completed, inFlight, inFlightHighWater, maxInFlight, waiting, sqFullWaits, inFlightLimitWaits,
+                cqOverflows, submitBusy, wakeups, enterCalls, staleCompletions, bufferRingExhaustions, 0);
+    }
+
+    /** The counters without {@code bufferRingExhaustions} and {@code iterations} (0), for callers of the original shape. */
     public UringMetrics(long submitted, long completed, long inFlight, long inFlightHighWater, long maxInFlight,
                         long waiting, long sqFullWaits, long inFlightLimitWaits, long cqOverflows, long submitBusy,
                         long wakeups, long enterCalls, long staleCompletions) {
         this(submitted, completed, inFlight, inFlightHighWater, maxInFlight, waiting, sqFullWaits, inFlightLimitWaits,
-                cqOverflows, submitBusy, wakeups, enterCalls, staleCompletions, 0);
+                cqOverflows, submitBusy, wakeups, enterCalls, staleCompletions, 0, 0);
     }
 }

@@ -18,7 +18,7 @@ class BackpressureAndOverflowTest {
     @Test
     void hundredThousandOpsOnASixtyFourEntryRingAllCompleteWithinTheBound() throws InterruptedException {
         assumeUring();
-        UringLoop loop = UringLoop.create("bp-test", RingOptions.defaults().sqEntries(64).maxInFlight(64));
+        UringLoop loop = UringLoop.create("bp-test", RingOptions.defaults().sqEntries(64).submissionsPerIteration(64));
         try {
             // All 100,000 subscribed at once (plain subscribers: flatMap's per-inner bookkeeping
             // would make this quadratic): the ring takes 64, the rest wait in Java, in order.
@@ -47,7 +47,7 @@ class BackpressureAndOverflowTest {
         // than the CQ holds, and the rest must wait on the kernel's overflow list
         // (IORING_FEAT_NODROP) until the loop has reaped the CQ and flushed the list.
         UringLoop loop = UringLoop.create("overflow-test",
-                RingOptions.defaults().sqEntries(8).cqEntries(8).maxInFlight(1024));
+                RingOptions.defaults().sqEntries(8).cqEntries(8).submissionsPerIteration(1024));
         int ops = 20_000;
         try {
             AtomicInteger[] seen = new AtomicInteger[ops];
@@ -73,7 +73,7 @@ class BackpressureAndOverflowTest {
         // 256 multishot timers firing together on an 8-entry CQ: the kernel ends a multishot op
         // when it cannot post a CQE with F_MORE; the Flux re-arms it for the remaining expiries.
         UringLoop loop = UringLoop.create("multishot-overflow-test",
-                RingOptions.defaults().sqEntries(8).cqEntries(8).maxInFlight(512));
+                RingOptions.defaults().sqEntries(8).cqEntries(8).submissionsPerIteration(512));
         int timers = 256;
         int expiries = 20;
         try {
@@ -95,7 +95,7 @@ class BackpressureAndOverflowTest {
     @Test
     void linkedChainsWaitForEnoughSlots() {
         assumeUring();
-        UringLoop loop = UringLoop.create("chain-bp-test", RingOptions.defaults().sqEntries(8).maxInFlight(8));
+        UringLoop loop = UringLoop.create("chain-bp-test", RingOptions.defaults().sqEntries(8).submissionsPerIteration(8));
         try {
             StepVerifier.create(Flux.range(0, 1000)
                             .flatMap(i -> loop.submitLinked(List.of(Op.nop(), Op.nop(), Op.nop())), 100)

@@ -176,7 +176,8 @@ class HardLinkedChainTest {
     void aChainIsNeverSplitByAFullSubmissionQueue(@TempDir Path dir) throws Exception {
         // The kernel ends a link at the end of each submission: a chain straddling an SQ-full flush
         // would run its tail on its own, here creating a file after the failed read.
-        UringLoop small = UringLoop.create("hard-link-small-sq", RingOptions.defaults().sqEntries(4));
+        // A budget above the SQ, so one batch holds more SQEs than the SQ and is flushed mid-batch.
+        UringLoop small = UringLoop.create("hard-link-small-sq", RingOptions.defaults().sqEntries(4).submissionsPerIteration(12));
         List<TestSupport.CPath> paths = new ArrayList<>();
         try {
             // Chains of 2 between single NOPs start at every offset modulo 4: whatever the SQ already

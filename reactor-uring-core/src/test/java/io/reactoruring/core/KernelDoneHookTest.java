@@ -87,7 +87,7 @@ class KernelDoneHookTest {
 
     @Test
     void runsForOpsFailedByDispose() {
-        UringLoop shortLived = UringLoop.create("hook-dispose-test", RingOptions.defaults().sqEntries(8).maxInFlight(2));
+        UringLoop shortLived = UringLoop.create("hook-dispose-test", RingOptions.defaults().sqEntries(8).submissionsPerIteration(2));
         AtomicInteger runs = new AtomicInteger();
         StepVerifier.create(reactor.core.publisher.Flux.range(0, 5)
                         .flatMap(i -> shortLived.submit(counted(Op.timeout(Duration.ofHours(1)), runs)).onErrorReturn(-1))

@@ -17,7 +17,7 @@ class LifecycleTest {
     void disposeWithOpsInFlightTerminatesEverySubscriberAndFreesNativeMemory() {
         assumeUring();
         long bytesBefore = NativeMemory.allocatedBytes();
-        UringLoop loop = UringLoop.create("dispose-test", RingOptions.defaults().sqEntries(16).maxInFlight(64));
+        UringLoop loop = UringLoop.create("dispose-test", RingOptions.defaults().sqEntries(16).submissionsPerIteration(64));
         loop.bufferPool().acquire(8192).release(); // the pool caches it: dispose must free it
         int ops = 200; // 64 reach the kernel, 136 wait in Java
         Flux<Throwable> outcomes = Flux.range(0, ops)

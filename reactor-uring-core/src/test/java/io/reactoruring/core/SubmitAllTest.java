@@ -250,7 +250,7 @@ class SubmitAllTest {
 
     @Test
     void aWindowLargerThanTheRingWaitsForSlotsInLineWithOtherOps() {
-        UringLoop small = UringLoop.create("submit-all-small", RingOptions.defaults().sqEntries(8).maxInFlight(4));
+        UringLoop small = UringLoop.create("submit-all-small", RingOptions.defaults().sqEntries(8).submissionsPerIteration(4));
         try {
             Flux<Integer> all = small.submitAll(Flux.range(0, 2000).map(i -> Op.nop()), 64);
             Flux<Integer> singles = Flux.range(0, 200).flatMap(i -> small.submit(Op.nop()), 16);

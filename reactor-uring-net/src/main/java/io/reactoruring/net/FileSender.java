@@ -35,6 +35,7 @@ final class FileSender {
     private static final int STATX_SIZE = 0x200;
     private static final int STATX_BUF = 256;
     private static final int STX_SIZE_OFFSET = 40;
+    private static final int POLLOUT = 4;
     private static final long NO_OFFSET = -1L; // "use and update the fd's position" (pipes, sockets)
 
     private final UringLoop loop;
@@ -145,12 +146,30 @@ final class FileSender {
                 });
     }
 
+    /**
+     * {@code bytes} from the pipe into the socket: each step is IORING_OP_POLL_ADD(POLLOUT) linked to
+     * a SPLICE, one submission. The socket is non-blocking ({@link SockAddr#SOCK_NONBLOCK}), so the
+     * splice, which always runs on an io-wq worker, moves what fits and returns instead of parking
+     * the worker while a peer does not read; -EAGAIN (the room went to another writer) or a short
+     * splice polls again. The poll waits in the kernel without a thread.
+     */
     private Mono<Void> drainPipe(SharedFd readEnd, int bytes) {
-        return splice(readEnd, NO_OFFSET, socket, bytes, description).flatMap(n -> {
+        return Mono.defer(() -> {
+            if (!readEnd.tryAcquire()) {
+                return Mono.error(new java.nio.channels.ClosedChannelException());
+            }
+            Op poll = Op.builder(Opcode.POLL_ADD).fd(socket).opFlags(POLLOUT).name("poll").target(description).build();
+            Op splice = Op.builder(Opcode.SPLICE).fd(socket).offset(NO_OFFSET).addr(NO_OFFSET).fileIndex(readEnd.fd())
+                    .length(bytes).acceptedErrno(io.reactoruring.core.Errno.EAGAIN).whenKernelDone(readEnd::release)
+                    .name("splice").target(description).build();
+            return loop.submitLinked(java.util.List.of(poll, splice));
+        }).flatMap(r -> {
+            int n = r.result(1);
             if (n == 0) {
                 return Mono.error(new EOFException("socket " + description + " accepted no more bytes"));
             }
-            return n == bytes ? Mono.<Void>empty() : drainPipe(readEnd, bytes - n);
+            int moved = Math.max(n, 0); // -EAGAIN: nothing moved
+            return moved == bytes ? Mono.<Void>empty() : drainPipe(readEnd, bytes - moved);
         });
     }
 

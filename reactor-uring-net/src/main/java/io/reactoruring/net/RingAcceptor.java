@@ -74,7 +74,7 @@ final class RingAcceptor implements Acceptor {
     @Override
     public Disposable start(Consumer<UringConnection> onAccept, Consumer<Throwable> onError) {
         Op accept = Op.builder(Opcode.ACCEPT).fd(listenFd)
-                .opFlags(SockAddr.SOCK_CLOEXEC)
+                .opFlags(SockAddr.SOCK_CLOEXEC | SockAddr.SOCK_NONBLOCK) // see SOCK_NONBLOCK
                 .ioprio(Opcode.IORING_ACCEPT_MULTISHOT)
                 .rearm(true)              // the kernel may end a multishot accept; keep accepting
                 .closesOrphanedFd(true)   // a socket accepted after dispose must not leak

@@ -21,6 +21,13 @@ final class SockAddr implements AutoCloseable {
     static final int IPPROTO_TCP = 6;
     static final int TCP_NODELAY = 1;
     static final int SOCK_CLOEXEC = 02000000;
+    /**
+     * O_NONBLOCK on a connection's socket. io_uring's own SEND/RECV/CONNECT ignore it (they pass
+     * MSG_DONTWAIT themselves and wait with internal polls), but IORING_OP_SPLICE runs on an io-wq
+     * worker and would park it on a full blocking socket; on a non-blocking one it answers -EAGAIN
+     * and {@link FileSender} waits for POLLOUT instead.
+     */
+    static final int SOCK_NONBLOCK = 04000;
 
     private static final int SIZE = 32; // >= sizeof(sockaddr_in6) == 28
     private static final java.util.regex.Pattern IPV4 = java.util.regex.Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
@@ -121,9 +128,14 @@ final class SockAddr implements AutoCloseable {
         }
     }
 
-    /** socket(2) for {@code a}'s family, CLOEXEC. */
+    /** socket(2) for {@code a}'s family. */
     static int socket(InetSocketAddress a, String target) throws Exception {
-        int fd = Native.socket(domain(a), SOCK_STREAM, 0);
+        return socket(a, target, 0);
+    }
+
+    /** socket(2) for {@code a}'s family with {@code typeFlags} ({@link #SOCK_NONBLOCK}, {@link #SOCK_CLOEXEC}). */
+    static int socket(InetSocketAddress a, String target, int typeFlags) throws Exception {
+        int fd = Native.socket(domain(a), SOCK_STREAM | typeFlags, 0);
         if (fd < 0) {
             throw Errno.exception(fd, "socket", target);
         }

@@ -166,7 +166,7 @@ public final class UringTcpClient implements Cloneable {
         int fd;
         SockAddr sa;
         try {
-            fd = SockAddr.socket(address, target);
+            fd = SockAddr.socket(address, target, SockAddr.SOCK_NONBLOCK | SockAddr.SOCK_CLOEXEC);
         } catch (Exception e) {
             return Mono.error(e);
         }

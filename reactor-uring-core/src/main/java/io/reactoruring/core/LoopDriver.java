@@ -1,0 +1,484 @@
+package io.reactoruring.core;
+
+import io.reactoruring.core.internal.Native;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Operators;
+import reactor.core.publisher.Sinks;
+import reactor.util.Logger;
+import reactor.util.Loggers;
+import reactor.util.context.Context;
+
+/**
+ * The loop of one {@link UringLoop}: its thread's body and all loop-thread state. Each iteration
+ * runs the inbox, moves waiting ops into the submission batch, then makes ONE JNI call
+ * ({@link Native#enter}) that submits the batch, waits if there is nothing else to do, and copies
+ * the ready CQEs out; the CQEs are then dispatched by user_data through the slot table.
+ * Other threads reach the loop only through {@link #post} (a lock-free inbox, plus an eventfd write
+ * if the loop sleeps) and the lifecycle.
+ */
+final class LoopDriver {
+    private static final Logger LOG = Loggers.getLogger(UringLoop.class);
+
+    /** Reserved user_data values (bit 63 set; slot user_data never has it). */
+    static final long WAKEUP_USER_DATA = Long.MIN_VALUE | 1;
+    static final long IGNORED_USER_DATA = Long.MIN_VALUE | 2;
+
+    private static final int AWAKE = 0;
+    private static final int SLEEPING = 1;
+    private static final int CLOSED = 2;
+    private static final AtomicIntegerFieldUpdater<LoopDriver> WAKE =
+            AtomicIntegerFieldUpdater.newUpdater(LoopDriver.class, "wakeState");
+
+    private static final Throwable CANCELLED_BEFORE_SUBMISSION = new CancellationException("cancelled before submission");
+    static final int RUNNING = 0;
+    static final int SHUTTING_DOWN = 1;
+    static final int TERMINATED = 2;
+    private static final AtomicIntegerFieldUpdater<LoopDriver> LIFECYCLE =
+            AtomicIntegerFieldUpdater.newUpdater(LoopDriver.class, "lifecycle");
+
+    /** Inbox tasks run per iteration at most. */
+    static final int INBOX_BATCH = 4096;
+
+    /** Ops the kernel never completed before a shutdown timeout: their memory must never be reused. */
+    private static final List<OpHandle> ABANDONED = new ArrayList<>();
+
+    private final UringLoop loop;
+    private final String name;
+    private final RingOptions options;
+    private final LoopThread thread;
+    private final ConcurrentLinkedQueue<Runnable> inbox = new ConcurrentLinkedQueue<>();
+    private final Sinks.Empty<Void> terminated = Sinks.empty();
+    private final CountDownLatch started = new CountDownLatch(1);
+    private final byte[] supported = new byte[Opcode.LAST_KNOWN];
+    private final RateLimitedWarning overflowWarning;
+    private final LoopMetrics metrics;
+    private @Nullable LoopRegistrations registrations;
+    private volatile int wakeState = AWAKE;
+    private final AtomicInteger wakeWriters = new AtomicInteger();
+    private volatile int lifecycle = RUNNING;
+    private volatile @Nullable Throwable startFailure;
+    private volatile int ringFlags;
+
+    // Loop-thread state.
+    private RingSetup ring;
+    private OpSlots slots;
+    private SubmissionBatch batch;
+    private boolean wakeArmed;
+    private final ArrayDeque<OpHandle> waiting = new ArrayDeque<>();
+    private long deadline;
+    private boolean slotsAbandoned;
+    private boolean moreReady;
+    /** New slots this iteration may still take ({@link RingOptions#submissionsPerIteration}). */
+    private int budget;
+    private final int budgetPerIteration;
+
+    LoopDriver(UringLoop loop, String name, RingOptions options) {
+        this.loop = loop;
+        this.name = name;
+        this.options = options;
+        this.overflowWarning = new RateLimitedWarning(LOG, Duration.ofSeconds(10));
+        this.metrics = new LoopMetrics(this);
+        this.budgetPerIteration = options.effectiveSubmissionsPerIteration();
+        this.thread = new LoopThread(loop, this::run, name);
+    }
+
+    /** Starts the thread and waits until the ring is set up; the failure, or null. */
+    @Nullable Throwable start(LoopRegistrations registrations) throws InterruptedException {
+        this.registrations = registrations;
+        thread.start();
+        started.await();
+        return startFailure;
+    }
+
+    // ---------------------------------------------------------------- any thread
+
+    boolean inLoop() {
+        return Thread.currentThread() == thread;
+    }
+
+    boolean supports(int opcode) {
+        return opcode >= 0 && opcode < supported.length && supported[opcode] != 0;
+    }
+
+    int ringFlags() {
+        return ringFlags;
+    }
+
+    RingOptions options() {
+        return options;
+    }
+
+    LoopMetrics metrics() {
+        return metrics;
+    }
+
+    int lifecycle() {
+        return lifecycle;
+    }
+
+    Sinks.Empty<Void> terminated() {
+        return terminated;
+    }
+
+    /** RUNNING → SHUTTING_DOWN, then wake the loop; idempotent. */
+    void shutdown() {
+        if (LIFECYCLE.compareAndSet(this, RUNNING, SHUTTING_DOWN)) {
+            wakeup();
+        }
+    }
+
+    /** Runs {@code r} on the loop: at once on the loop thread, else through the inbox. */
+    void post(Runnable r) {
+        if (inLoop()) {
+            r.run();
+            return;
+        }
+        inbox.offer(r);
+        if (lifecycle == TERMINATED && inbox.remove(r)) {
+            // The loop thread is gone (or draining its inbox for the last time): nobody else will run it.
+            if (r instanceof OpHandle) {
+                ((OpHandle) r).abort(new RejectedExecutionException("io_uring loop " + name + " is disposed"));
+            }
+            return;
+        }
+        wakeup();
+    }
+
+    /**
+     * Queues {@code task} for a later iteration even on the loop thread (the Scheduler contract:
+     * {@code schedule} never runs the task before returning).
+     *
+     * @throws RejectedExecutionException if the loop has terminated
+     */
+    void enqueue(Runnable task) {
+        inbox.offer(task);
+        if (lifecycle == TERMINATED && inbox.remove(task)) {
+            throw new RejectedExecutionException("io_uring loop " + name + " is disposed");
+        }
+        if (!inLoop()) {
+            wakeup();
+        } // on the loop thread: the next iteration sees a non-empty inbox and does not block
+    }
+
+    private void wakeup() {
+        if (wakeState == SLEEPING && WAKE.compareAndSet(this, SLEEPING, AWAKE)) {
+            // Counted so close() never closes the eventfd under a writer (its number could be reused).
+            wakeWriters.incrementAndGet();
+            try {
+                if (wakeState != CLOSED) {
+                    Native.eventfdWrite(ring.eventFd);
+                }
+            } finally {
+                wakeWriters.decrementAndGet();
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- loop thread, for op handles
+
+    /** The ring handle for io_uring_register calls. */
+    long ring() {
+        return ring.ring;
+    }
+
+    @Nullable OpSlots slots() {
+        return slots;
+    }
+
+    int waitingCount() {
+        return waiting.size();
+    }
+
+    int budgetPerIteration() {
+        return budgetPerIteration;
+    }
+
+    boolean accept(OpHandle h) {
+        if (lifecycle != RUNNING) {
+            return false;
+        }
+        waiting.add(h);
+        return true;
+    }
+
+    long write(SubmissionBatch b, OpHandle h, int member, Op op, int extraSqeFlags) {
+        long userData = slots.acquire(h, member);
+        budget--;
+        int fd = op.sharedFd != null ? op.sharedFd.fd() : op.fd;
+        long addr = op.addr;
+        if (op.timespecNanos >= 0) {
+            addr = slots.writeTimespec(userData, 0, op.timespecNanos);
+        }
+        int flags = op.sqeFlags | extraSqeFlags;
+        if (op.linkTimeoutNanos >= 0) {
+            b.add(op, fd, addr, flags | Opcode.IOSQE_IO_LINK, userData);
+            long ts = slots.writeTimespec(userData, 1, op.linkTimeoutNanos);
+            b.addRaw(Opcode.LINK_TIMEOUT, -1, ts, 1, 0, 0, 0, IGNORED_USER_DATA);
+        } else {
+            b.add(op, fd, addr, flags, userData);
+        }
+        metrics.submitted++;
+        return userData;
+    }
+
+    int freeSlots(boolean headOfLine) {
+        return headOfLine || waiting.isEmpty() ? Math.max(0, budget) : 0;
+    }
+
+    long writeNow(OpHandle h, int member, Op op) {
+        return write(batch, h, member, op, 0);
+    }
+
+    void cancelInKernel(long userData) {
+        batch.addRaw(Opcode.ASYNC_CANCEL, -1, userData, 0, 0, 0, 0, IGNORED_USER_DATA);
+    }
+
+    void orphaned(Op op, int res) {
+        if (op.closesOrphanedFd && res >= 0 && (op.fileIndex == 0)) {
+            batch.addRaw(Opcode.CLOSE, res, 0, 0, 0, 0, 0, IGNORED_USER_DATA);
+        }
+    }
+
+    // ---------------------------------------------------------------- the loop
+
+    private void run() {
+        try {
+            ring = RingSetup.open(name, options, supported);
+            ringFlags = ring.flags;
+            slots = new OpSlots(options.effectiveCqEntries());
+            batch = new SubmissionBatch(options.sqEntries * 2);
+            metrics.publish();
+        } catch (Throwable t) {
+            startFailure = t;
+            lifecycle = TERMINATED;
+            started.countDown();
+            terminated.tryEmitEmpty();
+            return;
+        }
+        started.countDown();
+        Throwable fatal = null;
+        try {
+            loop();
+        } catch (Throwable t) {
+            fatal = t;
+            LOG.error("io_uring loop " + name + " failed", t);
+        } finally {
+            close(fatal);
+        }
+    }
+
+    private void loop() {
+        RingSetup r = ring;
+        while (true) {
+            budget = budgetPerIteration;
+            metrics.iterations++;
+            drainInbox();
+            if (lifecycle != RUNNING && deadline == 0) {
+                beginShutdown();
+            }
+            if (!wakeArmed && lifecycle == RUNNING) {
+                batch.addRaw(Opcode.READ, r.eventFd, r.wakeBuffer, 8, 0, 0, 0, WAKEUP_USER_DATA);
+                wakeArmed = true;
+            }
+            fillBatch();
+            if (deadline != 0 && slots.used() == 0 && !wakeArmed && batch.isEmpty()) {
+                return; // shutdown: every in-flight op has its CQE
+            }
+            long timeout = -1;
+            // Ops left waiting get the next iteration's budget at once: never block on them.
+            boolean block = !moreReady && inbox.isEmpty() && waiting.isEmpty();
+            if (deadline != 0) {
+                timeout = Math.max(0, deadline - System.nanoTime());
+                if (timeout == 0) {
+                    abandonInFlight();
+                    return;
+                }
+            }
+            if (block) {
+                wakeState = SLEEPING;
+                if (!inbox.isEmpty()) {
+                    block = false;
+                }
+            }
+            int n = Native.enter(r.ring, batch.address(), batch.count(), r.cqeAddress, r.cqeCapacity,
+                    block ? 1 : 0, timeout, r.statsAddress());
+            if (block) {
+                metrics.wakeups++;
+            }
+            wakeState = AWAKE;
+            if (n < 0) {
+                throw new IllegalStateException("io_uring_enter failed: " + Errno.name(n) + " (" + Errno.description(n) + ")");
+            }
+            batch.consumed((int) r.stat(Native.STAT_CONSUMED));
+            metrics.enterCalls += r.stat(Native.STAT_ENTERS);
+            long flushes = r.stat(Native.STAT_OVERFLOW_FLUSHES);
+            if (flushes > 0) {
+                metrics.cqOverflows += flushes;
+                overflowWarning.record(flushes, name, r.cqeCapacity);
+            }
+            metrics.submitBusy += r.stat(Native.STAT_BUSY);
+            metrics.sqFullWaits += r.stat(Native.STAT_SQ_FULL);
+            moreReady = r.stat(Native.STAT_MORE_READY) > 0;
+            dispatch(r.cqes, n);
+            metrics.publish();
+        }
+    }
+
+    /**
+     * Runs the inbox's tasks, at most {@link #INBOX_BATCH} of them: a task that queues another one
+     * (a periodic or self-rescheduling task) cannot keep the loop from reaching the kernel. What is
+     * left runs in the next iteration, which does not block while the inbox holds anything.
+     */
+    private void drainInbox() {
+        Runnable r;
+        for (int i = 0; i < INBOX_BATCH && (r = inbox.poll()) != null; i++) {
+            try {
+                r.run();
+            } catch (Throwable t) {
+                Operators.onErrorDropped(t, Context.empty());
+            }
+        }
+    }
+
+    /**
+     * Moves waiting ops into the batch while this iteration's submission budget lasts; the rest keep
+     * waiting, in order, for the next iteration, which does not block while any op waits. Ops already
+     * in the kernel, however many and however long-lived, take nothing from the budget, so they
+     * cannot starve new ones. A batch may hold more SQEs than the SQ: the native side then submits
+     * each full SQ before filling it again. Completions beyond the CQ wait in the kernel's overflow
+     * list (IORING_FEAT_NODROP) and are flushed; none is lost.
+     */
+    private void fillBatch() {
+        while (!waiting.isEmpty()) {
+            OpHandle h = waiting.peek();
+            if (h.isCancelled()) {
+                waiting.poll();
+                h.abort(CANCELLED_BEFORE_SUBMISSION); // never reached the kernel: just release its resources
+                continue;
+            }
+            int need = h.slotsNeeded();
+            if (budget < need && budget < budgetPerIteration) {
+                // The next iteration has the whole budget; a chain longer than that goes alone.
+                metrics.inFlightLimitWaits++;
+                return;
+            }
+            waiting.poll();
+            h.prepare(batch);
+        }
+    }
+
+    private void dispatch(ByteBuffer c, int n) {
+        for (int i = 0; i < n; i++) {
+            int p = i * Native.CQE_SIZE;
+            long userData = c.getLong(p + Native.CQE_USER_DATA);
+            int res = c.getInt(p + Native.CQE_RES);
+            int flags = c.getInt(p + Native.CQE_FLAGS);
+            if (userData < 0) {
+                if (userData == WAKEUP_USER_DATA) {
+                    wakeArmed = false;
+                }
+                continue;
+            }
+            OpHandle h = slots.lookup(userData);
+            if (h == null) {
+                metrics.stale++;
+                continue;
+            }
+            int member = slots.member(userData);
+            boolean terminal = (flags & Opcode.IORING_CQE_F_MORE) == 0;
+            if (terminal) {
+                slots.release(userData);
+            }
+            metrics.completed++;
+            try {
+                h.onCqe(member, res, flags, terminal);
+            } catch (Throwable t) {
+                Operators.onErrorDropped(t, Context.empty());
+            }
+        }
+    }
+
+    private void beginShutdown() {
+        deadline = System.nanoTime() + Math.max(1, options.shutdownTimeout.toNanos());
+        Throwable error = new RejectedExecutionException("io_uring loop " + name + " is disposed");
+        OpHandle h;
+        while ((h = waiting.poll()) != null) {
+            h.abort(error);
+        }
+        if (slots.used() > 0 || wakeArmed) {
+            // One SQE cancels everything in flight, the wakeup read included.
+            batch.addRaw(Opcode.ASYNC_CANCEL, -1, 0, 0, 0,
+                    Opcode.IORING_ASYNC_CANCEL_ANY | Opcode.IORING_ASYNC_CANCEL_ALL, 0, IGNORED_USER_DATA);
+        }
+    }
+
+    /**
+     * The kernel did not complete some ops within the shutdown timeout. Their subscribers are
+     * signalled, but their memory is deliberately kept referenced forever: the kernel may still
+     * write into it, and freeing it would corrupt whoever gets it next.
+     */
+    private void abandonInFlight() {
+        Throwable error = new IllegalStateException("io_uring loop " + name + " disposed; the kernel did not complete "
+                + "this op within " + options.shutdownTimeout);
+        List<OpHandle> left = new ArrayList<>();
+        slots.forEachInFlight(left::add);
+        LOG.warn("io_uring loop {}: {} ops still in the kernel after {}; their memory is leaked on purpose",
+                name, left.size(), options.shutdownTimeout);
+        synchronized (ABANDONED) {
+            ABANDONED.addAll(left);
+        }
+        slotsAbandoned = true;
+        for (OpHandle h : left) {
+            h.abort(error);
+        }
+    }
+
+    private void close(@Nullable Throwable fatal) {
+        Throwable error = fatal != null
+                ? new IllegalStateException("io_uring loop " + name + " failed", fatal)
+                : new RejectedExecutionException("io_uring loop " + name + " is disposed");
+        lifecycle = TERMINATED;
+        OpHandle h;
+        while ((h = waiting.poll()) != null) {
+            h.abort(error);
+        }
+        if (fatal != null && !slotsAbandoned) {
+            slots.forEachInFlight(x -> x.abort(error));
+            slotsAbandoned = true; // the ring state is unknown: keep their memory
+        }
+        Runnable r;
+        while ((r = inbox.poll()) != null) {
+            if (r instanceof OpHandle) {
+                ((OpHandle) r).abort(error);
+            }
+        }
+        ring.closeRing();
+        if (registrations != null) {
+            registrations.closeAfterRing();
+        }
+        wakeState = CLOSED;
+        while (wakeWriters.get() != 0) {
+            Thread.onSpinWait();
+        }
+        Native.close(ring.eventFd);
+        if (!slotsAbandoned) {
+            slots.close();
+        }
+        batch.close();
+        ring.freeMemory();
+        loop.bufferPool().close();
+        metrics.publish();
+        terminated.tryEmitEmpty();
+    }
+}

@@ -1,0 +1,129 @@
+package io.reactoruring.core;
+
+import io.reactoruring.core.buffer.BufferRing;
+import io.reactoruring.core.buffer.PooledBuffer;
+import io.reactoruring.core.internal.Native;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.IntSupplier;
+import reactor.core.publisher.Mono;
+
+/**
+ * What a {@link UringLoop} registers with its ring: direct descriptors, fixed buffers and
+ * provided-buffer rings. Each registration runs on the loop thread (io_uring_register on a
+ * single-issuer ring must); the buffer-ring table is loop-thread state.
+ */
+final class LoopRegistrations {
+    private final UringLoop loop;
+    private final LoopDriver driver;
+    private final BitSet bufferGroups = new BitSet();
+    private final List<BufferRing> bufferRings = new ArrayList<>();
+
+    LoopRegistrations(UringLoop loop, LoopDriver driver) {
+        this.loop = loop;
+        this.driver = driver;
+    }
+
+    Mono<Void> registerFiles(int count) {
+        if (count <= 0) {
+            throw new IllegalArgumentException("count must be > 0, was " + count);
+        }
+        return onLoop("io_uring_register_files_sparse", () -> Native.registerFilesSparse(driver.ring(), count));
+    }
+
+    Mono<Void> registerBuffers(List<PooledBuffer> buffers) {
+        Objects.requireNonNull(buffers, "buffers");
+        if (buffers.isEmpty()) {
+            throw new IllegalArgumentException("no buffers to register");
+        }
+        List<PooledBuffer> copy = List.copyOf(buffers);
+        return onLoop("io_uring_register_buffers", () -> {
+            long bytes = 16L * copy.size();
+            long iov = NativeMemory.allocate(bytes, 16);
+            try {
+                ByteBuffer b = Native.wrap(iov, (int) bytes).order(ByteOrder.nativeOrder());
+                for (int i = 0; i < copy.size(); i++) {
+                    b.putLong(16 * i, copy.get(i).address());
+                    b.putLong(16 * i + 8, copy.get(i).capacity());
+                }
+                return Native.registerBuffers(driver.ring(), iov, copy.size());
+            } finally {
+                NativeMemory.free(iov, bytes); // the kernel pins the pages; the iovec array is not kept
+            }
+        });
+    }
+
+    Mono<Void> unregisterBuffers() {
+        return onLoop("io_uring_unregister_buffers", () -> Native.unregisterBuffers(driver.ring()));
+    }
+
+    Mono<BufferRing> registerBufferRing(int entries, int bufferSize) {
+        BufferRing.checkSize(entries, bufferSize);
+        return Mono.create(sink -> loop.execute(() -> {
+            int group = bufferGroups.nextClearBit(0);
+            if (group > 0xffff) {
+                sink.error(Errno.exception(-Errno.ENOBUFS, "io_uring_register_buf_ring", loop.name()));
+                return;
+            }
+            BufferRing r;
+            try {
+                r = BufferRing.allocate(entries, bufferSize, group, loop.bufferPool(),
+                        this::unregisterBufferRing, driver.metrics().bufferRingExhaustions::incrementAndGet);
+            } catch (RuntimeException | OutOfMemoryError e) {
+                sink.error(e);
+                return;
+            }
+            int res = Native.registerBufRing(driver.ring(), r.ringAddress(), entries, group);
+            if (res < 0) {
+                r.close();
+                sink.error(Errno.exception(res, "io_uring_register_buf_ring", loop.name()));
+                return;
+            }
+            bufferGroups.set(group);
+            bufferRings.add(r);
+            sink.success(r);
+        }));
+    }
+
+    /** A ring's last reference is gone (any thread): unregister it on the loop, then free it. */
+    private void unregisterBufferRing(BufferRing r) {
+        Runnable task = () -> {
+            if (bufferRings.remove(r)) {
+                Native.unregisterBufRing(driver.ring(), r.groupId());
+                bufferGroups.clear(r.groupId());
+            }
+            r.free();
+        };
+        try {
+            loop.execute(task);
+        } catch (RejectedExecutionException e) {
+            r.free(); // the ring fd is gone, and the registration with it
+        }
+    }
+
+    /** Loop thread, after the ring is closed: frees the buffer rings whose unregister task was dropped. */
+    void closeAfterRing() {
+        for (BufferRing br : bufferRings) {
+            if (br.isReleased()) {
+                br.free(); // its unregister task was posted but dropped with the inbox
+            } // else: freed directly by its last release (execute() rejects from now on)
+        }
+        bufferRings.clear();
+    }
+
+    private Mono<Void> onLoop(String what, IntSupplier call) {
+        return Mono.create(sink -> loop.execute(() -> {
+            int res = call.getAsInt();
+            if (res < 0) {
+                sink.error(Errno.exception(res, what, loop.name()));
+            } else {
+                sink.success();
+            }
+        }));
+    }
+}

@@ -1,0 +1,65 @@
+package io.reactoruring.core;
+
+import static io.reactoruring.core.TestSupport.assumeUring;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+
+/** Issue 10 item 5: one JNI crossing, and one io_uring_enter, per loop iteration; budgets per iteration. */
+class LoopIterationTest {
+
+    @Test
+    void eachIterationMakesOneIoUringEnter() {
+        assumeUring();
+        UringLoop loop = UringLoop.create("iteration-test");
+        try {
+            int ops = 2_000;
+            UringMetrics before = TestSupport.liveMetrics(loop);
+            // Round trips one after the other: each NOP is submitted by the iteration after the
+            // previous one completed, so the loop runs about one iteration per NOP.
+            Long n = Flux.range(0, ops).concatMap(i -> loop.submit(Op.nop())).count().block(Duration.ofSeconds(30));
+            assertThat(n).isEqualTo(ops);
+            UringMetrics after = TestSupport.liveMetrics(loop);
+            long iterations = after.iterations() - before.iterations();
+            long enters = after.enterCalls() - before.enterCalls();
+            assertThat(after.sqFullWaits() - before.sqFullWaits()).isZero();
+            assertThat(after.cqOverflows() - before.cqOverflows()).isZero();
+            assertThat(after.submitBusy() - before.submitBusy()).isZero();
+            assertThat(iterations).as("a round trip needs an iteration; the loop does not spin")
+                    .isBetween((long) ops, 2L * ops + 10);
+            assertThat(enters).as("io_uring_enter calls == iterations").isEqualTo(iterations);
+        } finally {
+            loop.disposeGracefully().block(Duration.ofSeconds(10));
+        }
+    }
+
+    @Test
+    void theBudgetBoundsSubmissionsPerIterationNotOpsInFlight() {
+        assumeUring();
+        UringLoop loop = UringLoop.create("budget-test", RingOptions.defaults().sqEntries(8).submissionsPerIteration(4));
+        try {
+            // 100 armed timers on a budget of 4 per iteration: all get in, in about 25 iterations.
+            List<reactor.core.Disposable> armed = new java.util.ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                armed.add(loop.submit(Op.timeout(Duration.ofHours(1))).subscribe());
+            }
+            assertThat(loop.submit(Op.nop()).block(Duration.ofSeconds(10))).isZero();
+            UringMetrics m = TestSupport.liveMetrics(loop);
+            assertThat(m.inFlight()).isEqualTo(100);
+            assertThat(m.maxInFlight()).as("reports the per-iteration budget").isEqualTo(4);
+            assertThat(m.inFlightLimitWaits()).as("the budget made ops wait for the next iteration").isPositive();
+            // A chain longer than the budget still runs (alone, in a fresh iteration).
+            ChainResult chain = loop.submitLinked(List.of(Op.nop(), Op.nop(), Op.nop(), Op.nop(), Op.nop(), Op.nop()))
+                    .block(Duration.ofSeconds(10));
+            assertThat(chain).isNotNull();
+            assertThat(chain.size()).isEqualTo(6);
+            armed.forEach(reactor.core.Disposable::dispose);
+            assertThat(TestSupport.awaitOnLoop(loop, () -> loop.metrics().inFlight() == 0)).isTrue();
+        } finally {
+            loop.disposeGracefully().block(Duration.ofSeconds(10));
+        }
+    }
+}
