@@ -22,7 +22,7 @@ import reactor.core.publisher.Sinks;
 /**
  * One connected TCP socket. On io_uring ({@link #isUring()}) it is owned by one {@link UringLoop}:
  * every operation is submitted to that loop and every signal arrives on that loop's thread.
- * Receiving is a multishot IORING_OP_RECV over a provided-buffer ring (or plain RECVs), see
+ * Receiving is a buffer-select IORING_OP_RECV over the loop's shared buffer ring (or plain RECVs), see
  * {@link #receive()}; sending gathers buffers that queue up into one SENDMSG, optionally with
  * SEND_ZC for large buffers, see {@link #send}; files go out with SPLICE, see {@link #sendFile}.
  *

@@ -134,9 +134,10 @@ public final class UringTcpServer implements Cloneable {
     }
 
     /**
-     * Buffers in each receiving connection's provided-buffer ring, a power of two (default 16), or 0
-     * for one plain IORING_OP_RECV per requested buffer. The ring bounds a connection's receive
-     * memory to {@code entries * receiveBufferSize}; see {@link UringInbound#receive()}.
+     * How many buffers of its loop's shared provided-buffer ring one receiving connection may hold
+     * at once (delivered and not yet released), a power of two (default 16), or 0 for one plain
+     * IORING_OP_RECV per requested buffer. An idle connection holds none; the loop's ring (one per
+     * buffer size, about 4 MiB) is shared by all its connections. See {@link UringInbound#receive()}.
      */
     public UringTcpServer receiveBufferRing(int entries) {
         ConnectionSettings s = settings.withReceiveRingEntries(entries);
