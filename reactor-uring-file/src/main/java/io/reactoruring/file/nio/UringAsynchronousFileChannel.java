@@ -35,6 +35,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -45,7 +46,7 @@ import reactor.core.Disposable;
 import reactor.core.Disposables;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Operators;
-import reactor.core.scheduler.Schedulers;
+import reactor.core.scheduler.NonBlocking;
 import reactor.util.context.Context;
 
 /**
@@ -61,7 +62,8 @@ import reactor.util.context.Context;
  * not a {@link CompletableFuture}, so no caller code can end up running on the loop thread. Never
  * wait on such a Future, nor call the blocking methods ({@code open}, {@link #size()},
  * {@link #truncate}, {@link #force}), on a loop thread: its own completion could never arrive (the
- * blocking methods refuse with {@link IllegalStateException}).
+ * blocking methods refuse with {@link IllegalStateException}). Other non-blocking threads
+ * (Reactor's {@code parallel()}) may call them: they block there as the JDK's channel's do.
  *
  * <p><b>Buffers.</b> Direct buffers are handed to the kernel as they are; their position is
  * advanced on the loop thread, before the handler runs or the Future completes. Heap buffers are
@@ -80,7 +82,7 @@ import reactor.util.context.Context;
  * (IORING_OP_ASYNC_CANCEL; a read from a pipe or FIFO is interrupted, a read from a regular file
  * usually finishes first), then waits until every one of its kernel ops has completed and the file
  * descriptor is closed, so that once it returns the kernel no longer touches any buffer of this
- * channel. Called on a non-blocking thread (a loop thread), it starts the same close without
+ * channel. Called on a loop thread, it starts the same close without
  * waiting. Cancelling a {@link Future} only completes the Future: the kernel op runs to its end and
  * its result is dropped.
  *
@@ -103,6 +105,7 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
     private final Path path;
     private final ExecutorService executor;
     private final Set<Pending<?>> pending = ConcurrentHashMap.newKeySet();
+    private final Set<CompletableFuture<FileLock>> pendingLocks = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Set<OpenOption> lockChannelOptions;
     private final Object lockGuard = new Object();
@@ -132,7 +135,8 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
      * @throws UnsupportedOperationException if io_uring is unavailable here, for {@code attrs}
      *         (initial file attributes are not supported), APPEND (as in the JDK) or DELETE_ON_CLOSE
      * @throws ProviderMismatchException if {@code file} is not a path of the {@code file:} scheme
-     * @throws IllegalStateException if called on a non-blocking thread (a loop thread)
+     * @throws IllegalStateException if called on a loop thread (other non-blocking threads, such as
+     *         Reactor's {@code parallel()}, block here as they would in the JDK's channel)
      */
     public static UringAsynchronousFileChannel open(Path file, Set<? extends OpenOption> options,
             @Nullable ExecutorService executor, FileAttribute<?>... attrs) throws IOException {
@@ -157,6 +161,7 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
         Objects.requireNonNull(options, "options");
         checkSupported(file, options);
         checkMayBlock("open");
+        ExecutorService handlers = executor != null ? executor : DefaultExecutor.INSTANCE;
         UringFile f = await(UringFiles.open(loop, file, options).toFuture());
         Set<OpenOption> lockOptions = new HashSet<>();
         if (f.isReadable()) {
@@ -168,8 +173,7 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
         if (options.contains(LinkOption.NOFOLLOW_LINKS)) {
             lockOptions.add(LinkOption.NOFOLLOW_LINKS);
         }
-        return new UringAsynchronousFileChannel(f, loop, file, executor != null ? executor : DefaultExecutor.INSTANCE,
-                lockOptions);
+        return new UringAsynchronousFileChannel(f, loop, file, handlers, lockOptions);
     }
 
     /**
@@ -361,15 +365,33 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
             future.result.complete(new UringFileLock(this, now));
             return future;
         }
+        // close() fails the pending lock with AsynchronousCloseException whether the wait has begun or not.
+        pendingLocks.add(future.result);
+        if (closed.get()) {
+            closePendingLock(future.result);
+            return future;
+        }
         try {
             executor.execute(() -> {
                 try {
-                    future.result.complete(new UringFileLock(this, channel.lock(position, size, shared)));
+                    FileLock l = channel.lock(position, size, shared);
+                    if (closed.get()) { // close() released it with the lock channel
+                        closePendingLock(future.result);
+                    } else {
+                        future.result.complete(new UringFileLock(this, l));
+                    }
                 } catch (Throwable e) {
-                    future.result.completeExceptionally(e);
+                    if (closed.get()) {
+                        closePendingLock(future.result);
+                    } else {
+                        future.result.completeExceptionally(e);
+                    }
+                } finally {
+                    pendingLocks.remove(future.result);
                 }
             });
         } catch (RejectedExecutionException e) {
+            pendingLocks.remove(future.result);
             future.result.completeExceptionally(e);
         }
         return future;
@@ -380,6 +402,10 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
         checkLockMode(shared);
         FileLock l = lockChannel().tryLock(position, size, shared);
         return l == null ? null : new UringFileLock(this, l);
+    }
+
+    private static void closePendingLock(CompletableFuture<FileLock> lock) {
+        lock.completeExceptionally(new AsynchronousCloseException());
     }
 
     private void checkLockMode(boolean shared) {
@@ -437,7 +463,7 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
 
     /**
      * Closes the channel; see the class javadoc for what happens to pending operations. Waits for
-     * the file descriptor to be closed unless called on a non-blocking thread. Idempotent.
+     * the file descriptor to be closed unless called on a loop thread. Idempotent.
      */
     @Override
     public void close() throws IOException {
@@ -445,6 +471,9 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
             return;
         }
         IOException failure = null;
+        for (CompletableFuture<FileLock> lock : pendingLocks) {
+            closePendingLock(lock);
+        }
         synchronized (lockGuard) {
             if (lockChannel != null) {
                 try {
@@ -462,7 +491,7 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
         // Once the fd is closed, every op that used it has had its last CQE: their copies are free to go.
         // (doOnTerminate, not doFinally: released before close() returns.)
         Mono<Void> closing = file.close().doOnTerminate(() -> abandoned.forEach(Pending::releaseBuffer));
-        if (Schedulers.isInNonBlockingThread()) {
+        if (onLoopThread()) {
             closing.subscribe(null, e -> Operators.onErrorDropped(e, Context.empty()));
         } else {
             try {
@@ -624,10 +653,20 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
     }
 
     private static void checkMayBlock(String operation) {
-        if (Schedulers.isInNonBlockingThread()) {
-            throw new IllegalStateException(operation + "() blocks and cannot run on non-blocking thread "
+        if (onLoopThread()) {
+            throw new IllegalStateException(operation + "() blocks and cannot run on loop thread "
                     + Thread.currentThread().getName());
         }
+    }
+
+    /**
+     * True on a reactor-uring loop thread, which must never wait for a loop. Other non-blocking
+     * threads (Reactor's {@code parallel()}) may: the JDK's channel blocks them in the same calls
+     * (open, size, truncate, force, close are system calls on the caller's thread there).
+     */
+    static boolean onLoopThread() {
+        Thread t = Thread.currentThread();
+        return t instanceof NonBlocking && t.getClass().getName().startsWith("io.reactoruring.core.");
     }
 
     /**
@@ -663,13 +702,51 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
         }
     }
 
-    /** The handler pool used when {@link #open} got no executor, created on first use. */
-    private static final class DefaultExecutor {
+    /**
+     * The handler pool used when {@link #open} got no executor, created on first use as the JDK
+     * creates its default thread pool: a cached pool whose threads come from the
+     * {@value #THREAD_FACTORY_PROPERTY} system property's class (instantiated through the system
+     * class loader) or, without it, are daemon threads named {@code reactor-uring-afc-N}; a
+     * {@value #INITIAL_SIZE_PROPERTY} that is not an integer fails like the JDK's (an
+     * {@link Error}, thrown from {@link #open} as an {@link ExceptionInInitializerError}). The
+     * initial size itself is for a group's own I/O threads, which file channels do not have, in
+     * the JDK as here.
+     */
+    static final class DefaultExecutor {
+        static final String THREAD_FACTORY_PROPERTY = "java.nio.channels.DefaultThreadPool.threadFactory";
+        static final String INITIAL_SIZE_PROPERTY = "java.nio.channels.DefaultThreadPool.initialSize";
         private static final AtomicInteger COUNT = new AtomicInteger();
-        static final ExecutorService INSTANCE = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "reactor-uring-afc-" + COUNT.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        static final ExecutorService INSTANCE = create();
+
+        private DefaultExecutor() {
+        }
+
+        private static ExecutorService create() {
+            String size = System.getProperty(INITIAL_SIZE_PROPERTY);
+            if (size != null) {
+                try {
+                    Integer.parseInt(size);
+                } catch (NumberFormatException x) {
+                    throw new Error("Value of property '" + INITIAL_SIZE_PROPERTY + "' is invalid: " + x, x);
+                }
+            }
+            String factory = System.getProperty(THREAD_FACTORY_PROPERTY);
+            ThreadFactory threads;
+            if (factory != null) {
+                try {
+                    threads = (ThreadFactory) Class.forName(factory, true, ClassLoader.getSystemClassLoader())
+                            .getDeclaredConstructor().newInstance();
+                } catch (ReflectiveOperationException | ClassCastException x) {
+                    throw new Error(x);
+                }
+            } else {
+                threads = r -> {
+                    Thread t = new Thread(r, "reactor-uring-afc-" + COUNT.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                };
+            }
+            return Executors.newCachedThreadPool(threads);
+        }
     }
 }

@@ -28,7 +28,6 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * The {@code file:} provider of the platform with one change: {@link #newAsynchronousFileChannel}
@@ -44,14 +43,16 @@ import reactor.core.scheduler.Schedulers;
  * call back here; all of them except {@link #newAsynchronousFileChannel} go to the platform provider
  * with the platform path. Paths from the platform file system are accepted too, so the provider can
  * also be used directly ({@code new UringFileSystemProvider(FileSystems.getDefault().provider())}).
- * Known limits of the wrapper: directory streams are plain (not {@code SecureDirectoryStream}), and
- * watch keys and events report platform paths.
+ * Watch keys and their events report paths of this file system (see {@link UringFileSystem#newWatchService()}).
+ * Known limit of the wrapper: directory streams are plain (not {@code SecureDirectoryStream}).
  *
  * <p><b>Fallback.</b> {@link #newAsynchronousFileChannel} returns the platform's channel, counted in
  * {@link #fallbackChannels()}, when io_uring is unavailable ({@link Uring#unavailabilityCause()}),
  * when initial file attributes are given, for options io_uring's open does not support
  * (DELETE_ON_CLOSE, non-standard options; the platform then decides, e.g. rejecting APPEND), and when
- * called on a non-blocking (loop) thread, where opening synchronously through the loop is impossible.
+ * called on a reactor-uring loop thread, where opening synchronously through a loop is impossible. Other
+ * non-blocking threads (Reactor's {@code parallel()}) get io_uring: the open blocks them as the JDK's
+ * open(2) on the caller's thread does.
  * Channels opened on io_uring are counted in {@link #uringChannels()}.
  *
  * <p>There is no {@code META-INF/services} entry on purpose: the JDK ignores installed providers
@@ -118,7 +119,7 @@ public final class UringFileSystemProvider extends FileSystemProvider {
     }
 
     private Path wrap(Path path) {
-        return new UringPath(fileSystem, path);
+        return UringPath.of(fileSystem, path);
     }
 
     // ------------------------------------------------------------------ the one change
@@ -132,7 +133,7 @@ public final class UringFileSystemProvider extends FileSystemProvider {
             @Nullable ExecutorService executor, FileAttribute<?>... attrs) throws IOException {
         Path real = unwrap(path);
         if (attrs.length == 0 && UringAsynchronousFileChannel.supports(real, options) && Uring.isAvailable()
-                && !Schedulers.isInNonBlockingThread()) {
+                && !UringAsynchronousFileChannel.onLoopThread()) {
             UringAsynchronousFileChannel channel = UringAsynchronousFileChannel.open(path, options, executor);
             uringChannels.incrementAndGet();
             return channel;

@@ -19,9 +19,24 @@ final class UringPath implements Path {
     private final UringFileSystem fileSystem;
     private final Path delegate;
 
-    UringPath(UringFileSystem fileSystem, Path delegate) {
+    private UringPath(UringFileSystem fileSystem, Path delegate) {
         this.fileSystem = fileSystem;
         this.delegate = delegate;
+    }
+
+    /**
+     * {@code path} as a path of {@code fileSystem}, never a wrapper of a wrapper: the platform
+     * answers some calls with {@code new File(...).toPath()} (e.g. {@code getPath(URI)} for a
+     * {@code file:/x} URI), which is already one of ours when this file system is the default.
+     */
+    static UringPath of(UringFileSystem fileSystem, Path path) {
+        if (path instanceof UringPath p) {
+            if (p.fileSystem == fileSystem) {
+                return p;
+            }
+            return new UringPath(fileSystem, p.delegate);
+        }
+        return new UringPath(fileSystem, path);
     }
 
     Path delegate() {
@@ -29,11 +44,11 @@ final class UringPath implements Path {
     }
 
     private @Nullable Path wrap(@Nullable Path p) {
-        return p == null ? null : new UringPath(fileSystem, p);
+        return p == null ? null : of(fileSystem, p);
     }
 
     private Path unwrap(Path other) {
-        return fileSystem.provider().unwrap(other);
+        return fileSystem.uringProvider().unwrap(other);
     }
 
     @Override
@@ -68,39 +83,39 @@ final class UringPath implements Path {
 
     @Override
     public Path getName(int index) {
-        return new UringPath(fileSystem, delegate.getName(index));
+        return of(fileSystem, delegate.getName(index));
     }
 
     @Override
     public Path subpath(int beginIndex, int endIndex) {
-        return new UringPath(fileSystem, delegate.subpath(beginIndex, endIndex));
+        return of(fileSystem, delegate.subpath(beginIndex, endIndex));
     }
 
     @Override
     public boolean startsWith(Path other) {
-        Path o = fileSystem.provider().unwrapOrNull(other);
+        Path o = fileSystem.uringProvider().unwrapOrNull(other);
         return o != null && delegate.startsWith(o);
     }
 
     @Override
     public boolean endsWith(Path other) {
-        Path o = fileSystem.provider().unwrapOrNull(other);
+        Path o = fileSystem.uringProvider().unwrapOrNull(other);
         return o != null && delegate.endsWith(o);
     }
 
     @Override
     public Path normalize() {
-        return new UringPath(fileSystem, delegate.normalize());
+        return of(fileSystem, delegate.normalize());
     }
 
     @Override
     public Path resolve(Path other) {
-        return new UringPath(fileSystem, delegate.resolve(unwrap(other)));
+        return of(fileSystem, delegate.resolve(unwrap(other)));
     }
 
     @Override
     public Path relativize(Path other) {
-        return new UringPath(fileSystem, delegate.relativize(unwrap(other)));
+        return of(fileSystem, delegate.relativize(unwrap(other)));
     }
 
     @Override
@@ -110,12 +125,12 @@ final class UringPath implements Path {
 
     @Override
     public Path toAbsolutePath() {
-        return new UringPath(fileSystem, delegate.toAbsolutePath());
+        return of(fileSystem, delegate.toAbsolutePath());
     }
 
     @Override
     public Path toRealPath(LinkOption... options) throws IOException {
-        return new UringPath(fileSystem, delegate.toRealPath(options));
+        return of(fileSystem, delegate.toRealPath(options));
     }
 
     /** Always a {@link File}: these are {@code file:} paths whether or not this file system is the default. */
@@ -124,9 +139,17 @@ final class UringPath implements Path {
         return new File(delegate.toString());
     }
 
+    /**
+     * Registers the platform directory with the platform watch service; with a
+     * {@link UringWatchService} (what this file system's {@code newWatchService()} returns) the key,
+     * its {@code watchable()} and its events' contexts are paths of this file system.
+     */
     @Override
     public WatchKey register(WatchService watcher, WatchEvent.Kind<?>[] events, WatchEvent.Modifier... modifiers)
             throws IOException {
+        if (watcher instanceof UringWatchService w) {
+            return w.register(this, events, modifiers);
+        }
         return delegate.register(watcher, events, modifiers);
     }
 
