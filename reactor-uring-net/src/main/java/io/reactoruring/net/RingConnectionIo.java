@@ -16,8 +16,8 @@ import reactor.core.publisher.Mono;
 
 /**
  * A connection on io_uring: a socket fd owned by one {@link UringLoop}, on whose thread every
- * operation is submitted and every signal arrives. Receiving is a multishot IORING_OP_RECV over a
- * provided-buffer ring ({@link RingReceive}) or plain RECVs; sending goes through
+ * operation is submitted and every signal arrives. Receiving is a buffer-select IORING_OP_RECV over the
+ * loop's shared provided-buffer ring ({@link RingReceive}) or plain RECVs; sending goes through
  * {@link OutboundWriter} (SEND, SENDMSG, SEND_ZC); files through {@link FileSender} (SPLICE).
  */
 final class RingConnectionIo implements ConnectionIo {

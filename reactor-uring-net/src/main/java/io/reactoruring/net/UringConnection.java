@@ -22,7 +22,7 @@ import reactor.core.publisher.Sinks;
 /**
  * One connected TCP socket. On io_uring ({@link #isUring()}) it is owned by one {@link UringLoop}:
  * every operation is submitted to that loop and every signal arrives on that loop's thread.
- * Receiving is a multishot IORING_OP_RECV over a provided-buffer ring (or plain RECVs), see
+ * Receiving is a buffer-select IORING_OP_RECV over the loop's shared buffer ring (or plain RECVs), see
  * {@link #receive()}; sending gathers buffers that queue up into one SENDMSG, optionally with
  * SEND_ZC for large buffers, see {@link #send}; files go out with SPLICE, see {@link #sendFile}.
  *
@@ -42,6 +42,7 @@ public final class UringConnection implements UringInbound, UringOutbound, Dispo
     private final AtomicBoolean receiving = new AtomicBoolean();
     private final AtomicBoolean disposed = new AtomicBoolean();
     private final Sinks.Empty<Void> closed = Sinks.empty();
+    private final ConnectionActivity activity = new ConnectionActivity(); // idle detection (IdleTicker)
 
     UringConnection(ConnectionIo io, String description) {
         this.io = Objects.requireNonNull(io, "io");
@@ -86,7 +87,7 @@ public final class UringConnection implements UringInbound, UringOutbound, Dispo
             if (!receiving.compareAndSet(false, true)) {
                 return Flux.error(new IllegalStateException("receive() already has a subscriber on " + description));
             }
-            return io.receive().doFinally(s -> receiving.set(false));
+            return io.receive().doOnNext(b -> activity.read()).doFinally(s -> receiving.set(false));
         });
     }
 
@@ -199,7 +200,7 @@ public final class UringConnection implements UringInbound, UringOutbound, Dispo
     @Override
     public Sending send(Publisher<? extends ByteBuffer> data) {
         Objects.requireNonNull(data, "data");
-        return new Sending(this, io.send(data));
+        return new Sending(this, io.send(Flux.from(data).doOnNext(b -> activity.wrote())));
     }
 
     @Override
@@ -224,20 +225,20 @@ public final class UringConnection implements UringInbound, UringOutbound, Dispo
     @Override
     public Sending sendPooled(Publisher<PooledBuffer> data) {
         Objects.requireNonNull(data, "data");
-        return new Sending(this, io.sendPooled(data));
+        return new Sending(this, io.sendPooled(Flux.from(data).doOnNext(b -> activity.wrote())));
     }
 
     @Override
     public Sending sendFile(Path file, long position, long count) {
         FileSender.check(file, position, count);
-        return new Sending(this, io.sendFile(file, position, count));
+        return new Sending(this, wrote(io.sendFile(file, position, count)));
     }
 
     @Override
     public Sending sendFile(SharedFd file, long position, long count) {
         Objects.requireNonNull(file, "file");
         FileSender.check(position, count);
-        return new Sending(this, io.sendFile(file, position, count));
+        return new Sending(this, wrote(io.sendFile(file, position, count)));
     }
 
     /** {@link #sendFile(Path, long, long)} on io_uring, choosing the path: SPLICE, or read-and-send. */
@@ -249,6 +250,57 @@ public final class UringConnection implements UringInbound, UringOutbound, Dispo
     @Override
     public Mono<Void> shutdownOutput() {
         return io.shutdownOutput();
+    }
+
+    private Mono<Void> wrote(Mono<Void> send) {
+        return send.doOnSubscribe(s -> activity.wrote()).doOnSuccess(v -> activity.wrote());
+    }
+
+    // ---------------------------------------------------------------- idle (Reactor Netty's onReadIdle/onWriteIdle)
+
+    /**
+     * Runs {@code onReadIdle} when nothing was received for {@code idleTimeout} (and again after
+     * each further {@code idleTimeout} without data), on the connection's loop (on the NIO fallback
+     * on a {@code Schedulers.parallel()} thread); replaces a
+     * previous read-idle callback. Nothing received means no buffer emitted by {@link #receive()}.
+     * One per-loop ring timeout checks all connections (see {@code IdleTicker}); no timer per
+     * connection. Typical use: {@code c.onReadIdle(Duration.ofSeconds(60), c::dispose)}.
+     */
+    public UringConnection onReadIdle(java.time.Duration idleTimeout, Runnable onReadIdle) {
+        activity.watch(io, IdleTicker.Kind.READ, checkIdle(idleTimeout), Objects.requireNonNull(onReadIdle, "onReadIdle"));
+        return this;
+    }
+
+    /** {@link #onReadIdle(java.time.Duration, Runnable)} in milliseconds, as in Reactor Netty. */
+    public UringConnection onReadIdle(long idleTimeoutMillis, Runnable onReadIdle) {
+        return onReadIdle(java.time.Duration.ofMillis(idleTimeoutMillis), onReadIdle);
+    }
+
+    /**
+     * Runs {@code onWriteIdle} when nothing was handed to a send for {@code idleTimeout} (and again
+     * after each further period), like {@link #onReadIdle(java.time.Duration, Runnable)}.
+     */
+    public UringConnection onWriteIdle(java.time.Duration idleTimeout, Runnable onWriteIdle) {
+        activity.watch(io, IdleTicker.Kind.WRITE, checkIdle(idleTimeout), Objects.requireNonNull(onWriteIdle, "onWriteIdle"));
+        return this;
+    }
+
+    /** {@link #onWriteIdle(java.time.Duration, Runnable)} in milliseconds, as in Reactor Netty. */
+    public UringConnection onWriteIdle(long idleTimeoutMillis, Runnable onWriteIdle) {
+        return onWriteIdle(java.time.Duration.ofMillis(idleTimeoutMillis), onWriteIdle);
+    }
+
+    /** Closes the connection once it neither received nor sent for {@code idleTimeout}. */
+    void closeWhenIdle(java.time.Duration idleTimeout) {
+        activity.watch(io, IdleTicker.Kind.ANY, checkIdle(idleTimeout), this::dispose);
+    }
+
+    private static java.time.Duration checkIdle(java.time.Duration d) {
+        Objects.requireNonNull(d, "idleTimeout");
+        if (d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException("idleTimeout must be > 0, was " + d);
+        }
+        return d;
     }
 
     // ---------------------------------------------------------------- lifecycle
@@ -263,6 +315,7 @@ public final class UringConnection implements UringInbound, UringOutbound, Dispo
         if (!disposed.compareAndSet(false, true)) {
             return;
         }
+        activity.close();
         io.close().subscribe(null, e -> closed.tryEmitError(e), () -> closed.tryEmitEmpty());
     }
 

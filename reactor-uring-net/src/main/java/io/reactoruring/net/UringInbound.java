@@ -18,20 +18,21 @@ public interface UringInbound {
      * {@link PooledBuffer#release()} it exactly once. Only one subscriber at a time; a second
      * concurrent one gets an {@link IllegalStateException}.
      *
-     * <p>By default (a {@code receiveBufferRing} of N > 0 entries) each subscription registers a
-     * provided-buffer ring of N buffers and runs one multishot IORING_OP_RECV: the kernel fills
-     * ring buffers as data arrives, and a buffer returns to the ring only when the subscriber
-     * releases it. At most N buffers are ever out, so a subscriber that holds them (or has no
-     * demand) stops the reading: the socket's receive queue fills and the peer's sends block. The
-     * kernel reports the empty ring with {@code ENOBUFS}, counted in
-     * {@link io.reactoruring.core.UringMetrics#bufferRingExhaustions()}; the recv is re-armed when a
-     * buffer is released and there is demand (end of stream, too, is only seen once a buffer is
-     * free). With {@code receiveBufferRing(0)}, or where the kernel refuses buffer rings, one plain
-     * IORING_OP_RECV into a pooled buffer is in flight per requested buffer.
+     * <p>By default (a {@code receiveBufferRing} of N > 0) the connection receives through its
+     * loop's shared provided-buffer ring (one per loop and buffer size, registered while any
+     * connection uses it): one buffer-select IORING_OP_RECV at a time, armed only with demand, and
+     * the kernel picks a ring buffer only when data arrives, so an idle connection holds no buffer.
+     * A buffer returns to the ring when the subscriber releases it. A connection holds at most N
+     * buffers: at that cap (or without demand) it stops reading, the socket's receive queue fills
+     * and the peer's sends block, while the other connections of the loop keep the rest of the
+     * ring. A connection that finds the ring empty is counted in
+     * {@link io.reactoruring.core.UringMetrics#bufferRingExhaustions()} and resumes when a buffer
+     * comes back. With {@code receiveBufferRing(0)}, or where the kernel refuses buffer rings, one
+     * plain IORING_OP_RECV into a pooled buffer is in flight per requested buffer.
      *
-     * <p>Signals arrive on the connection's loop thread. Cancelling cancels the recv in the kernel;
-     * buffers prefetched but not delivered go back at once, and the ring's memory is freed once the
-     * kernel is done and every delivered buffer is released.
+     * <p>Signals arrive on the connection's loop thread. Cancelling cancels the recv in the kernel
+     * (a buffer it raced to fill goes back to the ring); the loop's ring is freed once no connection
+     * uses it and every delivered buffer is released.
      */
     Flux<PooledBuffer> receive();
 

@@ -43,6 +43,7 @@ public final class UringServer implements Disposable {
     private final Set<UringConnection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean disposed = new AtomicBoolean();
     private final Sinks.Empty<Void> terminated = Sinks.empty();
+    private final java.util.concurrent.atomic.LongAdder refused = new java.util.concurrent.atomic.LongAdder();
     private volatile Disposable accepting = reactor.core.Disposables.single();
 
     UringServer(Acceptor acceptor, UringTcpServer config) {
@@ -64,6 +65,11 @@ public final class UringServer implements Disposable {
             conn.dispose();
             return;
         }
+        if (config.maxConnections > 0 && connections.size() >= config.maxConnections) {
+            refused.increment(); // maxConnections: closed at accept, the handler never sees it
+            conn.dispose();
+            return;
+        }
         connections.add(conn);
         conn.onDispose().subscribe(null, e -> connections.remove(conn), () -> connections.remove(conn));
         if (disposed.get()) { // raced with dispose(): it may have missed this connection
@@ -71,6 +77,9 @@ public final class UringServer implements Disposable {
             return;
         }
         try {
+            if (config.idleTimeout != null) {
+                conn.closeWhenIdle(config.idleTimeout);
+            }
             if (config.doOnConnection != null) {
                 config.doOnConnection.accept(conn);
             }
@@ -122,6 +131,11 @@ public final class UringServer implements Disposable {
     /** Connections currently open (accepted and not yet closed). */
     public int activeConnections() {
         return connections.size();
+    }
+
+    /** Connections closed at accept because {@link UringTcpServer#maxConnections(int)} were open. */
+    public long refusedConnections() {
+        return refused.sum();
     }
 
     /** Stops accepting and closes the listening socket and all connections; non-blocking, idempotent. */

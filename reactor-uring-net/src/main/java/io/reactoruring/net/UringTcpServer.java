@@ -46,6 +46,8 @@ public final class UringTcpServer implements Cloneable {
     @Nullable Transport transport;
     BiFunction<? super UringInbound, ? super UringOutbound, ? extends Publisher<Void>> handler = DRAIN;
     @Nullable Consumer<? super UringConnection> doOnConnection;
+    @Nullable Duration idleTimeout;   // net-http: limits (issue 11 item 2)
+    int maxConnections;               // 0 = unlimited
     @Nullable Consumer<? super UringServer> doOnBound;
     @Nullable Consumer<? super UringServer> doOnUnbound;
 
@@ -132,9 +134,10 @@ public final class UringTcpServer implements Cloneable {
     }
 
     /**
-     * Buffers in each receiving connection's provided-buffer ring, a power of two (default 16), or 0
-     * for one plain IORING_OP_RECV per requested buffer. The ring bounds a connection's receive
-     * memory to {@code entries * receiveBufferSize}; see {@link UringInbound#receive()}.
+     * How many buffers of its loop's shared provided-buffer ring one receiving connection may hold
+     * at once (delivered and not yet released), a power of two (default 16), or 0 for one plain
+     * IORING_OP_RECV per requested buffer. An idle connection holds none; the loop's ring (one per
+     * buffer size, about 4 MiB) is shared by all its connections. See {@link UringInbound#receive()}.
      */
     public UringTcpServer receiveBufferRing(int entries) {
         ConnectionSettings s = settings.withReceiveRingEntries(entries);
@@ -175,6 +178,32 @@ public final class UringTcpServer implements Cloneable {
     public UringTcpServer doOnConnection(Consumer<? super UringConnection> callback) {
         Objects.requireNonNull(callback, "callback");
         return with(c -> c.doOnConnection = callback);
+    }
+
+    /**
+     * Closes a connection once it has neither received nor sent anything for {@code timeout}
+     * (Reactor Netty's {@code idleTimeout}); default: never. Checked by one ring timeout per loop,
+     * not a timer per connection, so it closes between {@code timeout} and {@code 1.25 * timeout}
+     * (at most one second late) after the last activity.
+     */
+    public UringTcpServer idleTimeout(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("idleTimeout must be > 0, was " + timeout);
+        }
+        return with(c -> c.idleTimeout = timeout);
+    }
+
+    /**
+     * At most {@code max} connections open at once (default 0: unlimited). A connection accepted
+     * while {@code max} are open is closed at once, before {@code doOnConnection} and the handler,
+     * and counted in {@link UringServer#refusedConnections()}.
+     */
+    public UringTcpServer maxConnections(int max) {
+        if (max < 0) {
+            throw new IllegalArgumentException("maxConnections must be >= 0 (0 = unlimited), was " + max);
+        }
+        return with(c -> c.maxConnections = max);
     }
 
     /** Called once the socket is bound and listening, on the binding thread, before bind() emits. */

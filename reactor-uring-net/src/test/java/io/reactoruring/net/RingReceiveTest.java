@@ -143,8 +143,8 @@ class RingReceiveTest {
             assertThat(written).as("the client's writes stall").isLessThan(limit);
             assertThat(held).hasSize(2);
             long grown = NativeMemory.allocatedBytes() - memoryBefore;
-            assertThat(grown).as("server memory: at most one ring (%d bytes) plus small bookkeeping", entries * bufferSize)
-                    .isLessThanOrEqualTo((long) entries * bufferSize + 64 * 1024);
+            assertThat(grown).as("server memory: the loop's one shared ring plus small bookkeeping, however much was sent")
+                    .isLessThanOrEqualTo((long) SharedReceiveRings.RING_BYTES + 64 * 1024);
 
             // The consumer catches up: every byte written arrives.
             holding.set(false);
@@ -157,39 +157,69 @@ class RingReceiveTest {
     }
 
     @Test
-    void exhaustionIsCountedAndReceivingResumesWhenBuffersComeBack() throws Exception {
-        int entries = 4;
+    void aConnectionAtItsCapStopsReceivingAndResumesWhenItsBuffersComeBack() throws Exception {
+        int cap = 4;
         int bufferSize = 4096;
         List<PooledBuffer> held = new CopyOnWriteArrayList<>();
         AtomicInteger maxHeld = new AtomicInteger();
         AtomicLong receivedBytes = new AtomicLong();
         Sinks.Empty<Void> drained = Sinks.empty();
         UringServer server = net.bind(UringTcpServer.create().port(0)
-                .receiveBufferSize(bufferSize).receiveBufferRing(entries)
+                .receiveBufferSize(bufferSize).receiveBufferRing(cap)
                 .handle((in, out) -> in.receive().doOnNext(pb -> {
                     receivedBytes.addAndGet(pb.buffer().remaining());
-                    held.add(pb); // unbounded demand, but nothing is released: the ring runs dry
+                    held.add(pb); // unbounded demand, but nothing is released
                     maxHeld.accumulateAndGet(held.size(), Math::max);
                 }).doOnComplete(drained::tryEmitEmpty).then()));
-        long exhaustedBefore = loop().metrics().bufferRingExhaustions();
         int total = 64 * 1024;
         try (SocketChannel client = SocketChannel.open(new InetSocketAddress("127.0.0.1", server.port()))) {
             client.write(ByteBuffer.wrap(pattern(total))); // fits in the socket buffers: returns at once
-            assertThat(awaitOnLoop(loop(), () -> loop().metrics().bufferRingExhaustions() > exhaustedBefore))
-                    .as("the kernel found the ring empty").isTrue();
-            assertThat(held).hasSize(entries);
-            // Release everything, repeatedly, until all bytes went through the 4-buffer ring.
+            assertThat(awaitOnLoop(loop(), () -> held.size() == cap)).as("the connection reached its cap").isTrue();
+            roundTrip();
+            roundTrip();
+            assertThat(held).as("and took no more from the shared ring").hasSize(cap);
             client.shutdownOutput();
             assertThat(awaitOnLoop(loop(), () -> {
                 releaseAll(held);
                 return receivedBytes.get() == total;
             })).isTrue();
-            // End of stream also needs a free buffer: the kernel picks one before it reads.
             releaseAll(held);
             drained.asMono().block(T);
         }
-        assertThat(maxHeld.get()).as("never more buffers out than the ring holds").isLessThanOrEqualTo(entries);
-        assertThat(loop().metrics().bufferRingExhaustions() - exhaustedBefore).isPositive();
+        assertThat(maxHeld.get()).as("never more buffers out than the cap").isLessThanOrEqualTo(cap);
+    }
+
+    @Test
+    void anEmptySharedRingIsCountedAndReceivingResumesWhenBuffersComeBack() throws Exception {
+        ByteBuffer data = ByteBuffer.allocateDirect(64 * 1024);
+        UringServer server = net.bind(UringTcpServer.create().port(0)
+                .handle((in, out) -> out.send(Mono.just(data)).then(Mono.never())));
+        UringConnection c = net.client(server).receiveBufferRing(0).connect().block(T);
+        assertThat(c).isNotNull();
+        // A ring of 4 shared with nobody, and a cap above it: the ring runs dry before the cap.
+        io.reactoruring.core.buffer.BufferRing small = loop().registerBufferRing(4, 4096).block(T);
+        assertThat(small).isNotNull();
+        List<PooledBuffer> held = new CopyOnWriteArrayList<>();
+        AtomicLong receivedBytes = new AtomicLong();
+        long exhaustedBefore = loop().metrics().bufferRingExhaustions();
+        reactor.core.Disposable receiving = RingReceive.receive(Mono.just(small), io.reactoruring.core.buffer.BufferRing::close,
+                        loop(), c.sharedFd(), "test", 16, Flux::empty)
+                .subscribe(pb -> {
+                    receivedBytes.addAndGet(pb.buffer().remaining());
+                    held.add(pb);
+                });
+        assertThat(awaitOnLoop(loop(), () -> loop().metrics().bufferRingExhaustions() > exhaustedBefore))
+                .as("the kernel found the ring empty").isTrue();
+        assertThat(held).hasSize(4);
+        assertThat(awaitOnLoop(loop(), () -> {
+            releaseAll(held);
+            return receivedBytes.get() == data.capacity();
+        })).as("every byte came through once buffers came back").isTrue();
+        releaseAll(held);
+        receiving.dispose();
+        c.dispose();
+        c.onDispose().block(T);
+        assertThat(awaitOnLoop(loop(), small::isReleased)).as("the cancelled RECV gave the ring back").isTrue();
     }
 
     @Test
@@ -255,7 +285,7 @@ class RingReceiveTest {
         Mono<io.reactoruring.core.buffer.BufferRing> refused = Mono.error(
                 io.reactoruring.core.Errno.exception(-io.reactoruring.core.Errno.EINVAL, "io_uring_register_buf_ring", "test"));
         AtomicInteger fallbacks = new AtomicInteger();
-        Flux<PooledBuffer> received = RingReceive.receive(refused, loop(), c.sharedFd(), "test", 4, () -> {
+        Flux<PooledBuffer> received = RingReceive.receive(refused, r -> { }, loop(), c.sharedFd(), "test", 4, () -> {
             fallbacks.incrementAndGet();
             return c.receive(); // with receiveBufferRing(0): plain RECVs, as UringConnection's fallback
         });
@@ -268,8 +298,8 @@ class RingReceiveTest {
         assertThat(fallbacks).hasValue(1);
 
         // Errors that are not the kernel's answer are not hidden by the fallback.
-        StepVerifier.create(RingReceive.receive(Mono.error(new IllegalStateException("boom")), loop(), c.sharedFd(), "test",
-                4, Flux::empty)).expectError(IllegalStateException.class).verify(T);
+        StepVerifier.create(RingReceive.receive(Mono.error(new IllegalStateException("boom")), r -> { }, loop(), c.sharedFd(),
+                "test", 4, Flux::empty)).expectError(IllegalStateException.class).verify(T);
         c.dispose();
     }
 }

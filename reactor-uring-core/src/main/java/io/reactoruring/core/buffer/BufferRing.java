@@ -7,8 +7,9 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
 
@@ -51,7 +52,10 @@ public final class BufferRing {
     private final AtomicInteger refs = new AtomicInteger(1);
     private final AtomicInteger inRing = new AtomicInteger();
     private final AtomicLong exhaustions = new AtomicLong();
-    private final AtomicReference<MonoSink<Void>> waiter = new AtomicReference<>();
+    /** Waiters for a free buffer, woken one per buffer that comes back (the ring may be shared). */
+    private final ConcurrentLinkedQueue<Waiter> waiters = new ConcurrentLinkedQueue<>();
+    /** Per buffer id, what to run after its last release put it back (the taker's accounting), or null. */
+    private final @Nullable Runnable[] onRecycle;
     private final Runnable onExhausted;
     private int tail; // guarded by this
     private boolean closed;
@@ -77,6 +81,7 @@ public final class BufferRing {
         this.ring = ringBlock.buffer().clear().order(ByteOrder.nativeOrder());
         ByteBuffer all = dataBlock.buffer().clear().order(ByteOrder.nativeOrder());
         this.buffers = new PooledBuffer[entries];
+        this.onRecycle = new Runnable[entries];
         for (int id = 0; id < entries; id++) {
             ByteBuffer slice = all.slice(id * bufferSize, bufferSize).order(ByteOrder.nativeOrder());
             buffers[id] = new PooledBuffer(null, this, id, dataAddress + (long) id * bufferSize, bufferSize, slice);
@@ -178,6 +183,14 @@ public final class BufferRing {
      * @throws IllegalStateException if the buffer is already taken (the kernel and Java disagree)
      */
     public PooledBuffer take(int id, int length) {
+        return take(id, length, null);
+    }
+
+    /**
+     * {@link #take(int, int)}, and runs {@code whenBack} (on the releasing thread) once the buffer's
+     * last release has put it back into the ring: how a user of a shared ring counts what it holds.
+     */
+    public PooledBuffer take(int id, int length, @Nullable Runnable whenBack) {
         if (id < 0 || id >= entries) {
             throw new IllegalArgumentException("buffer id " + id + " out of range 0.." + (entries - 1));
         }
@@ -190,36 +203,78 @@ public final class BufferRing {
         }
         refs.incrementAndGet();
         inRing.decrementAndGet();
+        onRecycle[id] = whenBack;
         b.reset();
         b.buffer().limit(length);
         return b;
     }
 
-    /** Last release of a taken buffer: back into the ring, then wake a {@link #whenAvailable()} waiter. */
+    /** Last release of a taken buffer: back into the ring, then the taker's hook, then wake one waiter. */
     void recycle(PooledBuffer b) {
+        Runnable whenBack = onRecycle[b.bufferId];
+        onRecycle[b.bufferId] = null;
         put(b.bufferId);
-        MonoSink<Void> w = waiter.getAndSet(null);
-        if (w != null) {
-            w.success();
+        try {
+            if (whenBack != null) {
+                whenBack.run();
+            }
+        } finally {
+            wakeOne();
+            release();
         }
-        release();
+    }
+
+    private void wakeOne() {
+        Waiter w;
+        while ((w = waiters.poll()) != null) {
+            if (w.fire()) {
+                return;
+            }
+        }
     }
 
     /**
      * Completes as soon as at least one buffer is in the ring: at once if one is, else when a taken
-     * buffer is released (on the releasing thread). One waiter at a time.
+     * buffer is released (on the releasing thread). Any number of waiters; each buffer that comes
+     * back wakes one of them, in the order they started waiting.
      */
     public Mono<Void> whenAvailable() {
         return Mono.create(sink -> {
-            if (!waiter.compareAndSet(null, sink)) {
-                sink.error(new IllegalStateException("another subscriber is already waiting on ring " + groupId));
-                return;
-            }
-            sink.onDispose(() -> waiter.compareAndSet(sink, null));
-            if (inRing.get() > 0 && waiter.compareAndSet(sink, null)) {
-                sink.success();
+            Waiter w = new Waiter(sink);
+            sink.onDispose(w::cancel);
+            waiters.add(w);
+            // A buffer put back between the check and add() woke someone else or nobody: check again.
+            if (inRing.get() > 0 && waiters.remove(w)) {
+                w.fire();
             }
         });
+    }
+
+    /** Waiters not yet woken (cancelled ones may linger until a wake-up passes them). */
+    int waiting() {
+        return waiters.size();
+    }
+
+    private static final class Waiter {
+        private final MonoSink<Void> sink;
+        private final java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+
+        Waiter(MonoSink<Void> sink) {
+            this.sink = sink;
+        }
+
+        /** Wakes the waiter; false if it had given up already (the wake-up goes to the next one). */
+        boolean fire() {
+            if (done.compareAndSet(false, true)) {
+                sink.success();
+                return true;
+            }
+            return false;
+        }
+
+        void cancel() {
+            done.set(true);
+        }
     }
 
     /** Adds a reference (an op that may pick buffers from the ring); fails once the ring is gone. */
