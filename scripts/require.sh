@@ -9,6 +9,9 @@ command -v mvn >/dev/null 2>&1 || missing+=("maven")
 command -v gcc >/dev/null 2>&1 || missing+=("gcc")
 multiarch=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 { [ -f /usr/include/liburing.h ] && [ -f "/usr/lib/$multiarch/liburing.a" ]; } || missing+=("liburing-dev")
+# The HTTP example's tests run real curl and wget clients (HttpStrictServerTest).
+command -v curl >/dev/null 2>&1 || missing+=("curl")
+command -v wget >/dev/null 2>&1 || missing+=("wget")
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

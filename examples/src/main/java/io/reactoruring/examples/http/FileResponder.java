@@ -46,7 +46,8 @@ final class FileResponder {
     static final int MERGE_LIMIT = 16 * 1024;
     private static final Set<OpenOption> READ = Set.of(StandardOpenOption.READ);
     private static final Map<Integer, String> REASONS = Map.ofEntries(
-            Map.entry(200, "OK"), Map.entry(206, "Partial Content"), Map.entry(400, "Bad Request"),
+            Map.entry(200, "OK"), Map.entry(206, "Partial Content"), Map.entry(304, "Not Modified"),
+            Map.entry(400, "Bad Request"), Map.entry(414, "URI Too Long"), Map.entry(417, "Expectation Failed"),
             Map.entry(403, "Forbidden"), Map.entry(404, "Not Found"), Map.entry(405, "Method Not Allowed"),
             Map.entry(416, "Range Not Satisfiable"), Map.entry(431, "Request Header Fields Too Large"),
             Map.entry(500, "Internal Server Error"), Map.entry(501, "Not Implemented"),
@@ -98,17 +99,21 @@ final class FileResponder {
                 return Mono.error(new NotServable(404));
             }
             String lastModified = HttpDate.format(st.lastModified());
+            String etag = etag(st.size(), st.lastModified());
+            if (notModified(r, etag, st.lastModified())) {
+                return send(out, notModifiedHead(keepAlive, lastModified, etag)).thenReturn(keepAlive);
+            }
             String ifRange = r.header("if-range");
             // If-Range with anything but the current Last-Modified: the range is stale, send it all.
-            String rangeHeader = ifRange == null || ifRange.equals(lastModified) ? r.header("range") : null;
+            String rangeHeader = ifRange == null || ifRange.equals(lastModified) || ifRange.equals(etag) ? r.header("range") : null;
             ByteRange range = ByteRange.of(rangeHeader, st.size());
             if (range.kind() == ByteRange.Kind.UNSATISFIABLE) {
-                byte[] h = head(416, MediaTypes.DEFAULT, 0, keepAlive, lastModified, "bytes */" + st.size());
+                byte[] h = head(416, MediaTypes.DEFAULT, 0, keepAlive, lastModified, "bytes */" + st.size(), etag);
                 return send(out, h).thenReturn(keepAlive);
             }
             boolean partial = range.kind() == ByteRange.Kind.PARTIAL;
             byte[] h = head(partial ? 206 : 200, MediaTypes.forFileName(f.path().getFileName().toString()),
-                    range.length(), keepAlive, lastModified, partial ? range.contentRange(st.size()) : null);
+                    range.length(), keepAlive, lastModified, partial ? range.contentRange(st.size()) : null, etag);
             if (head || range.length() == 0) {
                 return send(out, h).thenReturn(keepAlive);
             }
@@ -161,10 +166,52 @@ final class FileResponder {
         return new IOException(f.path() + " shrank while being sent: " + got + " of " + range.length() + " bytes");
     }
 
+    /**
+     * A strong validator like nginx's: {@code "<mtime hex>-<size hex>"} (seconds; a file changed
+     * twice within one second with the same size keeps its ETag, as on nginx).
+     */
+    static String etag(long size, java.time.Instant lastModified) {
+        return "\"" + Long.toHexString(lastModified.getEpochSecond()) + "-" + Long.toHexString(size) + "\"";
+    }
+
+    /**
+     * RFC 9110, 13.1.2 and 13.1.3: If-None-Match (weak comparison, {@code *}) decides when present;
+     * else If-Modified-Since not older than the file's modification second.
+     */
+    static boolean notModified(HttpRequest r, String etag, java.time.Instant lastModified) {
+        String inm = r.header("if-none-match");
+        if (inm != null) {
+            for (String t : inm.split(",")) {
+                String tag = t.strip();
+                if (tag.equals("*") || (tag.startsWith("W/") ? tag.substring(2) : tag).equals(etag)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+        String ims = r.header("if-modified-since");
+        if (ims == null) {
+            return false;
+        }
+        try {
+            java.time.Instant since = java.time.ZonedDateTime.parse(ims, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+            return lastModified.getEpochSecond() <= since.getEpochSecond();
+        } catch (java.time.format.DateTimeParseException e) {
+            return false; // an invalid date is ignored (RFC 9110, 13.1.3)
+        }
+    }
+
+    private static byte[] notModifiedHead(boolean keepAlive, String lastModified, String etag) {
+        return ("HTTP/1.1 304 Not Modified\r\nServer: reactor-uring\r\nDate: " + HttpDate.now() + "\r\n"
+                + "Last-Modified: " + lastModified + "\r\nETag: " + etag + "\r\n"
+                + (keepAlive ? "" : "Connection: close\r\n") + "\r\n").getBytes(StandardCharsets.ISO_8859_1);
+    }
+
     private static Mono<Boolean> sendError(UringOutbound out, int status, boolean head, boolean keepAlive) {
-        byte[] body = head ? new byte[0] : (status + " " + REASONS.get(status) + "\n").getBytes(StandardCharsets.US_ASCII);
-        long length = head ? 0 : body.length;
-        byte[] h = head(status, "text/plain; charset=utf-8", length, keepAlive, null, null);
+        byte[] full = (status + " " + REASONS.get(status) + "\n").getBytes(StandardCharsets.US_ASCII);
+        byte[] body = head ? new byte[0] : full;
+        // HEAD announces the Content-Length GET would send (RFC 9110, 9.3.2), without the body.
+        byte[] h = head(status, "text/plain; charset=utf-8", full.length, keepAlive, null, null, null);
         byte[] all = new byte[h.length + body.length];
         System.arraycopy(h, 0, all, 0, h.length);
         System.arraycopy(body, 0, all, h.length, body.length);
@@ -176,7 +223,7 @@ final class FileResponder {
     }
 
     static byte[] head(int status, String contentType, long contentLength, boolean keepAlive,
-            String lastModified, String contentRange) {
+            String lastModified, String contentRange, String etag) {
         StringBuilder sb = new StringBuilder(256)
                 .append("HTTP/1.1 ").append(status).append(' ').append(REASONS.get(status)).append("\r\n")
                 .append("Server: reactor-uring\r\n")
@@ -191,6 +238,9 @@ final class FileResponder {
         }
         if (lastModified != null) {
             sb.append("Last-Modified: ").append(lastModified).append("\r\n");
+        }
+        if (etag != null) {
+            sb.append("ETag: ").append(etag).append("\r\n");
         }
         if (contentRange != null) {
             sb.append("Content-Range: ").append(contentRange).append("\r\n");

@@ -16,6 +16,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.function.BiFunction;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 
 /**
  * A small HTTP/1.1 server for the files of one directory, on reactor-uring: accept, recv and send
@@ -29,8 +30,13 @@ import reactor.core.publisher.Flux;
  * extension, Content-Length, Last-Modified, Date (file metadata is reused for up to 1 s, see
  * {@link #handler(Path)}). Errors: 400 (malformed request line or header,
  * HTTP/1.1 without Host), 403 ({@code ..} in the path), 404 (missing, not a regular file), 405
- * (other methods), 431 (head over 8 KiB), 501 (Transfer-Encoding), 505 (other HTTP versions). After a
- * 400, 431, 501 or 505 the connection is closed.
+ * (other methods), 414/431 (request line / head over 8 KiB), 417 (Expect other than 100-continue),
+ * 501 (Transfer-Encoding other than chunked), 505 (HTTP/2 and up). After one of those the
+ * connection is closed. The parser is strict (see {@link HttpRequestParser}): ambiguous framing,
+ * bare CR or LF, obs-fold, controls in values, duplicate Host or Content-Length are 400s.
+ * {@code Expect: 100-continue} is answered with 100 before the response; ETag (like nginx's) with
+ * If-None-Match and If-Modified-Since answer 304. Request-header timeout 60 s and keep-alive idle
+ * timeout 75 s, like nginx (see {@link #handler(Path, Duration, Duration, Duration)}).
  *
  * <p>Per connection, requests are parsed incrementally from the received buffers (a request may be
  * split anywhere, several may share one buffer); each buffer is released as soon as it is parsed.
@@ -42,6 +48,11 @@ import reactor.core.publisher.Flux;
  */
 public final class HttpFileServer {
     static final Duration STAT_VALIDITY = Duration.ofSeconds(1);
+    /** nginx's client_header_timeout: a request head (or a new connection's first) must arrive within this. */
+    public static final Duration HEADER_TIMEOUT = Duration.ofSeconds(60);
+    /** nginx's keepalive_timeout: an idle keep-alive connection is closed after this. */
+    public static final Duration KEEP_ALIVE_TIMEOUT = Duration.ofSeconds(75);
+    private static final byte[] CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     private HttpFileServer() {
     }
@@ -66,30 +77,67 @@ public final class HttpFileServer {
 
     /** {@link #handler(Path)} with another metadata validity ({@link Duration#ZERO}: statx on every request). */
     public static BiFunction<UringInbound, UringOutbound, Publisher<Void>> handler(Path root, Duration statValidity) {
-        Objects.requireNonNull(root, "root");
-        Objects.requireNonNull(statValidity, "statValidity");
-        FileResponder responder = new FileResponder(root, new StatCache(statValidity.toNanos(), System::nanoTime));
-        return (in, out) -> serve(responder, in, out);
+        return handler(root, statValidity, HEADER_TIMEOUT, KEEP_ALIVE_TIMEOUT);
     }
 
-    private static Publisher<Void> serve(FileResponder responder, UringInbound in, UringOutbound out) {
+    /**
+     * {@link #handler(Path, Duration)} with other timeouts: a connection is closed when a request
+     * head is not complete {@code headerTimeout} after its first byte (or a new connection sent no
+     * complete head by then), or when it has been idle between requests for {@code keepAliveTimeout}.
+     * See {@link HttpDeadlines}.
+     */
+    public static BiFunction<UringInbound, UringOutbound, Publisher<Void>> handler(Path root, Duration statValidity,
+            Duration headerTimeout, Duration keepAliveTimeout) {
+        Objects.requireNonNull(root, "root");
+        Objects.requireNonNull(statValidity, "statValidity");
+        if (headerTimeout.isNegative() || headerTimeout.isZero() || keepAliveTimeout.isNegative() || keepAliveTimeout.isZero()) {
+            throw new IllegalArgumentException("timeouts must be > 0: " + headerTimeout + ", " + keepAliveTimeout);
+        }
+        FileResponder responder = new FileResponder(root, new StatCache(statValidity.toNanos(), System::nanoTime));
+        return (in, out) -> serve(responder, in, out, headerTimeout, keepAliveTimeout);
+    }
+
+    private static Publisher<Void> serve(FileResponder responder, UringInbound in, UringOutbound out,
+            Duration headerTimeout, Duration keepAliveTimeout) {
         // The server passes the connection as both sides; on io_uring file ops then run on its loop,
         // so no signal hops threads. Otherwise (the NIO fallback, or another inbound) the loop-less
         // UringFiles methods pick a shared loop, or FileChannel where io_uring is missing.
         UringLoop loop = in instanceof UringConnection c && c.isUring() ? c.loop() : null;
         HttpRequestParser parser = new HttpRequestParser();
+        java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
+        HttpDeadlines.Conn deadlines = new HttpDeadlines.Conn(
+                in instanceof UringConnection c ? c::dispose : () -> { }, headerTimeout, keepAliveTimeout);
+        reactor.core.Disposable watching = in instanceof UringConnection ? HttpDeadlines.watch(loop, deadlines) : () -> { };
         return in.receive()
                 .concatMapIterable(pb -> {
                     try {
-                        return parser.feed(pb.buffer());
+                        java.util.List<HttpRequest> rs = parser.feed(pb.buffer());
+                        pending.addAndGet(rs.size());
+                        deadlines.parsed(parser.inHead());
+                        if (!rs.isEmpty() || parser.hasPartialRequest()) {
+                            deadlines.idle(false);
+                        }
+                        return rs;
                     } finally {
                         pb.release();
                     }
                 }, 1)
                 .doOnDiscard(PooledBuffer.class, PooledBuffer::release)
                 // One response at a time, in request order; after one that closes, stop reading.
-                .concatMap(r -> responder.respond(r, out, loop), 1)
+                .concatMap(r -> {
+                    Mono<Boolean> response = responder.respond(r, out, loop);
+                    if (r.expectContinue()) {
+                        // RFC 9110, 10.1.1: the client holds the body back until this (curl: up to 1 s).
+                        response = out.send(Mono.just(java.nio.ByteBuffer.wrap(CONTINUE))).then(response);
+                    }
+                    return response.doOnSuccess(k -> {
+                        if (pending.decrementAndGet() == 0 && !parser.hasPartialRequest()) {
+                            deadlines.idle(true);
+                        }
+                    });
+                }, 1)
                 .takeWhile(keepAlive -> keepAlive)
+                .doFinally(s -> watching.dispose())
                 .then();
     }
 

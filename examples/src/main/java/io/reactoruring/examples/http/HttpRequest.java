@@ -12,9 +12,15 @@ import org.jspecify.annotations.Nullable;
  * @param minorVersion 1 for HTTP/1.1, 0 for HTTP/1.0
  * @param headers      header fields, names in lower case; a repeated field's values are joined with {@code ", "}
  * @param errorStatus  0 for a well-formed request, else the status to answer with (400, 431, 501, 505)
- *                     before closing the connection
+ *                     before closing the connection (400, 414, 417, 431, 501, 505)
+ * @param expectContinue the client waits for {@code 100 Continue} before sending the body
  */
-record HttpRequest(String method, String target, int minorVersion, Map<String, String> headers, int errorStatus) {
+record HttpRequest(String method, String target, int minorVersion, Map<String, String> headers, int errorStatus,
+        boolean expectContinue) {
+
+    HttpRequest(String method, String target, int minorVersion, Map<String, String> headers, int errorStatus) {
+        this(method, target, minorVersion, headers, errorStatus, false);
+    }
 
     static HttpRequest malformed(int status) {
         return new HttpRequest("", "", 1, Map.of(), status);

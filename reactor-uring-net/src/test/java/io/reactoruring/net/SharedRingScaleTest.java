@@ -1,0 +1,217 @@
+package io.reactoruring.net;
+
+import static io.reactoruring.net.LoopAwait.awaitOnLoop;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.reactoruring.core.NativeMemory;
+import io.reactoruring.core.UringLoop;
+import io.reactoruring.core.buffer.PooledBuffer;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import reactor.core.publisher.Mono;
+
+/**
+ * The loop's shared receive ring at scale and under hostile peers: thousands of idle connections
+ * (their client ends in a child JVM) cost the server almost no native memory and give all of it
+ * back; a connection that never releases its buffers keeps only its cap; connections that empty
+ * the ring are counted and everyone recovers when buffers come back.
+ */
+class SharedRingScaleTest {
+    private static final Duration T = LoopbackFixture.T;
+    @RegisterExtension
+    static final LoopbackFixture net = new LoopbackFixture("shared-ring-test", 1);
+
+    private static UringLoop loop() {
+        return net.loop();
+    }
+
+    private static byte[] pattern(int size, int seed) {
+        byte[] b = new byte[size];
+        for (int i = 0; i < size; i++) {
+            b[i] = (byte) (i * 31 + seed + (i >>> 9));
+        }
+        return b;
+    }
+
+    /** Echoes {@code payload} over a new blocking connection; the echo, byte for byte. */
+    private static byte[] echo(int port, byte[] payload) throws Exception {
+        try (SocketChannel c = SocketChannel.open(new InetSocketAddress("127.0.0.1", port))) {
+            CompletableFuture<Void> writing = CompletableFuture.runAsync(() -> {
+                try {
+                    c.write(ByteBuffer.wrap(payload));
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            ByteBuffer in = ByteBuffer.allocate(payload.length);
+            while (in.hasRemaining() && c.read(in) >= 0) {
+                // blocking reads until the whole echo is back
+            }
+            writing.get(30, TimeUnit.SECONDS);
+            return in.array();
+        }
+    }
+
+    @Test
+    void thousandsOfIdleConnectionsCostLittleNativeMemoryAndAllOfItComesBack() throws Exception {
+        int connections = 4000;
+        UringServer server = net.bind(net.server().port(0).handle((in, out) -> out.sendPooled(in.receive())));
+        // Warm-up: the shared ring is registered, used and given back once, so the pool holds its blocks.
+        byte[] small = pattern(1000, 1);
+        assertThat(echo(server.port(), small)).isEqualTo(small);
+        assertThat(awaitOnLoop(loop(), () -> server.activeConnections() == 0 && SharedReceiveRings.count(loop()) == 0))
+                .isTrue();
+        long nativeBefore = NativeMemory.allocatedBytes();
+        long pooledBefore = loop().bufferPool().outstanding();
+
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process child = new ProcessBuilder(java, "-Xmx64m", "-cp", System.getProperty("java.class.path"),
+                IdleClientsMain.class.getName(), String.valueOf(server.port()), String.valueOf(connections))
+                .redirectErrorStream(true).start();
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+            assertThat(out.readLine()).isEqualTo("open " + connections);
+            assertThat(awaitOnLoop(loop(), () -> server.activeConnections() == connections)).isTrue();
+            // Each connection's receive is armed on the loop (its handler subscribed at accept).
+            long perConnection = (NativeMemory.allocatedBytes() - nativeBefore) / connections;
+            assertThat(perConnection).as("library native bytes per idle connection, the shared ring included")
+                    .isLessThanOrEqualTo(2 * 1024);
+
+            // With all of them open, a new connection still echoes, intact.
+            byte[] payload = pattern(256 * 1024, 7);
+            assertThat(echo(server.port(), payload)).isEqualTo(payload);
+
+            OutputStream stdin = child.getOutputStream();
+            stdin.write('\n');
+            stdin.flush();
+            assertThat(out.readLine()).isEqualTo("closed");
+            assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        } finally {
+            child.destroyForcibly();
+        }
+        assertThat(awaitOnLoop(loop(), () -> server.activeConnections() == 0)).isTrue();
+        // Back to the baseline, give or take what does not scale with connections: a pool size class
+        // first used by the 256 KiB echo, the loop's completion array grown by the burst of accepts.
+        assertThat(awaitOnLoop(loop(), () -> SharedReceiveRings.count(loop()) == 0
+                        && loop().bufferPool().outstanding() == pooledBefore
+                        && NativeMemory.allocatedBytes() <= nativeBefore + 512 * 1024))
+                .as("native %d -> %d, pooled %d -> %d", nativeBefore, NativeMemory.allocatedBytes(), pooledBefore,
+                        loop().bufferPool().outstanding())
+                .isTrue();
+    }
+
+    /** A server whose connections take every buffer and never release one until {@code held} is drained. */
+    private static UringServer hoarder(int bufferSize, int cap, Queue<PooledBuffer> held, AtomicInteger maxPerConnection) {
+        return net.server().port(0).receiveBufferSize(bufferSize).receiveBufferRing(cap)
+                .handle((in, out) -> {
+                    AtomicInteger mine = new AtomicInteger();
+                    return in.receive().doOnNext(pb -> {
+                        maxPerConnection.accumulateAndGet(mine.incrementAndGet(), Math::max);
+                        held.add(pb);
+                    }).then();
+                })
+                .bindNow(T);
+    }
+
+    private static void releaseAll(Queue<PooledBuffer> held) {
+        PooledBuffer pb;
+        while ((pb = held.poll()) != null) {
+            pb.release();
+        }
+    }
+
+    /** Writes into a non-blocking socket until its buffers are full: the server side has data for ever. */
+    private static SocketChannel flood(int port) throws Exception {
+        SocketChannel c = SocketChannel.open(new InetSocketAddress("127.0.0.1", port));
+        c.configureBlocking(false);
+        ByteBuffer b = ByteBuffer.allocate(4 * 1024 * 1024);
+        c.write(b);
+        return c;
+    }
+
+    @Test
+    void aConnectionThatNeverReleasesKeepsOnlyItsCapAndOthersEcho() throws Exception {
+        int bufferSize = 16 * 1024;
+        int cap = 4;
+        Queue<PooledBuffer> held = new ConcurrentLinkedQueue<>();
+        AtomicInteger maxPerConnection = new AtomicInteger();
+        UringServer hoarding = hoarder(bufferSize, cap, held, maxPerConnection);
+        UringServer echoing = net.bind(net.server().port(0).receiveBufferSize(bufferSize).receiveBufferRing(cap)
+                .handle((in, out) -> out.sendPooled(in.receive())));
+        try (SocketChannel greedy = flood(hoarding.port())) {
+            assertThat(awaitOnLoop(loop(), () -> held.size() == cap)).as("the hoarder reached its cap").isTrue();
+            for (int i = 0; i < 20; i++) {
+                byte[] payload = pattern(200 * 1024, i);
+                assertThat(echo(echoing.port(), payload)).as("echo %d beside the hoarder", i).isEqualTo(payload);
+            }
+            assertThat(held).as("the hoarder took nothing more meanwhile").hasSize(cap);
+        } finally {
+            hoarding.disposeNow(T);
+            releaseAll(held);
+        }
+        assertThat(maxPerConnection.get()).isEqualTo(cap);
+    }
+
+    @Test
+    void hoardersThatEmptyTheRingAreCountedAndEveryoneRecovers() throws Exception {
+        int bufferSize = 64 * 1024;
+        int cap = 4;
+        int ringEntries = SharedReceiveRings.entriesFor(bufferSize, cap);
+        int hoarders = ringEntries / cap; // together they hold the whole ring
+        Queue<PooledBuffer> held = new ConcurrentLinkedQueue<>();
+        AtomicInteger maxPerConnection = new AtomicInteger();
+        UringServer hoarding = hoarder(bufferSize, cap, held, maxPerConnection);
+        UringServer echoing = net.bind(net.server().port(0).receiveBufferSize(bufferSize).receiveBufferRing(cap)
+                .handle((in, out) -> out.sendPooled(in.receive())));
+        List<SocketChannel> greedy = new ArrayList<>();
+        try {
+            for (int i = 0; i < hoarders; i++) {
+                greedy.add(flood(hoarding.port()));
+            }
+            assertThat(awaitOnLoop(loop(), () -> held.size() == ringEntries)).as("the ring is held by the hoarders")
+                    .isTrue();
+            long exhaustedBefore = loop().metrics().bufferRingExhaustions();
+            byte[] payload = pattern(300 * 1024, 3);
+            CompletableFuture<byte[]> echoed = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return echo(echoing.port(), payload);
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            assertThat(awaitOnLoop(loop(), () -> loop().metrics().bufferRingExhaustions() > exhaustedBefore))
+                    .as("the echo connection found the ring empty, and it shows").isTrue();
+            // The hoarders let go (disposing their connections): the waiting echo gets buffers and finishes.
+            hoarding.disposeNow(T);
+            releaseAll(held);
+            assertThat(Arrays.equals(echoed.get(30, TimeUnit.SECONDS), payload)).isTrue();
+        } finally {
+            for (SocketChannel c : greedy) {
+                c.close();
+            }
+            hoarding.disposeNow(T);
+            releaseAll(held);
+        }
+        assertThat(maxPerConnection.get()).isLessThanOrEqualTo(cap);
+        assertThat(awaitOnLoop(loop(), () -> SharedReceiveRings.count(loop()) == 0)).as("the ring both servers shared is gone")
+                .isTrue();
+        Mono.fromRunnable(() -> { }).subscribeOn(loop()).block(T);
+    }
+}
