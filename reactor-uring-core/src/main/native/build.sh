@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Builds libreactoruring.so (JNI over a statically linked liburing) for the Maven build.
-# Usage: build.sh <native-src-dir> <javac -h include dir> <output META-INF/native dir>
+# Builds libreactoruring-<version>.so (JNI over a statically linked liburing) for the Maven build.
+# Usage: build.sh <native-src-dir> <javac -h include dir> <output META-INF/native dir> <project version>
+# The file name carries the version so that a stale copy on java.library.path can never be taken for
+# this jar's (NativeLibrary loads only the exact name); reactoruring.version next to the .so dirs tells
+# NativeLibrary which name to look for.
 # Fails with one line that names what to install when the toolchain is missing.
 set -euo pipefail
-src=$1 include=$2 out=$3
+src=$1 include=$2 out=$3 version=${4:?project version}
+lib=libreactoruring-$version.so
 
 command -v gcc >/dev/null 2>&1 || { echo "reactor-uring: gcc not found; install it: apt-get install -y gcc" >&2; exit 1; }
 [ -n "${JAVA_HOME:-}" ] || JAVA_HOME=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")
@@ -26,10 +30,11 @@ build_arch() { # <java arch name> <gcc> <multiarch triplet>
     missing "$arch" "liburing headers or static liburing.a for $triplet not found"; return 0
   fi
   mkdir -p "$out/linux-$arch"
+  rm -f "$out/linux-$arch"/libreactoruring*.so   # an older version's file must not ship in the jar
   "$cc" -O2 -g -fPIC -shared -Wall -Wextra -Werror -std=gnu11 \
-    -I"$JAVA_HOME/include" -I"$JAVA_HOME/include/linux" -I"$include" \
-    -o "$out/linux-$arch/libreactoruring.so" "$src"/reactoruring.c "$liburing_a"
-  echo "reactor-uring: built $out/linux-$arch/libreactoruring.so (liburing from $liburing_a)"
+    -I"$JAVA_HOME/include" -I"$JAVA_HOME/include/linux" -I"$include" -DRR_VERSION="\"$version\"" \
+    -o "$out/linux-$arch/$lib" "$src"/reactoruring.c "$liburing_a"
+  echo "reactor-uring: built $out/linux-$arch/$lib (liburing from $liburing_a)"
 }
 missing() { # <arch> <why>
   if [ "$1" = "$host_arch" ]; then
@@ -50,5 +55,7 @@ case "$(uname -m)" in
           cross_install="dpkg --add-architecture amd64 && apt-get update && apt-get install -y gcc-x86-64-linux-gnu liburing-dev:amd64" ;;
   *) echo "reactor-uring: building on $(uname -m) is not supported (linux x86_64 and aarch64 are)" >&2; exit 1 ;;
 esac
+mkdir -p "$out"
+printf '%s\n' "$version" > "$out/reactoruring.version"
 build_arch "$host_arch" gcc "$host_triplet"
 build_arch "${other[@]}"

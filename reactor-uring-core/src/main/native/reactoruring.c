@@ -360,3 +360,65 @@ JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_getsockoptInt(J
     socklen_t len = sizeof(value);
     return getsockopt(fd, level, opt, &value, &len) < 0 ? -errno : value;
 }
+
+/*
+ * The availability probe: exercises each io_uring syscall the library relies on, on a tiny ring of
+ * its own, so that a seccomp profile allowing io_uring_setup but refusing io_uring_enter or
+ * io_uring_register (some container profiles do) is seen before any loop is created. Returns the
+ * stage that failed (PROBE_* in Native.java: 0 none, 1 setup, 2 enter, 3 register) with the errno in
+ * out[0]; out[1] gets the ring's features. The register stage registers one page as a fixed buffer:
+ * like the library's registered and provided buffers, it is charged to RLIMIT_MEMLOCK.
+ */
+JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_probeSyscalls(JNIEnv *env, jclass cls, jintArray out) {
+    (void) cls;
+    struct io_uring ring;
+    struct io_uring_params p;
+    memset(&p, 0, sizeof(p));
+    jint vals[2] = { 0, 0 };
+    jint stage = 0;
+    int ret = io_uring_queue_init_params(4, &ring, &p);
+    if (ret < 0) {
+        vals[0] = -ret;
+        stage = 1;
+    } else {
+        vals[1] = (jint) p.features;
+        struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+        io_uring_prep_nop(sqe);
+        ret = io_uring_submit_and_wait(&ring, 1);
+        if (ret < 0) {
+            vals[0] = -ret;
+            stage = 2;
+        } else {
+            struct io_uring_cqe *cqe;
+            if (io_uring_peek_cqe(&ring, &cqe) == 0) io_uring_cqe_seen(&ring, cqe);
+            void *page = NULL;
+            if (posix_memalign(&page, 4096, 4096) != 0) {
+                vals[0] = ENOMEM;
+                stage = 3;
+            } else {
+                struct iovec iov = { page, 4096 };
+                ret = io_uring_register_buffers(&ring, &iov, 1);
+                if (ret < 0) {
+                    vals[0] = -ret;
+                    stage = 3;
+                } else {
+                    io_uring_unregister_buffers(&ring);
+                }
+                free(page);
+            }
+        }
+        io_uring_queue_exit(&ring);
+    }
+    (*env)->SetIntArrayRegion(env, out, 0, 2, vals);
+    return stage;
+}
+
+/* The version this library was built for (-DRR_VERSION), checked by NativeLibrary after loading. */
+JNIEXPORT jstring JNICALL Java_io_reactoruring_core_internal_Native_libraryVersion(JNIEnv *env, jclass cls) {
+    (void) cls;
+#ifdef RR_VERSION
+    return (*env)->NewStringUTF(env, RR_VERSION);
+#else
+    return (*env)->NewStringUTF(env, "unknown");
+#endif
+}

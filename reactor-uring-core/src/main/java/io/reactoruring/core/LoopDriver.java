@@ -68,6 +68,8 @@ final class LoopDriver {
     private final AtomicInteger wakeWriters = new AtomicInteger();
     private volatile int lifecycle = RUNNING;
     private volatile @Nullable Throwable startFailure;
+    /** Why the loop died, if it did (not set by a dispose). */
+    private volatile @Nullable Throwable failure;
     private volatile int ringFlags;
 
     // Loop-thread state.
@@ -125,6 +127,10 @@ final class LoopDriver {
 
     int lifecycle() {
         return lifecycle;
+    }
+
+    @Nullable Throwable failure() {
+        return failure;
     }
 
     Sinks.Empty<Void> terminated() {
@@ -272,6 +278,7 @@ final class LoopDriver {
             loop();
         } catch (Throwable t) {
             fatal = t;
+            failure = t;
             LOG.error("io_uring loop " + name + " failed", t);
         } finally {
             close(fatal);

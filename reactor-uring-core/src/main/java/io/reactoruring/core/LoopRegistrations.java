@@ -42,7 +42,8 @@ final class LoopRegistrations {
             throw new IllegalArgumentException("no buffers to register");
         }
         List<PooledBuffer> copy = List.copyOf(buffers);
-        return onLoop("io_uring_register_buffers", () -> {
+        long pinned = copy.stream().mapToLong(PooledBuffer::capacity).sum();
+        return onLoop("io_uring_register_buffers", pinned, () -> {
             long bytes = 16L * copy.size();
             long iov = NativeMemory.allocate(bytes, 16);
             try {
@@ -81,7 +82,8 @@ final class LoopRegistrations {
             int res = Native.registerBufRing(driver.ring(), r.ringAddress(), entries, group);
             if (res < 0) {
                 r.close();
-                sink.error(Errno.exception(res, "io_uring_register_buf_ring", loop.name()));
+                sink.error(Errno.exception(res, "io_uring_register_buf_ring", loop.name() + memlockNote(res,
+                        (long) entries * bufferSize + 16L * entries)));
                 return;
             }
             bufferGroups.set(group);
@@ -117,10 +119,19 @@ final class LoopRegistrations {
     }
 
     private Mono<Void> onLoop(String what, IntSupplier call) {
+        return onLoop(what, 0, call);
+    }
+
+    /** ENOMEM from a registration is usually RLIMIT_MEMLOCK: say so, with the limit's value. */
+    private static String memlockNote(int res, long pinnedBytes) {
+        return res == -Errno.ENOMEM ? Uring.memlockNoteForEnomem(pinnedBytes, "the registration") : "";
+    }
+
+    private Mono<Void> onLoop(String what, long pinnedBytes, IntSupplier call) {
         return Mono.create(sink -> loop.execute(() -> {
             int res = call.getAsInt();
             if (res < 0) {
-                sink.error(Errno.exception(res, what, loop.name()));
+                sink.error(Errno.exception(res, what, loop.name() + memlockNote(res, pinnedBytes)));
             } else {
                 sink.success();
             }

@@ -76,7 +76,7 @@ final class RingSetup {
             r = Native.ringOpen(options.sqEntries, cq, flags, (int) options.sqPollIdle.toMillis(), out); // older kernel
         }
         if (r < 0) {
-            throw new IllegalStateException(Uring.explainSetupFailure((int) -r));
+            throw new IllegalStateException(Uring.explainSetupFailure((int) -r, Uring.ringBytes(options.sqEntries, cq)));
         }
         long ring = r;
         if ((out[Native.OPEN_FEATURES] & Uring.IORING_FEAT_NODROP) == 0) {

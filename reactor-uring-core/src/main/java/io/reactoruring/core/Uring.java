@@ -4,16 +4,26 @@ import io.reactoruring.core.internal.Native;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.function.IntSupplier;
 import org.jspecify.annotations.Nullable;
 
 /**
  * Whether io_uring can be used in this process, and if not, why.
  *
  * <p>io_uring may be missing or blocked: an old kernel, the sysctl {@code kernel.io_uring_disabled},
- * a container's seccomp profile (Docker's default returns EPERM), a low {@code RLIMIT_MEMLOCK} on
- * kernels before 5.12, the native library not loadable, or {@code -Dreactoruring.disabled=true}.
- * The file and net modules check {@link #isAvailable()} and fall back to plain NIO.
+ * a container's seccomp profile (Docker's default returns EPERM; some profiles allow
+ * {@code io_uring_setup} but refuse {@code io_uring_enter} or {@code io_uring_register}), a low
+ * {@code RLIMIT_MEMLOCK} without {@code CAP_IPC_LOCK} (kernels before 5.12, and again recent ones,
+ * charge ring memory there), the native library not loadable (another platform, or JDK 22+ with
+ * {@code --illegal-native-access=deny} and no {@code --enable-native-access}), or
+ * {@code -Dreactoruring.disabled=true}. Detection runs once per JVM: a probe on a tiny ring of its
+ * own exercises every syscall the library uses (setup, enter, register), so a cause names the
+ * syscall that was refused and with which errno.
+ *
+ * <p>Rings can still fail later where this says yes (e.g. the memlock limit admits the probe's ring
+ * but not the real ones). The file and net modules therefore choose their back end with
+ * {@link UringLoopGroup#sharedIfUsable()}, which also covers the shared group's creation and its
+ * loops' health, and fall back to plain NIO with a single warning per module naming
+ * {@link UringLoopGroup#sharedUnavailabilityCause()}.
  */
 public final class Uring {
     /** System property that turns io_uring off for this JVM: {@code -Dreactoruring.disabled=true}. */
@@ -21,6 +31,8 @@ public final class Uring {
 
     /** Completions are kept on an overflow list instead of being dropped when the CQ is full. */
     static final int IORING_FEAT_NODROP = 1 << 1;
+    private static final int CAP_IPC_LOCK = 14;
+    private static final int PAGE = 4096;
     private static volatile @Nullable Holder holder;
 
     private Uring() {
@@ -34,19 +46,28 @@ public final class Uring {
         }
     }
 
+    /** The native probe: fills {@code out} ({@code Native.PROBE_OUT_*}) and returns the failed stage ({@code Native.PROBE_*}). */
+    @FunctionalInterface
+    interface SyscallProbe {
+        int run(int[] out);
+    }
+
     /** True when rings can be created here. Detected once per JVM. */
     public static boolean isAvailable() {
         return unavailabilityCause() == null;
     }
 
-    /** Why io_uring cannot be used, or null when it can. The message names the fix where there is one. */
+    /**
+     * Why io_uring cannot be used, or null when it can. The message names the refused syscall and
+     * errno, the limit and its value, or the JVM flag, and the fix where there is one. Never throws.
+     */
     public static @Nullable Throwable unavailabilityCause() {
         Holder h = holder;
         if (h == null) {
             synchronized (Uring.class) {
                 h = holder;
                 if (h == null) {
-                    h = new Holder(detect(System.getProperty(DISABLE_PROPERTY), Uring::probeRing));
+                    h = new Holder(detect(System.getProperty(DISABLE_PROPERTY), Uring::probe));
                     holder = h;
                 }
             }
@@ -66,23 +87,58 @@ public final class Uring {
      * Detection, separated from its inputs so tests can force each failure.
      *
      * @param disabledProperty value of {@link #DISABLE_PROPERTY}
-     * @param ringProbe creates and closes a tiny ring: 0 on success, {@code -errno} on failure;
-     *                  may throw {@link LinkageError} if the native library cannot be loaded
+     * @param probe the native syscall probe; may throw {@link LinkageError} (or, on JDK 22+, a
+     *              runtime exception) if the native library cannot be loaded
      */
-    static @Nullable Throwable detect(@Nullable String disabledProperty, IntSupplier ringProbe) {
+    static @Nullable Throwable detect(@Nullable String disabledProperty, SyscallProbe probe) {
         if (disabledProperty != null && !disabledProperty.equalsIgnoreCase("false")) {
             return new UnsupportedOperationException("io_uring disabled by -D" + DISABLE_PROPERTY + "=" + disabledProperty);
         }
-        int res;
+        int[] out = new int[Native.PROBE_OUT_COUNT];
+        int stage;
         try {
-            res = ringProbe.getAsInt();
-        } catch (LinkageError e) {
+            stage = probe.run(out);
+        } catch (LinkageError | RuntimeException e) {
+            // RuntimeException: IllegalCallerException from a JDK that refuses native access, should
+            // it ever get past NativeLibrary; nothing here may kill the caller.
             return new UnsupportedOperationException("reactor-uring native library unavailable: " + e.getMessage(), e);
         }
-        return res >= 0 ? null : new UnsupportedOperationException(explainSetupFailure(-res));
+        int errno = out[Native.PROBE_OUT_ERRNO];
+        switch (stage) {
+            case Native.PROBE_OK:
+                return (out[Native.PROBE_OUT_FEATURES] & IORING_FEAT_NODROP) == 0
+                        ? new UnsupportedOperationException(explainSetupFailure(Errno.EOPNOTSUPP))
+                        : null;
+            case Native.PROBE_SETUP:
+                return new UnsupportedOperationException(explainSetupFailure(errno));
+            default:
+                return new UnsupportedOperationException(explainRefusal(stage == Native.PROBE_ENTER
+                        ? "io_uring_enter" : "io_uring_register", errno));
+        }
+    }
+
+    private static int probe(int[] out) {
+        Native.ensureLoaded();
+        return Native.probeSyscalls(out);
+    }
+
+    /** io_uring_setup worked, but a later syscall of the probe was refused. */
+    static String explainRefusal(String syscall, int errno) {
+        String head = "io_uring_setup works but " + syscall + " failed with " + Errno.name(errno) + " ("
+                + Errno.description(errno) + "): ";
+        if (errno == Errno.ENOMEM) {
+            return head + memlockAdvice(sharedGroupBytes(), "registered buffers and the shared group's rings");
+        }
+        return head + "a seccomp profile (or another security policy) allows io_uring_setup but refuses " + syscall
+                + seccompNote() + "; allow io_uring_setup, io_uring_enter and io_uring_register";
     }
 
     static String explainSetupFailure(int errno) {
+        return explainSetupFailure(errno, sharedGroupBytes());
+    }
+
+    /** @param ringBytes about how much locked memory the ring(s) being set up need */
+    static String explainSetupFailure(int errno, long ringBytes) {
         String head = "io_uring_setup failed with " + Errno.name(errno) + " (" + Errno.description(errno) + "): ";
         switch (errno) {
             case Errno.EPERM: {
@@ -95,16 +151,22 @@ public final class Uring {
                             + "kernel.io_uring_group; add this user to it or set the sysctl to 0";
                 }
                 return head + "most likely a seccomp profile blocks io_uring (Docker's and containerd's default "
-                        + "profiles do): allow io_uring_setup, io_uring_enter and io_uring_register";
+                        + "profiles do)" + seccompNote() + ": allow io_uring_setup, io_uring_enter and io_uring_register";
             }
             case Errno.ENOSYS:
-                return head + "this kernel has no io_uring (needs Linux 5.1+, 6.1+ recommended, with CONFIG_IO_URING)";
-            case Errno.ENOMEM: {
-                long limit = memlockLimit();
-                return head + "RLIMIT_MEMLOCK (" + (limit < 0 ? "unknown" : limit + " bytes") + ") is too low for the "
-                        + "ring memory (kernels before 5.12 charge it there); raise it with 'ulimit -l unlimited' or "
-                        + "LimitMEMLOCK=infinity";
-            }
+                if (seccompFiltered() || Files.exists(Path.of("/proc/sys/kernel/io_uring_disabled"))) {
+                    // A kernel that has the sysctl has io_uring; a seccomp filter may answer ENOSYS
+                    // for any syscall it blocks.
+                    return head + "io_uring is blocked, not missing: " + (seccompFiltered()
+                            ? "a seccomp filter is active in this process (Seccomp: 2 in /proc/self/status) and "
+                            + "answers ENOSYS for the syscalls it refuses"
+                            : "this kernel has io_uring (kernel.io_uring_disabled exists), so a security policy "
+                            + "refuses the syscall") + "; allow io_uring_setup, io_uring_enter and io_uring_register";
+                }
+                return head + "this kernel (" + System.getProperty("os.version") + ") has no io_uring (needs Linux "
+                        + "5.1+, 6.1+ recommended, built with CONFIG_IO_URING)";
+            case Errno.ENOMEM:
+                return head + memlockAdvice(ringBytes, "the ring memory");
             case Errno.EINVAL:
                 return head + "the kernel rejected the ring parameters; it is probably too old (Linux 5.5+ needed)";
             case Errno.EOPNOTSUPP:
@@ -114,12 +176,93 @@ public final class Uring {
         }
     }
 
+    /**
+     * What to say about an ENOMEM from io_uring: the RLIMIT_MEMLOCK value, whether CAP_IPC_LOCK
+     * exempts this process, and about how much {@code what} needs.
+     */
+    static String memlockAdvice(long bytesNeeded, String what) {
+        long limit = memlockLimit();
+        String value = limit == -1 ? "unlimited" : limit < -1 ? "unknown" : limit + " bytes";
+        StringBuilder b = new StringBuilder("RLIMIT_MEMLOCK is ").append(value);
+        Boolean ipcLock = hasCapIpcLock();
+        if (Boolean.TRUE.equals(ipcLock)) {
+            return b.append(" but this process has CAP_IPC_LOCK, so the kernel is really out of memory for ")
+                    .append(what).toString();
+        }
+        b.append(ipcLock == null ? "" : " and this process lacks CAP_IPC_LOCK")
+                .append(": this kernel charges io_uring ring memory, registered buffers and provided-buffer rings "
+                        + "to that limit (per user); about ").append(bytesNeeded).append(" bytes are needed for ").append(what)
+                .append(". Raise it ('ulimit -l unlimited', systemd LimitMEMLOCK=infinity, "
+                        + "docker run --ulimit memlock=-1) or grant CAP_IPC_LOCK");
+        return b.toString();
+    }
+
+    /** A note for an ENOMEM from a registration or a zero-copy op: {@code ""} where memlock cannot be the reason. */
+    static String memlockNoteForEnomem(long bytesNeeded, String what) {
+        long limit = memlockLimit();
+        if (limit == -1 || Boolean.TRUE.equals(hasCapIpcLock())) {
+            return "";
+        }
+        return " (" + memlockAdvice(bytesNeeded, what) + ")";
+    }
+
+    /** About how much locked memory one ring of {@code sq}/{@code cq} entries takes: SQEs, SQ and CQ rings. */
+    static long ringBytes(int sq, int cq) {
+        long sqes = pages(64L * sq);
+        long rings = pages(64L + 4L * sq + 16L * cq + 256);
+        return (sqes + rings) * PAGE;
+    }
+
+    private static long pages(long bytes) {
+        return (bytes + PAGE - 1) / PAGE;
+    }
+
+    /** The shared group's rings: one per processor with default options. */
+    static long sharedGroupBytes() {
+        RingOptions d = RingOptions.defaults();
+        return ringBytes(d.sqEntries, d.effectiveCqEntries()) * Runtime.getRuntime().availableProcessors();
+    }
+
     private static long memlockLimit() {
         try {
             return Native.memlockLimit();
         } catch (LinkageError e) {
-            return -1;
+            return -2;
         }
+    }
+
+    /** True/false from CapEff in /proc/self/status; null if unknown. */
+    private static @Nullable Boolean hasCapIpcLock() {
+        String capEff = statusField("CapEff");
+        if (capEff == null) {
+            return null;
+        }
+        try {
+            return (Long.parseUnsignedLong(capEff, 16) & (1L << CAP_IPC_LOCK)) != 0;
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    private static boolean seccompFiltered() {
+        return "2".equals(statusField("Seccomp"));
+    }
+
+    private static String seccompNote() {
+        return seccompFiltered() ? " (a seccomp filter is active in this process: Seccomp: 2 in /proc/self/status)" : "";
+    }
+
+    private static @Nullable String statusField(String name) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith(name + ":")) {
+                    return line.substring(name.length() + 1).trim();
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or /proc not mounted
+        }
+        return null;
     }
 
     private static @Nullable String readSysctl(String file) {
@@ -128,16 +271,5 @@ public final class Uring {
         } catch (IOException | RuntimeException e) {
             return null;
         }
-    }
-
-    private static int probeRing() {
-        Native.ensureLoaded();
-        int[] out = new int[Native.OPEN_COUNT];
-        long ring = Native.ringOpen(4, 8, 0, 0, out);
-        if (ring < 0) {
-            return (int) ring;
-        }
-        Native.ringClose(ring);
-        return (out[Native.OPEN_FEATURES] & IORING_FEAT_NODROP) == 0 ? -Errno.EOPNOTSUPP : 0;
     }
 }

@@ -401,6 +401,11 @@ public final class UringLoop implements Scheduler, Executor {
         return driver.accept(h);
     }
 
+    /** Why this loop's thread died, or null (also after a plain dispose). */
+    @Nullable Throwable failure() {
+        return driver.failure();
+    }
+
     boolean isShuttingDown() {
         return driver.lifecycle() != LoopDriver.RUNNING;
     }
@@ -413,6 +418,10 @@ public final class UringLoop implements Scheduler, Executor {
         if (res == -Errno.ECANCELED && isShuttingDown()) {
             return new CancellationException(op + ": cancelled because io_uring loop " + name
                     + " was disposed");
+        }
+        if (res == -Errno.ENOMEM && (op.opcode == Opcode.SEND_ZC || op.opcode == Opcode.SENDMSG_ZC)) {
+            // Zero-copy sends pin the user's pages, charged to RLIMIT_MEMLOCK like registered buffers.
+            return Errno.exception(res, op.name, op.target + Uring.memlockNoteForEnomem(op.len, "the zero-copy send"));
         }
         return Errno.exception(res, op.name, op.target);
     }

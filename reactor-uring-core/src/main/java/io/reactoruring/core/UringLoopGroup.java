@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -11,9 +12,26 @@ import reactor.core.publisher.Mono;
 /**
  * N loops, one ring and one thread each. {@link #next()} picks the loop of the calling thread when
  * called from one of this group's loops (keeping an operation chain on one ring), else round-robin.
+ *
+ * <p><b>The shared group and fallback.</b> {@link #sharedIfUsable()} is how a module decides between
+ * io_uring and its NIO fallback: it returns the shared group, or null when io_uring is unavailable
+ * ({@link Uring#unavailabilityCause()}), when the shared group could not be created (e.g. the
+ * probe's tiny ring fit under {@code RLIMIT_MEMLOCK} but the real rings do not), or when one of its
+ * loops died. {@link #sharedUnavailabilityCause()} says which, naming the errno, limit or flag. Never
+ * throws; a failed creation is not retried and a group with a dead loop is not re-created, so a
+ * broken environment costs one failure (its loop logs its death once), not one per call. The
+ * recommended pattern, as in reactor-uring-file and reactor-uring-net:
+ * <pre>{@code
+ * UringLoopGroup group = UringLoopGroup.sharedIfUsable();
+ * if (group == null) {
+ *     warnOnce(UringLoopGroup.sharedUnavailabilityCause()); // then use plain NIO
+ * }
+ * }</pre>
  */
 public final class UringLoopGroup implements Disposable {
-    private static volatile UringLoopGroup shared;
+    private static volatile @Nullable UringLoopGroup shared;
+    /** Why the shared group cannot be used (creation failed, or a loop died); never cleared. */
+    private static volatile @Nullable Throwable sharedFailure;
 
     private final List<UringLoop> loops;
     private final AtomicInteger next = new AtomicInteger();
@@ -47,20 +65,81 @@ public final class UringLoopGroup implements Disposable {
 
     /**
      * The process-wide default group ({@code reactor-uring-N}), created on first use with one loop
-     * per processor; its threads are daemons. Disposing it makes the next call create a new one.
+     * per processor; its threads are daemons. Disposing it makes the next call create a new one;
+     * a group whose loop died is not re-created.
+     *
+     * @throws UnsupportedOperationException when {@link #sharedIfUsable()} is null, with
+     *         {@link #sharedUnavailabilityCause()} as its cause
      */
     public static UringLoopGroup shared() {
-        UringLoopGroup g = shared;
-        if (g == null || g.isDisposed()) {
-            synchronized (UringLoopGroup.class) {
-                g = shared;
-                if (g == null || g.isDisposed()) {
-                    g = create("reactor-uring");
-                    shared = g;
-                }
-            }
+        UringLoopGroup g = sharedIfUsable();
+        if (g == null) {
+            Throwable cause = Objects.requireNonNull(sharedUnavailabilityCause(), "cause");
+            throw new UnsupportedOperationException("the shared io_uring loop group cannot be used: "
+                    + cause.getMessage(), cause);
         }
         return g;
+    }
+
+    /**
+     * {@link #shared()}, or null where it cannot be used (see the class javadoc); never throws, and
+     * after a failure answers at once. Safe to call per operation.
+     */
+    public static @Nullable UringLoopGroup sharedIfUsable() {
+        if (!Uring.isAvailable() || sharedFailure != null) {
+            return null;
+        }
+        UringLoopGroup g = shared;
+        if (g != null && !g.isDisposed() && g.deathCause() == null) {
+            return g;
+        }
+        synchronized (UringLoopGroup.class) {
+            if (sharedFailure != null) {
+                return null;
+            }
+            g = shared;
+            Throwable dead = g == null ? null : g.deathCause();
+            if (dead != null) {
+                sharedFailure = dead;
+                g.dispose(); // its other loops: nothing will be submitted to them any more
+                return null;
+            }
+            if (g == null || g.isDisposed()) {
+                try {
+                    g = create("reactor-uring");
+                } catch (RuntimeException e) {
+                    sharedFailure = new IllegalStateException("cannot create the shared io_uring loop group: "
+                            + e.getMessage(), e);
+                    return null;
+                }
+                shared = g;
+            }
+            return g;
+        }
+    }
+
+    /**
+     * Why {@link #sharedIfUsable()} is null: {@link Uring#unavailabilityCause()}, the failure to
+     * create the shared group, or the death of one of its loops; null when the shared group is
+     * usable (this may create it).
+     */
+    public static @Nullable Throwable sharedUnavailabilityCause() {
+        if (sharedIfUsable() != null) {
+            return null;
+        }
+        Throwable cause = Uring.unavailabilityCause();
+        return cause != null ? cause : sharedFailure;
+    }
+
+    /** The first loop of this group that died, as an exception naming it, or null. */
+    private @Nullable Throwable deathCause() {
+        for (UringLoop loop : loops) {
+            Throwable f = loop.failure();
+            if (f != null) {
+                return new IllegalStateException("io_uring loop " + loop.name() + " of the shared group died: " + f, f);
+            }
+        }
+        return null;
     }
 
     /** The current thread's loop if it belongs to this group, else the next one round-robin. */

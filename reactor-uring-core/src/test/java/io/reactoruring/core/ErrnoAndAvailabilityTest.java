@@ -1,12 +1,17 @@
 package io.reactoruring.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.reactoruring.core.internal.Native;
 
 import java.net.ConnectException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
@@ -34,19 +39,62 @@ class ErrnoAndAvailabilityTest {
         assertThat(((UringError) e).errnoName()).isEqualTo(Errno.name(errno));
     }
 
+    /** A probe that fails at {@code stage} with {@code errno}, on a ring with {@code features}. */
+    private static Uring.SyscallProbe failing(int stage, int errno, int features) {
+        return out -> {
+            out[Native.PROBE_OUT_ERRNO] = errno;
+            out[Native.PROBE_OUT_FEATURES] = features;
+            return stage;
+        };
+    }
+
     @Test
     void forcedUnavailabilityExplainsWhy() {
-        assertThat(Uring.detect("true", () -> 0)).hasMessageContaining("-Dreactoruring.disabled=true");
-        assertThat(Uring.detect(null, () -> -Errno.EPERM)).hasMessageContaining("EPERM")
+        Uring.SyscallProbe ok = failing(Native.PROBE_OK, 0, Uring.IORING_FEAT_NODROP);
+        assertThat(Uring.detect("true", ok)).hasMessageContaining("-Dreactoruring.disabled=true");
+        assertThat(Uring.detect(null, failing(Native.PROBE_SETUP, Errno.EPERM, 0))).hasMessageContaining("EPERM")
+                .hasMessageContaining("io_uring_setup")
                 .satisfies(t -> assertThat(t.getMessage()).containsAnyOf("seccomp", "io_uring_disabled"));
-        assertThat(Uring.detect(null, () -> -Errno.ENOMEM)).hasMessageContaining("RLIMIT_MEMLOCK")
-                .hasMessageContaining("ulimit -l");
-        assertThat(Uring.detect(null, () -> -Errno.ENOSYS)).hasMessageContaining("no io_uring");
-        assertThat(Uring.detect(null, () -> {
+        assertThat(Uring.detect(null, failing(Native.PROBE_SETUP, Errno.ENOMEM, 0))).hasMessageContaining("RLIMIT_MEMLOCK is ")
+                .hasMessageContaining("CAP_IPC_LOCK").hasMessageNotContaining("before 5.12"); // the advice without the capability: RestrictedEnvironmentTest
+        assertThat(Uring.detect(null, ok)).isNull();
+        assertThat(Uring.detect("false", ok)).isNull();
+        assertThat(Uring.detect(null, failing(Native.PROBE_OK, 0, 0))).hasMessageContaining("IORING_FEAT_NODROP");
+        assertThat(Uring.detect(null, out -> {
             throw new UnsatisfiedLinkError("no libreactoruring");
         })).hasMessageContaining("native library").hasMessageContaining("no libreactoruring");
-        assertThat(Uring.detect("false", () -> 0)).isNull();
-        assertThat(Uring.detect(null, () -> 0)).isNull();
+        assertThat(Uring.detect(null, out -> {
+            throw new IllegalCallerException("refused");
+        })).hasMessageContaining("native library").hasMessageContaining("refused");
+    }
+
+    @Test
+    void aRefusedEnterOrRegisterIsNamedAsSuch() {
+        assertThat(Uring.detect(null, failing(Native.PROBE_ENTER, Errno.EPERM, Uring.IORING_FEAT_NODROP)))
+                .hasMessageContaining("io_uring_setup works but io_uring_enter failed with EPERM")
+                .hasMessageContaining("seccomp");
+        assertThat(Uring.detect(null, failing(Native.PROBE_REGISTER, Errno.EPERM, Uring.IORING_FEAT_NODROP)))
+                .hasMessageContaining("io_uring_register failed with EPERM");
+        assertThat(Uring.detect(null, failing(Native.PROBE_REGISTER, Errno.ENOMEM, Uring.IORING_FEAT_NODROP)))
+                .hasMessageContaining("io_uring_register failed with ENOMEM").hasMessageContaining("RLIMIT_MEMLOCK is ");
+    }
+
+    @Test
+    void enosysIsBlockedNotMissingWhereTheKernelHasIoUring() {
+        String message = Uring.detect(null, failing(Native.PROBE_SETUP, Errno.ENOSYS, 0)).getMessage();
+        if (Files.exists(Path.of("/proc/sys/kernel/io_uring_disabled"))) { // Linux 6.6+: the kernel has io_uring
+            assertThat(message).contains("blocked, not missing").doesNotContain("has no io_uring");
+        } else {
+            assertThat(message).containsAnyOf("has no io_uring", "blocked, not missing");
+        }
+    }
+
+    @Test
+    void theRealProbeAgreesWithTheLibrary() {
+        assumeTrue(Uring.isAvailable());
+        int[] out = new int[Native.PROBE_OUT_COUNT];
+        assertThat(Native.probeSyscalls(out)).isEqualTo(Native.PROBE_OK);
+        assertThat(out[Native.PROBE_OUT_FEATURES] & Uring.IORING_FEAT_NODROP).isNotZero();
     }
 
     @Test

@@ -1,7 +1,7 @@
 package io.reactoruring.file;
 
 import io.reactoruring.core.Errno;
-import io.reactoruring.core.Uring;
+import io.reactoruring.core.UringLoopGroup;
 import io.reactoruring.core.buffer.BufferPool;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -34,7 +34,7 @@ final class NioPathOps implements PathOps {
 
     /** Why the fallback is in use, for messages. */
     static String unavailability() {
-        Throwable cause = Uring.unavailabilityCause();
+        Throwable cause = UringLoopGroup.sharedUnavailabilityCause();
         return cause == null ? "NIO back end chosen explicitly" : String.valueOf(cause.getMessage());
     }
 

@@ -36,10 +36,11 @@ import reactor.core.publisher.Mono;
  * ({@link java.nio.file.NoSuchFileException}, {@link java.nio.file.FileAlreadyExistsException},
  * {@link java.nio.file.AccessDeniedException}, {@link java.nio.file.FileSystemException} for EISDIR, ...).
  *
- * <p><b>Without io_uring</b> ({@link Uring#isAvailable()} false), the methods without a
+ * <p><b>Without io_uring</b> ({@link Uring#isAvailable()} false, or the shared group's rings cannot
+ * be created or have died: {@link UringLoopGroup#sharedIfUsable()} null), the methods without a
  * {@code loop} argument run on plain NIO on {@code Schedulers.boundedElastic()} instead, with the
  * same results and exception types, after logging one warning that names
- * {@link Uring#unavailabilityCause()}; see {@link UringFile}. The methods taking a {@link UringLoop}
+ * {@link UringLoopGroup#sharedUnavailabilityCause()}; see {@link UringFile}. The methods taking a {@link UringLoop}
  * always use io_uring (a loop cannot exist without it).
  */
 public final class UringFiles {
@@ -63,15 +64,24 @@ public final class UringFiles {
     private UringFiles() {
     }
 
-    /** True when the loop-less methods use io_uring, false when they fall back to NIO. */
+    /**
+     * True when the loop-less methods use io_uring ({@link UringLoopGroup#sharedIfUsable()} is not
+     * null; this may create the shared group), false when they fall back to NIO. The first false
+     * answer logs the module's one fallback warning, naming {@link UringLoopGroup#sharedUnavailabilityCause()}.
+     */
     public static boolean usesUring() {
-        return Uring.isAvailable();
+        if (UringLoopGroup.sharedIfUsable() != null) {
+            return true;
+        }
+        NioPathOps.warnOnce();
+        return false;
     }
 
     /** The back end of the loop-less methods: a loop of the shared group, or NIO (warning once). */
     static PathOps defaultOps() {
-        if (Uring.isAvailable()) {
-            return new UringPathOps(UringLoopGroup.shared().next());
+        UringLoopGroup group = UringLoopGroup.sharedIfUsable();
+        if (group != null) {
+            return new UringPathOps(group.next());
         }
         NioPathOps.warnOnce();
         return NioPathOps.INSTANCE;

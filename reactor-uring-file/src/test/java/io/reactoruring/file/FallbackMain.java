@@ -1,20 +1,26 @@
 package io.reactoruring.file;
 
+import io.reactoruring.file.nio.UringFileSystemProvider;
 import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousFileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystems;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
- * Run by {@link FallbackProcessTest} in a JVM started with {@code -Dreactoruring.disabled=true}:
- * uses the public loop-less API and prints what it saw.
+ * Run by {@link FallbackProcessTest} in a JVM started with {@code -Dreactoruring.disabled=true}, and by
+ * {@link RestrictedEnvironmentTest} where io_uring is blocked or limited: uses the public loop-less API
+ * and the AsynchronousFileChannel drop-in, and prints what it saw.
  */
 public final class FallbackMain {
     private FallbackMain() {
     }
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws Exception {
         Duration t = Duration.ofSeconds(10);
         Path dir = Path.of(args[0]);
         Path file = dir.resolve("fallback.txt");
@@ -38,6 +44,14 @@ public final class FallbackMain {
             System.out.println("missing=" + reactor.core.Exceptions.unwrap(e).getClass().getName());
         }
         System.out.println("size=" + UringFiles.stat(file).block(t).size());
+        // The AsynchronousFileChannel drop-in falls back to the platform's channel.
+        UringFileSystemProvider provider = new UringFileSystemProvider(FileSystems.getDefault().provider());
+        try (AsynchronousFileChannel ch = provider.newAsynchronousFileChannel(file, Set.of(StandardOpenOption.READ), null)) {
+            ByteBuffer dst = ByteBuffer.allocate(5);
+            int n = ch.read(dst, 0).get(10, TimeUnit.SECONDS);
+            System.out.println("afc=" + new String(dst.array(), 0, n, StandardCharsets.US_ASCII)
+                    + " fallbackChannels=" + provider.fallbackChannels());
+        }
         System.out.println("done");
     }
 }

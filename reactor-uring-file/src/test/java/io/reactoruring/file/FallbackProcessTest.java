@@ -31,7 +31,7 @@ class FallbackProcessTest {
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(process.exitValue()).as(out).isZero();
         assertThat(out).contains("usesUring=false", "isUring=false", "read=hello",
-                "missing=java.nio.file.NoSuchFileException", "size=5", "done");
+                "missing=java.nio.file.NoSuchFileException", "size=5", "afc=hello fallbackChannels=1", "done");
         List<String> warnings = out.lines().filter(l -> l.contains("falls back to FileChannel")).toList();
         assertThat(warnings).as(out).hasSize(1);
         assertThat(warnings.get(0)).contains("io_uring disabled by -D" + Uring.DISABLE_PROPERTY + "=true");

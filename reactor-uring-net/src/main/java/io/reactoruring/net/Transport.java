@@ -1,7 +1,7 @@
 package io.reactoruring.net;
 
 import io.reactoruring.core.Errno;
-import io.reactoruring.core.Uring;
+import io.reactoruring.core.UringLoopGroup;
 import io.reactoruring.core.buffer.BufferPool;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -32,16 +32,20 @@ enum Transport {
     /** The fallback's own pool: there is no loop to own one. */
     static final BufferPool NIO_POOL = new BufferPool(16);
 
-    /** {@code forced}, or io_uring where available, else NIO (logging once why). */
-    static Transport select(@Nullable Transport forced) {
+    /**
+     * {@code forced}; else io_uring when the caller gave its own {@code group} or the shared group is
+     * usable ({@link UringLoopGroup#sharedIfUsable()}: io_uring available, the shared rings created
+     * and alive); else NIO, logging once why ({@link UringLoopGroup#sharedUnavailabilityCause()}).
+     */
+    static Transport select(@Nullable Transport forced, @Nullable UringLoopGroup group) {
         if (forced != null) {
             return forced;
         }
-        if (Uring.isAvailable()) {
+        if (group != null || UringLoopGroup.sharedIfUsable() != null) {
             return IO_URING;
         }
         if (WARNED.compareAndSet(false, true)) {
-            Throwable cause = Uring.unavailabilityCause();
+            Throwable cause = UringLoopGroup.sharedUnavailabilityCause();
             LOG.warn("io_uring is unavailable ({}); reactor-uring-net falls back to AsynchronousSocketChannel",
                     cause == null ? "unknown cause" : cause.getMessage());
         }

@@ -154,7 +154,7 @@ public final class UringTcpClient implements Cloneable {
             }
             return SockAddr.resolveLater(host, port).flatMap(address -> {
                 String target = SockAddr.describe(address);
-                return Transport.select(transport) == Transport.IO_URING
+                return Transport.select(transport, group) == Transport.IO_URING
                         ? connectRing(address, target)
                         : connectNio(address, target);
             });

@@ -244,7 +244,7 @@ public final class UringTcpServer implements Cloneable {
     }
 
     private UringServer doBind(InetSocketAddress address) throws Exception {
-        Acceptor acceptor = Transport.select(transport) == Transport.IO_URING
+        Acceptor acceptor = Transport.select(transport, group) == Transport.IO_URING
                 ? RingAcceptor.bind(this, group != null ? group : UringLoopGroup.shared(), address)
                 : NioAcceptor.bind(this, address);
         UringServer server = new UringServer(acceptor, this);

@@ -5,7 +5,8 @@ import java.time.Duration;
 import reactor.core.publisher.Mono;
 
 /**
- * Run by {@link FallbackProcessTest} in a JVM started with {@code -Dreactoruring.disabled=true}:
+ * Run by {@link FallbackProcessTest} in a JVM started with {@code -Dreactoruring.disabled=true}, and by
+ * {@link RestrictedEnvironmentTest} where io_uring is blocked or limited:
  * uses the public API with no transport or group chosen, and prints what it saw.
  */
 public final class FallbackMain {

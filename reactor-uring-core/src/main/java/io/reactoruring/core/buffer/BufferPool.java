@@ -2,6 +2,7 @@ package io.reactoruring.core.buffer;
 
 import io.reactoruring.core.NativeMemory;
 import io.reactoruring.core.internal.Native;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -53,8 +54,15 @@ public final class BufferPool implements AutoCloseable {
             cached[cls].decrementAndGet();
         } else {
             int capacity = cls >= 0 ? 1 << (cls + MIN_SHIFT) : minCapacity;
-            long address = NativeMemory.allocate(capacity, NativeMemory.PAGE);
-            b = new PooledBuffer(this, address, capacity, Native.wrap(address, capacity).order(ByteOrder.nativeOrder()));
+            if (Native.isLoadable()) {
+                long address = NativeMemory.allocate(capacity, NativeMemory.PAGE);
+                b = new PooledBuffer(this, address, capacity, Native.wrap(address, capacity).order(ByteOrder.nativeOrder()));
+            } else {
+                // No JNI library (JDK 22+ refusing native access, another platform): the NIO fallbacks
+                // still pool buffers, as JDK direct buffers (address 0: never handed to a kernel ring;
+                // NativeMemory.free ignores it and the GC frees the memory).
+                b = new PooledBuffer(this, 0, capacity, ByteBuffer.allocateDirect(capacity).order(ByteOrder.nativeOrder()));
+            }
         }
         b.reset();
         outstanding.incrementAndGet();

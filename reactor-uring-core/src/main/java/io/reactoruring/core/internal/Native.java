@@ -50,13 +50,42 @@ public final class Native {
     public static final int OPEN_RING_FD_REGISTERED = 5;
     public static final int OPEN_COUNT = 6;
 
+    // probeSyscalls() stages: which io_uring syscall failed.
+    public static final int PROBE_OK = 0;
+    public static final int PROBE_SETUP = 1;
+    public static final int PROBE_ENTER = 2;
+    public static final int PROBE_REGISTER = 3;
+    // probeSyscalls() out array.
+    public static final int PROBE_OUT_ERRNO = 0;
+    public static final int PROBE_OUT_FEATURES = 1;
+    public static final int PROBE_OUT_COUNT = 2;
+
     private Native() {
     }
 
-    /** Loads the library (idempotent); throws {@link UnsatisfiedLinkError} with the reason. */
+    /**
+     * Loads the library (idempotent); throws {@link UnsatisfiedLinkError} with the reason, also
+     * when the JVM refuses native access (JDK 22+), and the same error again on later calls.
+     */
     public static void ensureLoaded() {
         NativeLibrary.load();
     }
+
+    /** True when the library is (or can now be) loaded; never throws. */
+    public static boolean isLoadable() {
+        return NativeLibrary.isLoadable();
+    }
+
+    /**
+     * Sets up a 4-entry ring, submits a NOP through io_uring_enter and waits for it, registers one
+     * page as a fixed buffer, and tears all down: the {@code PROBE_*} stage that failed (0 for
+     * none), with its errno in {@code out[PROBE_OUT_ERRNO]} and the ring's features in
+     * {@code out[PROBE_OUT_FEATURES]}.
+     */
+    public static native int probeSyscalls(int[] out);
+
+    /** The version the library was built for; must equal the jar's. */
+    static native String libraryVersion();
 
     public static native long ringOpen(int sqEntries, int cqEntries, int setupFlags, int sqThreadIdleMs, int[] out);
 

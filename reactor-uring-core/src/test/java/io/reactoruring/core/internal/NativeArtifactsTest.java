@@ -24,7 +24,7 @@ class NativeArtifactsTest {
     @ParameterizedTest
     @CsvSource({"linux-x86_64, 62", "linux-aarch64, 183"})
     void eachArchitectureHasItsOwnElfSharedObject(String platform, int machine) throws IOException {
-        byte[] header = header("/META-INF/native/" + platform + "/libreactoruring.so");
+        byte[] header = header("/META-INF/native/" + platform + "/" + NativeLibrary.fileName());
         boolean hostPlatform = platform.equals(NativeLibrary.platform());
         boolean required = hostPlatform || "true".equals(System.getenv("REACTORURING_ALL_ARCHES"));
         if (header == null) {

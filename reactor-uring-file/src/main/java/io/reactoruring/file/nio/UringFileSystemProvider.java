@@ -1,6 +1,6 @@
 package io.reactoruring.file.nio;
 
-import io.reactoruring.core.Uring;
+import io.reactoruring.file.UringFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -47,7 +47,8 @@ import org.jspecify.annotations.Nullable;
  * Known limit of the wrapper: directory streams are plain (not {@code SecureDirectoryStream}).
  *
  * <p><b>Fallback.</b> {@link #newAsynchronousFileChannel} returns the platform's channel, counted in
- * {@link #fallbackChannels()}, when io_uring is unavailable ({@link Uring#unavailabilityCause()}),
+ * {@link #fallbackChannels()}, when io_uring is unavailable ({@link UringFiles#usesUring()} false,
+ * which logs reactor-uring-file's one fallback warning),
  * when initial file attributes are given, for options io_uring's open does not support
  * (DELETE_ON_CLOSE, non-standard options; the platform then decides, e.g. rejecting APPEND), and when
  * called on a reactor-uring loop thread, where opening synchronously through a loop is impossible. Other
@@ -132,7 +133,7 @@ public final class UringFileSystemProvider extends FileSystemProvider {
     public AsynchronousFileChannel newAsynchronousFileChannel(Path path, Set<? extends OpenOption> options,
             @Nullable ExecutorService executor, FileAttribute<?>... attrs) throws IOException {
         Path real = unwrap(path);
-        if (attrs.length == 0 && UringAsynchronousFileChannel.supports(real, options) && Uring.isAvailable()
+        if (attrs.length == 0 && UringAsynchronousFileChannel.supports(real, options) && UringFiles.usesUring()
                 && !UringAsynchronousFileChannel.onLoopThread()) {
             UringAsynchronousFileChannel channel = UringAsynchronousFileChannel.open(path, options, executor);
             uringChannels.incrementAndGet();
