@@ -71,23 +71,25 @@ final class StaticResources {
                 .fallThroughRouter(pattern);
     }
 
-    /** Directories served here, other existing locations (jar entries) delegated, missing ones dropped. */
+    /**
+     * Directories served here; every other location (a jar's entries, or a class path directory that a
+     * jar has no entry for, which Spring still resolves files under) is delegated in its place, so the
+     * configured order holds: a file in an earlier jar location wins over one in a later directory.
+     */
     static List<UringResources.Location> locations(List<String> configured, ResourceLoader loader) {
         List<UringResources.Location> out = new ArrayList<>(configured.size());
         for (String location : configured) {
             String l = location.endsWith("/") ? location : location + "/";
             Resource r = loader.getResource(l);
+            UringResources.Location resolved = new UringResources.Delegated(r);
             try {
                 if (r.isFile()) {
-                    out.add(new UringResources.Directory(r.getFile().toPath().toAbsolutePath().normalize()));
-                } else if (r.exists()) {
-                    out.add(new UringResources.Delegated(r));
+                    resolved = new UringResources.Directory(r.getFile().toPath().toAbsolutePath().normalize());
                 }
             } catch (IOException | RuntimeException e) {
-                if (r.exists()) {
-                    out.add(new UringResources.Delegated(r));
-                }
+                // not a plain directory: Spring's stock handler resolves it
             }
+            out.add(resolved);
         }
         return out;
     }

@@ -13,6 +13,8 @@ import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.runner.ReactiveWebApplicationContextRunner;
 import org.springframework.context.annotation.Configuration;
@@ -77,12 +79,19 @@ class StaticResourcesAutoConfigurationTest {
                 });
     }
 
-    @Test
-    void jarEntriesAreLeftToStockSpring() throws Exception {
+    /**
+     * With and without the jar's directory entry: Boot's own fat jars have them, but jars built by other
+     * tools may not, and Spring still resolves files under such a location; so must our ordering.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void jarEntriesAreLeftToStockSpring(boolean directoryEntry) throws Exception {
         Path jar = tmp.resolve("assets.jar");
         try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar))) {
-            out.putNextEntry(new JarEntry("jarstatic/"));
-            out.closeEntry();
+            if (directoryEntry) {
+                out.putNextEntry(new JarEntry("jarstatic/"));
+                out.closeEntry();
+            }
             out.putNextEntry(new JarEntry("jarstatic/in-jar.txt"));
             out.write("from the jar".getBytes(StandardCharsets.UTF_8));
             out.closeEntry();
