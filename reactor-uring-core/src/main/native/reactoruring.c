@@ -257,6 +257,13 @@ JNIEXPORT jlong JNICALL Java_io_reactoruring_core_internal_Native_allocate(JNIEn
     return (jlong) (uintptr_t) p;
 }
 
+JNIEXPORT jlong JNICALL Java_io_reactoruring_core_internal_Native_allocateUninitialized(JNIEnv *env, jclass cls, jlong size, jlong alignment) {
+    (void) env; (void) cls;
+    void *p = NULL;
+    if (posix_memalign(&p, (size_t) alignment, (size_t) size) != 0) return 0;
+    return (jlong) (uintptr_t) p;
+}
+
 JNIEXPORT void JNICALL Java_io_reactoruring_core_internal_Native_free(JNIEnv *env, jclass cls, jlong address) {
     (void) env; (void) cls;
     free((void *) (uintptr_t) address);

@@ -341,9 +341,9 @@ final class BatchOp extends OpHandle implements Subscription, CoreSubscriber<Op>
 
     /** Writes {@code op} into the loop's batch; false (and the stream failed) if its fd is closed. */
     private boolean submit(Op op) {
-        if (op.sharedFd != null && !op.sharedFd.tryAcquire()) {
+        if (!acquireFd(op)) {
             kernelDone(op);
-            terminate(Errno.exception(Errno.EBADF, op.name, op.target));
+            terminate(closedFd(op));
             return false;
         }
         int index = ordered ? (int) submitted & mask : freeIndices[--freeTop];
@@ -396,13 +396,14 @@ final class BatchOp extends OpHandle implements Subscription, CoreSubscriber<Op>
         if (!ordered) {
             freeIndices[freeTop++] = member;
         }
-        if (op.sharedFd != null) {
-            op.sharedFd.release();
+        releaseFd(op);
+        if (cancelled && !terminated) {
+            terminate(null); // the subscriber left: this result and those still in flight are nobody's
         }
         Throwable error = null;
         try {
             if (terminated) {
-                loop.orphaned(op, res);
+                orphan(op, res); // the stream has ended: this result is nobody's
             } else if (!succeeded(op, res)) {
                 error = failure(op, res);
             }

@@ -1,6 +1,5 @@
 package io.reactoruring.core;
 
-import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Operators;
@@ -42,10 +41,6 @@ final class ChainOp extends OpHandle implements org.reactivestreams.Subscription
         }
     }
 
-    private static final AtomicIntegerFieldUpdater<ChainOp> FLAGS =
-            AtomicIntegerFieldUpdater.newUpdater(ChainOp.class, "flags");
-    private static final int REQUESTED = 1;
-    private static final int CANCELLED = 2;
     private static final int NEW = 0, WAITING = 1, IN_KERNEL = 2, DONE = 3;
 
     private final Op[] ops;
@@ -54,7 +49,6 @@ final class ChainOp extends OpHandle implements org.reactivestreams.Subscription
     private final long[] userData;
     private final int[] results;
     private final int[] acquired; // 1 where a SharedFd reference was taken
-    private volatile int flags;
     private int state = NEW;
     private int outstanding;
     private boolean cancelSent;
@@ -71,7 +65,7 @@ final class ChainOp extends OpHandle implements org.reactivestreams.Subscription
 
     @Override
     public void request(long n) {
-        if (Operators.validate(n) && (FLAGS.getAndUpdate(this, f -> f | REQUESTED) & REQUESTED) == 0) {
+        if (Operators.validate(n) && markRequested()) {
             loop.post(this);
         }
     }
@@ -79,14 +73,9 @@ final class ChainOp extends OpHandle implements org.reactivestreams.Subscription
     @Override
     public void cancel() {
         // Posted even before any request, so the op's whenKernelDone hook still runs once.
-        if ((FLAGS.getAndUpdate(this, f -> f | CANCELLED) & CANCELLED) == 0) {
+        if (markCancelled()) {
             loop.post(this);
         }
-    }
-
-    @Override
-    boolean isCancelled() {
-        return (flags & CANCELLED) != 0;
     }
 
     @Override
@@ -105,7 +94,9 @@ final class ChainOp extends OpHandle implements org.reactivestreams.Subscription
             } else {
                 state = DONE;
                 kernelDoneAll();
-                actual.onError(loop.rejection(ops[0]));
+                if (claimDelivery()) {
+                    actual.onError(loop.rejection(ops[0]));
+                }
             }
         } else if (state == IN_KERNEL && isCancelled() && !cancelSent) {
             cancelSent = true;
@@ -118,15 +109,16 @@ final class ChainOp extends OpHandle implements org.reactivestreams.Subscription
     @Override
     void prepare(SubmissionBatch batch) {
         for (int i = 0; i < ops.length; i++) {
-            SharedFd fd = ops[i].sharedFd;
-            if (fd != null) {
-                if (!fd.tryAcquire()) {
-                    releaseFds();
-                    state = DONE;
-                    kernelDoneAll();
-                    actual.onError(Errno.exception(Errno.EBADF, ops[i].name, ops[i].target));
-                    return;
+            if (!acquireFd(ops[i])) {
+                releaseFds();
+                state = DONE;
+                kernelDoneAll();
+                if (claimDelivery()) {
+                    actual.onError(closedFd(ops[i]));
                 }
+                return;
+            }
+            if (ops[i].sharedFd != null) {
                 acquired[i] = 1;
             }
         }
@@ -148,7 +140,7 @@ final class ChainOp extends OpHandle implements org.reactivestreams.Subscription
         for (int i = 0; i < ops.length; i++) {
             if (acquired[i] != 0) {
                 acquired[i] = 0;
-                ops[i].sharedFd.release();
+                releaseFd(ops[i]);
             }
         }
     }
@@ -161,10 +153,9 @@ final class ChainOp extends OpHandle implements org.reactivestreams.Subscription
         results[member] = res;
         if (acquired[member] != 0) {
             acquired[member] = 0;
-            ops[member].sharedFd.release();
+            releaseFd(ops[member]);
         }
         if (isCancelled()) {
-            loop.orphaned(ops[member], res);
             if (hard && cancelSent && member + 1 < ops.length) {
                 // A hard link starts the next member even after a cancelled one: cancel it too. Best
                 // effort: if the kernel has not armed it yet, the cancel answers -ENOENT and it runs.
@@ -183,7 +174,10 @@ final class ChainOp extends OpHandle implements org.reactivestreams.Subscription
     }
 
     private void signal() {
-        if (isCancelled()) {
+        if (!claimDelivery()) {
+            for (int j = 0; j < ops.length; j++) { // cancelled: every member's result is nobody's
+                orphan(ops[j], results[j]);
+            }
             return;
         }
         Throwable[] errors = new Throwable[ops.length];
@@ -194,7 +188,7 @@ final class ChainOp extends OpHandle implements org.reactivestreams.Subscription
                 if (!hard || (r == -Errno.ECANCELED && loop.isShuttingDown())) {
                     // The caller only sees the error: fds created by other members have no owner.
                     for (int j = 0; j < ops.length; j++) {
-                        loop.orphaned(ops[j], results[j]);
+                        orphan(ops[j], results[j]);
                     }
                     actual.onError(errors[i]);
                     return;
@@ -213,7 +207,7 @@ final class ChainOp extends OpHandle implements org.reactivestreams.Subscription
                 kernelDoneAll();
             }
             state = DONE;
-            if (!isCancelled()) {
+            if (claimDelivery()) {
                 actual.onError(error);
             }
         }

@@ -1,7 +1,6 @@
 package io.reactoruring.core;
 
 import java.util.ArrayDeque;
-import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 import org.jspecify.annotations.Nullable;
 import reactor.core.CoreSubscriber;
@@ -41,8 +40,6 @@ final class FluxOp extends OpHandle implements org.reactivestreams.Subscription 
 
     private static final AtomicLongFieldUpdater<FluxOp> REQUESTED =
             AtomicLongFieldUpdater.newUpdater(FluxOp.class, "requested");
-    private static final AtomicIntegerFieldUpdater<FluxOp> CANCELLED =
-            AtomicIntegerFieldUpdater.newUpdater(FluxOp.class, "cancelled");
 
     // Loop-thread states.
     private static final int IDLE = 0;      // not in the kernel
@@ -53,7 +50,6 @@ final class FluxOp extends OpHandle implements org.reactivestreams.Subscription 
     private final Op op;
     private final CoreSubscriber<? super Completion> actual;
     private volatile long requested;
-    private volatile int cancelled;
     private int state = IDLE;
     private long userData;
     private boolean draining;
@@ -79,14 +75,9 @@ final class FluxOp extends OpHandle implements org.reactivestreams.Subscription 
 
     @Override
     public void cancel() {
-        if (CANCELLED.compareAndSet(this, 0, 1)) {
+        if (markCancelled()) {
             loop.post(this);
         }
-    }
-
-    @Override
-    boolean isCancelled() {
-        return cancelled != 0;
     }
 
     @Override
@@ -112,17 +103,21 @@ final class FluxOp extends OpHandle implements org.reactivestreams.Subscription 
             } else {
                 state = DONE;
                 kernelDone(op);
-                actual.onError(loop.rejection(op));
+                if (claimDelivery()) {
+                    actual.onError(loop.rejection(op));
+                }
             }
         }
     }
 
     @Override
     void prepare(SubmissionBatch batch) {
-        if (op.sharedFd != null && !op.sharedFd.tryAcquire()) {
+        if (!acquireFd(op)) {
             state = DONE;
             kernelDone(op);
-            actual.onError(Errno.exception(Errno.EBADF, op.name, op.target));
+            if (claimDelivery()) {
+                actual.onError(closedFd(op));
+            }
             return;
         }
         state = ARMED;
@@ -144,12 +139,10 @@ final class FluxOp extends OpHandle implements org.reactivestreams.Subscription 
     void onCqe(int member, int res, int flags, boolean terminal) {
         if (terminal) {
             state = IDLE;
-            if (op.sharedFd != null) {
-                op.sharedFd.release();
-            }
+            releaseFd(op);
         }
         if (isCancelled()) {
-            loop.orphaned(op, res);
+            orphan(op, res);
             if (terminal) {
                 state = DONE;
                 kernelDone(op);
@@ -207,6 +200,9 @@ final class FluxOp extends OpHandle implements org.reactivestreams.Subscription 
             }
             state = DONE;
             kernelDone(op);
+            if (!claimDelivery()) {
+                return;
+            }
             if (error != null) {
                 actual.onError(error);
             } else {
@@ -222,7 +218,7 @@ final class FluxOp extends OpHandle implements org.reactivestreams.Subscription 
                 kernelDone(op);
             }
             state = DONE;
-            if (!isCancelled()) {
+            if (claimDelivery()) {
                 actual.onError(error);
             }
         }

@@ -23,6 +23,8 @@ final class LoopRegistrations {
     private final LoopDriver driver;
     private final BitSet bufferGroups = new BitSet();
     private final List<BufferRing> bufferRings = new ArrayList<>();
+    /** Fds of this loop's {@link SharedFd}s not closed yet (any thread adds and removes). */
+    private final java.util.Set<SharedFd> openFds = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     LoopRegistrations(UringLoop loop, LoopDriver driver) {
         this.loop = loop;
@@ -108,8 +110,23 @@ final class LoopRegistrations {
         }
     }
 
-    /** Loop thread, after the ring is closed: frees the buffer rings whose unregister task was dropped. */
+    void fdOpened(SharedFd fd) {
+        openFds.add(fd);
+    }
+
+    void fdClosed(SharedFd fd) {
+        openFds.remove(fd);
+    }
+
+    /**
+     * Loop thread, after the ring is closed: closes (close(2)) every fd its SharedFds still own, whose
+     * owner never closed them or whose close came too late for the ring, so that nothing leaks and
+     * peers see end of stream; frees the buffer rings whose unregister task was dropped.
+     */
     void closeAfterRing() {
+        for (SharedFd fd : openFds) {
+            fd.closeNow();
+        }
         for (BufferRing br : bufferRings) {
             if (br.isReleased()) {
                 br.free(); // its unregister task was posted but dropped with the inbox

@@ -1,6 +1,5 @@
 package io.reactoruring.core;
 
-import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Operators;
@@ -32,11 +31,6 @@ final class MonoOp extends OpHandle implements org.reactivestreams.Subscription 
         }
     }
 
-    private static final int REQUESTED = 1;
-    private static final int CANCELLED = 2;
-    private static final AtomicIntegerFieldUpdater<MonoOp> FLAGS =
-            AtomicIntegerFieldUpdater.newUpdater(MonoOp.class, "flags");
-
     // Loop-thread states.
     private static final int NEW = 0;
     private static final int WAITING = 1;
@@ -45,7 +39,6 @@ final class MonoOp extends OpHandle implements org.reactivestreams.Subscription 
 
     private final Op op;
     private final CoreSubscriber<? super Integer> actual;
-    private volatile int flags;
     private int state = NEW;
     private long userData;
     private boolean cancelSent;
@@ -58,7 +51,7 @@ final class MonoOp extends OpHandle implements org.reactivestreams.Subscription 
 
     @Override
     public void request(long n) {
-        if (Operators.validate(n) && (FLAGS.getAndUpdate(this, f -> f | REQUESTED) & REQUESTED) == 0) {
+        if (Operators.validate(n) && markRequested()) {
             loop.post(this);
         }
     }
@@ -66,14 +59,9 @@ final class MonoOp extends OpHandle implements org.reactivestreams.Subscription 
     @Override
     public void cancel() {
         // Posted even before any request, so the op's whenKernelDone hook still runs once.
-        if ((FLAGS.getAndUpdate(this, f -> f | CANCELLED) & CANCELLED) == 0) {
+        if (markCancelled()) {
             loop.post(this);
         }
-    }
-
-    @Override
-    boolean isCancelled() {
-        return (flags & CANCELLED) != 0;
     }
 
     /**
@@ -91,7 +79,9 @@ final class MonoOp extends OpHandle implements org.reactivestreams.Subscription 
             } else {
                 state = DONE;
                 kernelDone(op);
-                actual.onError(loop.rejection(op));
+                if (claimDelivery()) {
+                    actual.onError(loop.rejection(op));
+                }
             }
         } else if (state == IN_KERNEL && isCancelled() && !cancelSent) {
             cancelSent = true;
@@ -101,10 +91,12 @@ final class MonoOp extends OpHandle implements org.reactivestreams.Subscription 
 
     @Override
     void prepare(SubmissionBatch batch) {
-        if (op.sharedFd != null && !op.sharedFd.tryAcquire()) {
+        if (!acquireFd(op)) {
             state = DONE;
             kernelDone(op);
-            actual.onError(Errno.exception(Errno.EBADF, op.name, op.target));
+            if (claimDelivery()) {
+                actual.onError(closedFd(op));
+            }
             return;
         }
         state = IN_KERNEL;
@@ -117,12 +109,10 @@ final class MonoOp extends OpHandle implements org.reactivestreams.Subscription 
             return; // e.g. a zero-copy send's first CQE; the result that matters is the last one
         }
         state = DONE;
-        if (op.sharedFd != null) {
-            op.sharedFd.release();
-        }
+        releaseFd(op);
         try {
-            if (isCancelled()) {
-                loop.orphaned(op, res);
+            if (!claimDelivery()) {
+                orphan(op, res); // the subscriber left first: what the op created is nobody's
             } else if (succeeded(op, res)) {
                 actual.onNext(Math.max(res, 0));
                 actual.onComplete();
@@ -141,7 +131,7 @@ final class MonoOp extends OpHandle implements org.reactivestreams.Subscription 
                 kernelDone(op);
             }
             state = DONE;
-            if (!isCancelled()) {
+            if (claimDelivery()) {
                 actual.onError(error);
             }
         }

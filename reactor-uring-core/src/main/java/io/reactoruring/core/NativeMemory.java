@@ -20,6 +20,20 @@ public final class NativeMemory {
 
     /** Zeroed memory aligned to {@code alignment}; free it with {@link #free(long, long)}. */
     public static long allocate(long size, int alignment) {
+        return allocate(size, alignment, true);
+    }
+
+    /**
+     * Memory aligned to {@code alignment} whose content is undefined; free it with
+     * {@link #free(long, long)}. For buffers that are always written before they are read (I/O
+     * buffers): zeroing a large block touches every page, which takes seconds for a GiB and would
+     * stall a loop thread, while untouched pages of a large allocation are only mapped when used.
+     */
+    public static long allocateUninitialized(long size, int alignment) {
+        return allocate(size, alignment, false);
+    }
+
+    private static long allocate(long size, int alignment, boolean zeroed) {
         if (size <= 0) {
             throw new IllegalArgumentException("size must be > 0, was " + size);
         }
@@ -27,7 +41,7 @@ public final class NativeMemory {
             throw new IllegalArgumentException("alignment must be a power of two >= 8, was " + alignment);
         }
         Native.ensureLoaded();
-        long address = Native.allocate(size, alignment);
+        long address = zeroed ? Native.allocate(size, alignment) : Native.allocateUninitialized(size, alignment);
         if (address == 0) {
             throw new OutOfMemoryError("native allocation of " + size + " bytes failed");
         }

@@ -1,6 +1,8 @@
 package io.reactoruring.core;
 
+import io.reactoruring.core.internal.Native;
 import java.util.Objects;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicBoolean;
 import reactor.core.publisher.Mono;
@@ -12,6 +14,10 @@ import reactor.core.publisher.Sinks;
  * {@link #close()} drops the owner's reference and the fd is closed (IORING_OP_CLOSE on its loop)
  * only when the last in-flight op has completed. After close starts, new ops using it fail with
  * a {@link java.nio.channels.ClosedChannelException} before reaching the kernel.
+ *
+ * <p>Whatever happens to the loop, the fd is closed exactly once: by IORING_OP_CLOSE; by close(2)
+ * when the loop no longer takes operations; or by the loop itself when it terminates with the fd
+ * still open (its owner never closed it, or ops still held it).
  */
 public final class SharedFd {
     private final int fd;
@@ -20,6 +26,8 @@ public final class SharedFd {
     private final AtomicInteger refs = new AtomicInteger(1); // the owner's reference
     private final AtomicBoolean closing = new AtomicBoolean();
     private final Sinks.One<Void> closed = Sinks.one();
+    /** Set by whichever path closes the fd (the CLOSE op, close(2) here, the loop's termination): only one may. */
+    private final AtomicBoolean closeClaimed = new AtomicBoolean();
 
     /** Wraps {@code fd}, which this object now owns and closes through {@code loop}. */
     public SharedFd(int fd, UringLoop loop, String description) {
@@ -29,6 +37,7 @@ public final class SharedFd {
         this.fd = fd;
         this.loop = Objects.requireNonNull(loop, "loop");
         this.description = Objects.requireNonNull(description, "description");
+        loop.fdOpened(this);
     }
 
     public int fd() {
@@ -64,10 +73,23 @@ public final class SharedFd {
     public void release() {
         int r = refs.decrementAndGet();
         if (r == 0) {
+            if (!closeClaimed.compareAndSet(false, true)) {
+                return; // the loop terminated and closed it
+            }
             loop.submit(Op.close(fd)).subscribe(
                     res -> { },
-                    e -> closed.tryEmitError(e),
-                    () -> closed.tryEmitEmpty());
+                    e -> {
+                        if (e instanceof RejectedExecutionException) {
+                            closeSynchronously(); // never reached the kernel: the loop is gone or going
+                        } else {
+                            loop.fdClosed(this);
+                            closed.tryEmitError(e);
+                        }
+                    },
+                    () -> {
+                        loop.fdClosed(this);
+                        closed.tryEmitEmpty();
+                    });
         } else if (r < 0) {
             throw new IllegalStateException("SharedFd released more often than acquired: " + this);
         }
@@ -82,6 +104,23 @@ public final class SharedFd {
             release();
         }
         return closed.asMono();
+    }
+
+    /** The loop has terminated (its ring is closed): close(2) now, unless a close already ran. */
+    void closeNow() {
+        if (closeClaimed.compareAndSet(false, true)) {
+            closeSynchronously();
+        }
+    }
+
+    private void closeSynchronously() {
+        int res = Native.close(fd);
+        loop.fdClosed(this);
+        if (res < 0) {
+            closed.tryEmitError(Errno.exception(res, "close", description));
+        } else {
+            closed.tryEmitEmpty();
+        }
     }
 
     @Override

@@ -461,6 +461,15 @@ public final class UringLoop implements Scheduler, Executor {
      * Loop thread: a CQE arrived for an op whose subscriber has left. An fd it created has no owner:
      * close it, as other io_uring runtimes failed to do.
      */
+    /** {@link SharedFd} bookkeeping: a loop closes the fds still open when it terminates. */
+    void fdOpened(SharedFd fd) {
+        registrations.fdOpened(fd);
+    }
+
+    void fdClosed(SharedFd fd) {
+        registrations.fdClosed(fd);
+    }
+
     void orphaned(Op op, int res) {
         driver.orphaned(op, res);
     }

@@ -3,6 +3,9 @@ package io.reactoruring.core;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import reactor.core.Disposable;
@@ -112,6 +115,20 @@ public final class UringLoopGroup implements Disposable {
                             + e.getMessage(), e);
                     return null;
                 }
+                Throwable broken;
+                try {
+                    broken = g.firstRoundTripFailure();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    g.dispose();
+                    return null; // not a verdict on io_uring: the next call tries again
+                }
+                if (broken != null) {
+                    g.dispose();
+                    sharedFailure = new IllegalStateException("the shared io_uring loop group does not work: "
+                            + broken.getMessage(), broken);
+                    return null;
+                }
                 shared = g;
             }
             return g;
@@ -129,6 +146,24 @@ public final class UringLoopGroup implements Disposable {
         }
         Throwable cause = Uring.unavailabilityCause();
         return cause != null ? cause : sharedFailure;
+    }
+
+    /**
+     * One NOP through each loop: where setup works but io_uring_enter does not (a seccomp profile
+     * that only checks some calls), the loops die on their first enter, and this finds it before
+     * any user op is lost to it. The failure, or null.
+     */
+    private @Nullable Throwable firstRoundTripFailure() throws InterruptedException {
+        for (UringLoop loop : loops) {
+            try {
+                loop.submit(Op.nop()).toFuture().get(30, TimeUnit.SECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                Throwable dead = deathCause();
+                return dead != null ? dead : new IllegalStateException("a NOP on io_uring loop " + loop.name()
+                        + " failed: " + e.getMessage(), e instanceof ExecutionException ? e.getCause() : e);
+            }
+        }
+        return null;
     }
 
     /** The first loop of this group that died, as an exception naming it, or null. */

@@ -29,9 +29,15 @@ class BufferPoolTest {
         assertThat(a.release()).isTrue();
         b.release();
         assertThat(pool.outstanding()).isZero();
-        assertThat(pool.acquire(4096)).isSameAs(a); // recycled
+        long doubleReleases = PooledBuffer.doubleReleases();
+        PooledBuffer again = pool.acquire(4096);
+        assertThat(again.address()).as("the memory is recycled").isEqualTo(a.address());
+        assertThat(again).as("in a new object: a stale reference cannot release it").isNotSameAs(a);
         assertThatThrownBy(b::release).isInstanceOf(IllegalStateException.class);
-        a.release();
+        assertThatThrownBy(a::release).isInstanceOf(IllegalStateException.class);
+        assertThat(again.refCount()).as("the new owner's reference is untouched").isEqualTo(1);
+        assertThat(PooledBuffer.doubleReleases() - doubleReleases).isEqualTo(2);
+        again.release();
         pool.close();
         assertThat(NativeMemory.allocatedBytes()).isEqualTo(before);
     }

@@ -5,6 +5,7 @@ import io.reactoruring.core.Errno;
 import io.reactoruring.core.Op;
 import io.reactoruring.core.Opcode;
 import io.reactoruring.core.SharedFd;
+import io.reactoruring.core.Transfers;
 import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.buffer.PooledBuffer;
 import java.io.IOException;
@@ -227,7 +228,7 @@ public final class GroupCommit {
             return Mono.defer(() -> {
                 PooledBuffer buf = pooled();
                 buf.retain();
-                return Transfer.fully(file.loop(), fd, true, buf.address() + r.at, r.length, r.offset, buf,
+                return Transfers.fully(file.loop(), fd, true, buf.address() + r.at, r.length, r.offset, buf,
                         target(r.offset), n -> {
                             buf.release();
                             return n;

@@ -1,6 +1,7 @@
 package io.reactoruring.file;
 
 import io.reactoruring.core.SharedFd;
+import io.reactoruring.core.Transfers;
 import io.reactoruring.core.buffer.PooledBuffer;
 import java.nio.ByteBuffer;
 import java.nio.channels.NonReadableChannelException;
@@ -176,7 +177,7 @@ public final class RandomReads {
         if (fd == null) {
             return readThroughFile(file, r, buf, completer);
         }
-        return Transfer.fully(fd.loop(), fd, false, buf.address(), r.length(), r.offset(), buf, file.path().toString(),
+        return Transfers.fully(fd.loop(), fd, false, buf.address(), r.length(), r.offset(), buf, file.path().toString(),
                 n -> completer.completed(r.offset(), buf, n), buf::release);
     }
 

@@ -9,10 +9,6 @@ import java.nio.channels.NonReadableChannelException;
 import java.nio.channels.NonWritableChannelException;
 import java.nio.file.Path;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
@@ -264,8 +260,20 @@ public final class UringFile {
      * Every chunk is full except at end of file (short reads are retried). At most
      * {@code readAhead} reads are in flight or waiting for demand.
      *
+     * <p>Reads are sized to what is left of the file, whatever {@code chunkSize} says: the file's
+     * size is read once (statx) when the stream starts and no read asks for more than what is left
+     * up to it, so a small file costs small buffers even with huge chunks. Past that size one read of
+     * at most 64 KiB checks for more; only if the file grew (or reports no size, like a pipe) do full
+     * chunks follow, after that one shorter chunk. Pooled memory is never zeroed, so even a huge chunk
+     * costs no page touching before the kernel writes into it.
+     *
      * <p>The subscriber owns each emitted buffer and must {@link PooledBuffer#release()} it once.
-     * Buffers read ahead and not yet delivered are released on cancel or error.
+     * Buffers read ahead and not yet delivered are released on cancel or error, by this method,
+     * exactly once, whatever hooks are installed. A buffer already handed to {@code onNext} belongs
+     * downstream, including when a downstream operator drops it because a cancel raced with it on
+     * another thread ({@code timeout}, {@code dispose()}): Reactor passes such values to
+     * {@code Hooks.onNextDropped}, so install {@code Hooks.onNextDropped(PooledBuffer::releaseDropped)}
+     * when cancelling from other threads (see {@link PooledBuffer}).
      */
     public Flux<PooledBuffer> readChunks(long position, long length, int chunkSize, int readAhead) {
         checkPosition(position);
@@ -280,73 +288,7 @@ public final class UringFile {
         }
         checkReadable();
         long end = length > Long.MAX_VALUE - position ? Long.MAX_VALUE : position + length;
-        return Flux.defer(() -> {
-            // Lowest offset known to be at or past EOF: stops generating reads there.
-            AtomicLong eof = new AtomicLong(Long.MAX_VALUE);
-            // Why our own bookkeeping: flatMapSequential (reactor-core 3.7) does not discard the
-            // values queued in its inners on cancel, so doOnDiscard alone leaks read-ahead buffers.
-            // A completed read is "undelivered" until handed downstream; whoever removes it from
-            // this set (delivery, discard, or the final sweep) owns it, so each buffer is released
-            // or delivered exactly once.
-            Set<PooledBuffer> undelivered = ConcurrentHashMap.newKeySet();
-            AtomicBoolean terminated = new AtomicBoolean();
-            Flux<long[]> ranges = Flux.generate(() -> position, (off, sink) -> {
-                long limit = Math.min(end, eof.get());
-                if (off >= limit) {
-                    sink.complete();
-                    return off;
-                }
-                int len = (int) Math.min(chunkSize, end - off);
-                sink.next(new long[] {off, len});
-                return off + len;
-            });
-            return ranges
-                    // A chunk past EOF completes empty instead of emitting an empty buffer: an element
-                    // to drop would need downstream demand, and the stream could stall before completing.
-                    .flatMapSequential(r -> readChunk(r[0], (int) r[1], eof, undelivered, terminated), readAhead, 1)
-                    .<PooledBuffer>handle((b, sink) -> {
-                        if (undelivered.remove(b)) {
-                            sink.next(b);
-                        }
-                    })
-                    .doOnDiscard(PooledBuffer.class, b -> releaseIfOwned(undelivered, b))
-                    .doFinally(signal -> {
-                        terminated.set(true);
-                        for (PooledBuffer b : undelivered) {
-                            releaseIfOwned(undelivered, b);
-                        }
-                    });
-        });
-    }
-
-    private Mono<PooledBuffer> readChunk(long off, int len, AtomicLong eof, Set<PooledBuffer> undelivered,
-            AtomicBoolean terminated) {
-        return Mono.defer(() -> {
-            PooledBuffer buf = io.bufferPool().acquire(len);
-            return io.transferFully(false, buf.buffer(), 0, len, off, buf, n -> {
-                if (n < len) {
-                    eof.accumulateAndGet(off + n, Math::min);
-                }
-                if (n == 0) {
-                    buf.release();
-                    return null;
-                }
-                buf.buffer().clear().limit(n);
-                undelivered.add(buf);
-                // The stream may have ended while this read was in flight: nobody will sweep again.
-                if (terminated.get()) {
-                    releaseIfOwned(undelivered, buf);
-                    return null;
-                }
-                return buf;
-            }, buf::release);
-        });
-    }
-
-    private static void releaseIfOwned(Set<PooledBuffer> undelivered, PooledBuffer b) {
-        if (undelivered.remove(b)) {
-            b.release();
-        }
+        return ChunkReader.read(io, position, end, chunkSize, readAhead);
     }
 
     /**

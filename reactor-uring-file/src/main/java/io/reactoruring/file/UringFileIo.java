@@ -3,6 +3,7 @@ package io.reactoruring.file;
 import io.reactoruring.core.Op;
 import io.reactoruring.core.Opcode;
 import io.reactoruring.core.SharedFd;
+import io.reactoruring.core.Transfers;
 import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.buffer.BufferPool;
 import io.reactoruring.core.internal.Native;
@@ -72,7 +73,7 @@ final class UringFileIo implements FileIo {
     @Override
     public <T> Mono<T> transferFully(boolean write, ByteBuffer buf, int start, int len, long position,
             Object keepAlive, IntFunction<@Nullable T> finish, Runnable abandon) {
-        return Transfer.fully(fd.loop(), fd, write, Native.addressOf(buf) + start, len, position, keepAlive, target,
+        return Transfers.fully(fd.loop(), fd, write, Native.addressOf(buf) + start, len, position, keepAlive, target,
                 finish, abandon);
     }
 

@@ -1,6 +1,8 @@
 package io.reactoruring.net;
 
 import io.reactoruring.core.Completion;
+import io.reactoruring.core.Errno;
+import io.reactoruring.core.UringError;
 import io.reactoruring.core.NativeMemory;
 import io.reactoruring.core.Op;
 import io.reactoruring.core.Opcode;
@@ -16,14 +18,18 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
 import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Operators;
+import reactor.util.Logger;
+import reactor.util.Loggers;
 
 /**
  * The send side of a connection as one cold {@code Mono<Void>} per {@code send(...)} call.
@@ -39,6 +45,11 @@ import reactor.core.publisher.Operators;
  * memory; the chunk is released only then. At most {@value #ZC_WINDOW} bytes wait for notifications,
  * and the Mono completes only when none do, so the caller's memory is never touched after it.
  *
+ * <p>Several sends on one connection take turns ({@link SendTurns}): one has an operation on the
+ * socket at a time and keeps its turn while one of its buffers is partly sent, so concurrent sends
+ * interleave only at buffer boundaries. SEND_ZC failing with ENOMEM (RLIMIT_MEMLOCK) is retried as
+ * a plain SEND, and the connection sends without zero copy from then on.
+ *
  * <p>Threading: every signal is handled on the connection's loop thread.
  */
 final class OutboundWriter extends Mono<Void> {
@@ -47,6 +58,10 @@ final class OutboundWriter extends Mono<Void> {
     static final int MAX_BATCH_BYTES = 1024 * 1024;
     static final int ZC_WINDOW = 4 * 1024 * 1024;
     static final int MSG_NOSIGNAL = 0x4000;
+    private static final Logger LOG = Loggers.getLogger(UringConnection.class);
+    private static final AtomicBoolean ENOMEM_WARNED = new AtomicBoolean();
+    /** Test hook: this many SEND_ZCs fail with ENOMEM as the kernel's would, without reaching it. */
+    static final AtomicInteger ZERO_COPY_ENOMEM_FAULTS = new AtomicInteger();
     private static final int MSGHDR = 56; // struct msghdr on LP64: name, namelen, iov, iovlen, control, controllen, flags
 
     /** A byte range to send and what keeps its memory alive; the writer owns one reference. */
@@ -111,9 +126,12 @@ final class OutboundWriter extends Mono<Void> {
     private final String description;
     private final int zeroCopyThreshold;
     private final Publisher<Chunk> source;
+    private final SendTurns turns;
 
-    OutboundWriter(UringLoop loop, SharedFd fd, String description, int zeroCopyThreshold, Publisher<Chunk> source) {
+    OutboundWriter(UringLoop loop, SharedFd fd, String description, int zeroCopyThreshold, SendTurns turns,
+            Publisher<Chunk> source) {
         this.loop = loop;
+        this.turns = turns;
         this.fd = fd;
         this.description = description;
         this.zeroCopyThreshold = zeroCopyThreshold > 0 && loop.supports(Opcode.SEND_ZC) ? zeroCopyThreshold : 0;
@@ -212,6 +230,7 @@ final class OutboundWriter extends Mono<Void> {
                     finished = true;
                     upstream().cancel();
                     dispose();
+                    turns.give(this);
                 }
             });
         }
@@ -273,6 +292,7 @@ final class OutboundWriter extends Mono<Void> {
                 return;
             }
             if (queue.isEmpty()) {
+                turns.give(this);
                 if (upstreamDone && zcPendingOps == 0) {
                     finished = true;
                     actual.onComplete();
@@ -280,10 +300,18 @@ final class OutboundWriter extends Mono<Void> {
                 return;
             }
             Chunk head = queue.peek();
-            if (zeroCopyThreshold > 0 && head.remaining() >= zeroCopyThreshold) {
-                if (zcPendingBytes + head.remaining() > ZC_WINDOW && zcPendingOps > 0) {
-                    return; // a notification frees room and drains again
+            boolean zeroCopy = zeroCopyThreshold > 0 && !turns.zeroCopyOff();
+            if (zeroCopy && head.remaining() >= zeroCopyThreshold
+                    && zcPendingBytes + head.remaining() > ZC_WINDOW && zcPendingOps > 0) {
+                if (head.sent == 0) {
+                    turns.give(this); // others may send meanwhile; a partly sent buffer keeps the turn
                 }
+                return; // a notification frees room and drains again
+            }
+            if (!turns.take(this, this::drain)) {
+                return; // drains again when its turn comes
+            }
+            if (zeroCopy && head.remaining() >= zeroCopyThreshold) {
                 queue.poll();
                 sendZeroCopy(head);
                 return;
@@ -292,7 +320,7 @@ final class OutboundWriter extends Mono<Void> {
             long bytes = 0;
             while (!queue.isEmpty() && batch.size() < MAX_IOV && bytes < MAX_BATCH_BYTES) {
                 Chunk c = queue.peek();
-                if (zeroCopyThreshold > 0 && c.remaining() >= zeroCopyThreshold && !batch.isEmpty()) {
+                if (zeroCopy && c.remaining() >= zeroCopyThreshold && !batch.isEmpty()) {
                     break;
                 }
                 batch.add(queue.poll());
@@ -342,19 +370,50 @@ final class OutboundWriter extends Mono<Void> {
             zcPendingBytes += len;
             zcPendingOps++;
             c.retain();
-            Op op = Op.builder(Opcode.SEND_ZC).fd(fd).addr(c.cursor()).length(len).opFlags(MSG_NOSIGNAL).keepAlive(c)
-                    .whenKernelDone(() -> {
-                        c.release();
-                        zcPendingBytes -= len;
-                        zcPendingOps--;
-                        drain();
-                    })
-                    .name("send_zc").target(description).build();
-            inFlight = loop.submitMultishot(op).subscribe((Completion cqe) -> {
+            Runnable kernelDone = () -> {
+                c.release();
+                zcPendingBytes -= len;
+                zcPendingOps--;
+                drain();
+            };
+            Flux<Completion> cqes;
+            if (ZERO_COPY_ENOMEM_FAULTS.get() > 0 && ZERO_COPY_ENOMEM_FAULTS.getAndDecrement() > 0) {
+                cqes = Flux.<Completion>error(Errno.exception(-Errno.ENOMEM, "send_zc", description))
+                        .doFinally(s -> kernelDone.run());
+            } else {
+                Op op = Op.builder(Opcode.SEND_ZC).fd(fd).addr(c.cursor()).length(len).opFlags(MSG_NOSIGNAL).keepAlive(c)
+                        .whenKernelDone(kernelDone).name("send_zc").target(description).build();
+                cqes = loop.submitMultishot(op);
+            }
+            inFlight = cqes.subscribe((Completion cqe) -> {
                 if ((cqe.flags() & Opcode.IORING_CQE_F_NOTIF) == 0) {
                     sent(List.of(c), cqe.res());
                 }
-            }, this::fail);
+            }, e -> zeroCopyFailed(c, e));
+        }
+
+        /**
+         * ENOMEM: pinning the pages would exceed RLIMIT_MEMLOCK; nothing was sent. The chunk goes
+         * again as a plain SEND, and the connection stops using zero copy. Any other error fails.
+         */
+        private void zeroCopyFailed(Chunk c, Throwable e) {
+            if (finished || !(e instanceof UringError u) || u.errno() != Errno.ENOMEM) {
+                fail(e);
+                return;
+            }
+            turns.turnZeroCopyOff();
+            if (ENOMEM_WARNED.compareAndSet(false, true)) {
+                LOG.warn("SEND_ZC failed with ENOMEM on {} (pinned pages count against RLIMIT_MEMLOCK, now {} bytes): "
+                        + "sending without zero copy on this connection; raise the limit or the zeroCopyThreshold",
+                        description, io.reactoruring.core.internal.Native.memlockLimit());
+            } else {
+                LOG.debug("SEND_ZC failed with ENOMEM on {}: sending without zero copy", description);
+            }
+            sending = false;
+            inFlight = null;
+            inFlightBatch = List.of();
+            queue.addFirst(c);
+            drain();
         }
 
         /** {@code n} bytes of {@code batch} went out: release what is done, requeue the rest in order, refill. */
@@ -386,6 +445,9 @@ final class OutboundWriter extends Mono<Void> {
                     queue.addFirst(c);
                 }
             }
+            if (queue.isEmpty() || queue.peek().sent == 0) {
+                turns.give(this); // no buffer of ours is cut: another send may go next
+            }
             if (done > 0 && !upstreamDone) {
                 upstream().request(done);
             }
@@ -401,6 +463,7 @@ final class OutboundWriter extends Mono<Void> {
                 upstream().cancel();
             }
             dispose();
+            turns.give(this);
             actual.onError(e);
         }
 

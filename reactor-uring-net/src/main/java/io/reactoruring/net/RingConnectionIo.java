@@ -29,6 +29,7 @@ final class RingConnectionIo implements ConnectionIo {
     private final String description;
     private final ConnectionSettings settings;
     private final SplicePipe.Holder pipes;
+    private final SendTurns turns = new SendTurns();
 
     /** Takes ownership of {@code fd}, a socket. */
     RingConnectionIo(int fd, UringLoop loop, String description, ConnectionSettings settings) {
@@ -136,7 +137,7 @@ final class RingConnectionIo implements ConnectionIo {
     }
 
     private Mono<Void> write(Flux<OutboundWriter.Chunk> chunks) {
-        return new OutboundWriter(loop, fd, description, settings.zeroCopyThreshold(),
+        return new OutboundWriter(loop, fd, description, settings.zeroCopyThreshold(), turns,
                 chunks.doOnDiscard(OutboundWriter.Chunk.class, OutboundWriter.Chunk::release));
     }
 

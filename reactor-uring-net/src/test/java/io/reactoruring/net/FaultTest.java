@@ -99,7 +99,8 @@ class FaultTest {
                     .isLessThanOrEqualTo((long) (OutboundWriter.WINDOW + 2) * chunk + 64 * 1024);
         }
         // The client's close ends the send with an error and every buffer comes back.
-        assertThat(sendEnded.asMono().block(T)).isInstanceOf(SocketException.class);
+        Throwable ended = sendEnded.asMono().block(T);
+        assertThat(ended).as("%s", ended).isInstanceOf(SocketException.class);
         assertThat(net.await(() -> net.outstanding() == 0)).as("outstanding: %d", net.outstanding()).isTrue();
         server.disposeLater(Duration.ZERO).block(T);
     }

@@ -106,6 +106,43 @@ class OutboundTest {
         assertThat(awaitOnLoop(clientLoop(), () -> clientLoop().bufferPool().outstanding() == 0)).isTrue();
     }
 
+    /**
+     * SEND_ZC failing with ENOMEM (its pinned pages count against RLIMIT_MEMLOCK) does not drop the
+     * connection: the buffer goes again as a plain SEND, and so does everything after it.
+     */
+    @Test
+    void zeroCopyFailingWithEnomemFallsBackToSend() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(clientLoop().supports(Opcode.SEND_ZC), "no IORING_OP_SEND_ZC");
+        UringConnection c = collectingServerClient().zeroCopyThreshold(64 * 1024).connect().block(T);
+        assertThat(c).isNotNull();
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        List<ByteBuffer> buffers = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            byte[] p = pattern(200 * 1024, i);
+            expected.write(p, 0, p.length);
+            buffers.add(ByteBuffer.wrap(p));
+        }
+        OutboundWriter.ZERO_COPY_ENOMEM_FAULTS.set(1);
+        try {
+            UringMetrics before = clientLoop().metrics();
+            StepVerifier.create(c.send(Flux.fromIterable(buffers)).then(c.send(Flux.fromIterable(buffers.subList(0, 2)))))
+                    .verifyComplete();
+            assertThat(OutboundWriter.ZERO_COPY_ENOMEM_FAULTS.get()).as("the first SEND_ZC met the fault").isLessThanOrEqualTo(0);
+            UringMetrics after = clientLoop().metrics();
+            assertThat(after.completed() - before.completed())
+                    .as("no notification CQEs: plain SENDs after the failure")
+                    .isEqualTo(after.submitted() - before.submitted());
+        } finally {
+            OutboundWriter.ZERO_COPY_ENOMEM_FAULTS.set(0);
+        }
+        expected.write(pattern(200 * 1024, 0), 0, 200 * 1024);
+        expected.write(pattern(200 * 1024, 1), 0, 200 * 1024);
+        c.shutdownOutput().block(T);
+        assertThat(received.asMono().block(T)).isEqualTo(expected.toByteArray());
+        c.dispose();
+        assertThat(awaitOnLoop(clientLoop(), () -> clientLoop().bufferPool().outstanding() == 0)).isTrue();
+    }
+
     @Test
     void sendByteArrayAndStringsInOrder() {
         StepVerifier.create(collectingServerClient().connect().flatMap(c -> c.sendByteArray(Flux.just("ab".getBytes(), "cd".getBytes()))

@@ -5,6 +5,13 @@ import io.reactoruring.core.RingOptions;
 import io.reactoruring.core.Uring;
 import io.reactoruring.core.UringLoopGroup;
 import java.nio.file.Path;
+import org.jspecify.annotations.Nullable;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.core.Ordered;
+import org.springframework.core.io.ResourceLoader;
+import org.springframework.http.codec.ServerCodecConfigurer;
+import org.springframework.web.reactive.function.server.support.RouterFunctionMapping;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -26,48 +33,65 @@ import org.springframework.web.reactive.function.server.ServerResponse;
  * Spring Boot auto-configuration (registered in
  * {@code META-INF/spring/org.springframework.boot.autoconfigure.AutoConfiguration.imports}).
  *
- * <p>Active unless {@code reactor-uring.enabled=false}, and only when io_uring works on this
- * machine ({@link Uring#isAvailable()}; otherwise the condition report gives the cause and the
- * application runs without these beans). It provides:
+ * <p>Active unless {@code reactor-uring.enabled=false}. It provides:
  * <ul>
- *   <li>a {@link UringLoopGroup} bean ({@code reactor-uring.loops} loops with
+ *   <li>where io_uring works ({@link Uring#isAvailable()}; otherwise the condition report gives the
+ *   cause), a {@link UringLoopGroup} bean ({@code reactor-uring.loops} loops with
  *   {@code reactor-uring.ring-size} SQ entries), disposed with the context — unless the
- *   application defines its own;</li>
- *   <li>with Micrometer on the class path, a {@link UringMeterBinder} for that group (Boot binds
- *   every MeterBinder bean to its registries);</li>
+ *   application defines its own — and, with Micrometer, a {@link UringMeterBinder} for it;</li>
+ *   <li>in a reactive web application, io_uring serving for Spring Boot's own static resources:
+ *   {@code spring.web.resources.static-locations} under {@code spring.webflux.static-path-pattern},
+ *   with {@code spring.web.resources.cache.*} and the precompressed variants of
+ *   {@code spring.web.resources.chain.compressed} (see {@link StaticResources});</li>
  *   <li>in a reactive web application with {@code reactor-uring.resources.location} set, a
  *   {@link UringResources} router for it under {@code reactor-uring.resources.path-pattern}, taking
  *   {@code server.compression.enabled} into account for the zero-copy decision.</li>
  * </ul>
+ * The web beans exist also without io_uring; they then serve through Spring's zero-copy path and NIO
+ * reads, after one warning.
  */
 @AutoConfiguration
 @ConditionalOnClass(UringLoopGroup.class)
 @ConditionalOnProperty(prefix = "reactor-uring", name = "enabled", havingValue = "true", matchIfMissing = true)
-@Conditional(UringAutoConfiguration.IoUringAvailable.class)
 @EnableConfigurationProperties(UringProperties.class)
 public class UringAutoConfiguration {
 
-    @Bean(destroyMethod = "dispose")
-    @ConditionalOnMissingBean
-    public UringLoopGroup uringLoopGroup(UringProperties properties) {
-        int loops = properties.getLoops();
-        if (loops < 0) {
-            throw new IllegalArgumentException("reactor-uring.loops must be >= 0, was " + loops);
+    /** The loops, where io_uring works. */
+    @Configuration(proxyBeanMethods = false)
+    @Conditional(UringAutoConfiguration.IoUringAvailable.class)
+    static class Loops {
+        @Bean(destroyMethod = "dispose")
+        @ConditionalOnMissingBean
+        UringLoopGroup uringLoopGroup(UringProperties properties) {
+            int loops = properties.getLoops();
+            if (loops < 0) {
+                throw new IllegalArgumentException("reactor-uring.loops must be >= 0, was " + loops);
+            }
+            int count = loops == 0 ? Runtime.getRuntime().availableProcessors() : loops;
+            return UringLoopGroup.create("reactor-uring-spring", count,
+                    RingOptions.defaults().sqEntries(properties.getRingSize()));
         }
-        int count = loops == 0 ? Runtime.getRuntime().availableProcessors() : loops;
-        return UringLoopGroup.create("reactor-uring-spring", count,
-                RingOptions.defaults().sqEntries(properties.getRingSize()));
     }
 
-    /** Ring metrics, when Micrometer is present. */
+    /** Ring metrics, when Micrometer is present and there are loops. */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(MeterBinder.class)
+    @Conditional(UringAutoConfiguration.IoUringAvailable.class)
     static class Metrics {
         @Bean
         @ConditionalOnMissingBean
         UringMeterBinder uringMeterBinder(UringLoopGroup group) {
             return new UringMeterBinder(group);
         }
+    }
+
+    /** The auto-configured group, or null (after the one warning) when io_uring cannot be used. */
+    static @Nullable UringLoopGroup groupOrFallback(ObjectProvider<UringLoopGroup> group) {
+        UringLoopGroup g = group.getIfAvailable();
+        if (g == null) {
+            return UringGroups.sharedOrNull();
+        }
+        return g;
     }
 
     /** The optional static resource router. */
@@ -77,16 +101,44 @@ public class UringAutoConfiguration {
     @ConditionalOnProperty(prefix = "reactor-uring.resources", name = "location")
     static class Resources {
         @Bean
-        RouterFunction<ServerResponse> uringResourcesRouter(UringLoopGroup group, UringProperties properties,
-                                                            Environment environment) {
+        RouterFunction<ServerResponse> uringResourcesRouter(ObjectProvider<UringLoopGroup> group,
+                                                            UringProperties properties, Environment environment) {
             UringProperties.Resources r = properties.getResources();
             String location = r.getLocation();
             return UringResources.create(Path.of(location == null ? "." : location))
-                    .withLoopGroup(group)
+                    .withLoopGroup(groupOrFallback(group))
                     .withChunkSize(r.getChunkSize())
                     .withZeroCopy(r.isZeroCopy() ? UringResources.ZeroCopy.AUTO : UringResources.ZeroCopy.NEVER)
                     .withCompression(environment.getProperty("server.compression.enabled", Boolean.class, false))
                     .router(r.getPathPattern());
+        }
+    }
+
+    /** io_uring for Boot's own static resources ({@code spring.web.resources.*}). */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(RouterFunctionMapping.class)
+    @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.REACTIVE)
+    @ConditionalOnProperty(prefix = "reactor-uring.static-resources", name = "enabled", havingValue = "true",
+            matchIfMissing = true)
+    @ConditionalOnProperty(prefix = "spring.web.resources", name = "add-mappings", havingValue = "true",
+            matchIfMissing = true)
+    static class StaticResourcesConfiguration {
+        @Bean
+        RouterFunctionMapping uringStaticResourcesMapping(ObjectProvider<UringLoopGroup> group, UringProperties properties,
+                                                          Environment environment, ResourceLoader resourceLoader,
+                                                          ObjectProvider<ServerCodecConfigurer> codecs) {
+            RouterFunction<ServerResponse> router = StaticResources.router(Binder.get(environment), resourceLoader,
+                    groupOrFallback(group), properties.getResources().getChunkSize(),
+                    environment.getProperty("server.compression.enabled", Boolean.class, false));
+            RouterFunctionMapping mapping = new RouterFunctionMapping(router);
+            // Just before Spring's resource handler mapping (LOWEST_PRECEDENCE - 1): controllers and router
+            // functions keep precedence over static files, as with stock Spring.
+            mapping.setOrder(Ordered.LOWEST_PRECEDENCE - 2);
+            ServerCodecConfigurer configurer = codecs.getIfAvailable();
+            if (configurer != null) {
+                mapping.setMessageReaders(configurer.getReaders());
+            }
+            return mapping;
         }
     }
 

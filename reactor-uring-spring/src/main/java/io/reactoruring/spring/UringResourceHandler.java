@@ -5,22 +5,32 @@ import io.reactoruring.core.UringLoopGroup;
 import io.reactoruring.file.FileStat;
 import io.reactoruring.file.UringFile;
 import io.reactoruring.file.UringFiles;
+import java.io.IOException;
+import java.nio.channels.AsynchronousFileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
+import org.springframework.core.io.Resource;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferFactory;
+import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpRange;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
 import org.springframework.http.MediaTypeFactory;
 import org.springframework.http.ReactiveHttpOutputMessage;
@@ -30,41 +40,84 @@ import org.springframework.web.reactive.function.BodyInserter;
 import org.springframework.web.reactive.function.server.HandlerFunction;
 import org.springframework.web.reactive.function.server.ServerRequest;
 import org.springframework.web.reactive.function.server.ServerResponse;
+import org.springframework.web.server.ServerWebExchange;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /**
- * Serves one request of {@link UringResources}: resolve, statx, conditionals, ranges, body.
- * Runs on whatever thread the server calls it on; after the statx it continues on the io_uring
- * loop thread, where it does no blocking work.
+ * Serves one request of {@link UringResources}: resolve (name checks, real path, allowed locations,
+ * precompressed variant), stat, method, conditionals, ranges, body.
+ *
+ * <p>Threads: the name checks and {@link Path#toRealPath} run on the calling thread (as Spring's own
+ * resource handling checks files there); with io_uring the statx and the reads then run on the loop
+ * thread, which does no blocking work (the one exception, the real path of a directory's index file,
+ * is resolved on {@code boundedElastic}). Without io_uring (see {@link UringGroups}) the stat runs on
+ * the calling thread and bodies go through Spring's zero-copy path or {@code AsynchronousFileChannel}.
  */
 final class UringResourceHandler implements HandlerFunction<ServerResponse> {
+    private static final String ALLOW_FOR_OPTIONS = "GET,HEAD,OPTIONS";
+    private static final String ALLOW_FOR_405 = "GET,HEAD";
+    private static final int S_IFREG = 0100000;
+    private static final int S_IFDIR = 0040000;
+
     private final UringResources config;
+    /** Real path of each served or allowed location, refreshed when a check fails (a re-pointed symlink). */
+    private final Map<Path, Path> realLocations = new ConcurrentHashMap<>();
 
     UringResourceHandler(UringResources config) {
         this.config = config;
     }
 
+    /** What a request resolved to. */
+    enum Kind {
+        /** A regular file to serve. */
+        FILE,
+        /** A directory with an index file, requested without the trailing slash. */
+        REDIRECT,
+        /** Found first in a location Spring's stock handling serves. */
+        DELEGATE
+    }
+
+    /**
+     * @param file     the file whose bytes are sent (a precompressed variant, when {@code encoding} is set)
+     * @param typeName the name whose extension gives the Content-Type
+     * @param loop     the io_uring loop that serves the body, or null without io_uring
+     */
+    record Found(Kind kind, Path file, @Nullable FileStat stat, @Nullable String encoding, String typeName,
+                 @Nullable UringLoop loop) {
+    }
+
     @Override
     public Mono<ServerResponse> handle(ServerRequest request) {
         String relative = request.pathVariables().get(UringResources.PATH_VARIABLE);
-        Path file = resolve(relative != null ? relative : request.path());
-        if (file == null) {
-            return ServerResponse.notFound().build();
-        }
-        UringLoopGroup group = config.group != null ? config.group : UringLoopGroup.shared();
-        UringLoop loop = group.next();
-        return statRegular(loop, file)
-                .flatMap(found -> serve(request, loop, found.path, found.stat))
+        return find(request, relative != null ? relative : request.path())
+                .filter(f -> f.kind != Kind.DELEGATE)
+                .flatMap(f -> serve(request, f))
                 .switchIfEmpty(Mono.defer(() -> ServerResponse.notFound().build()));
     }
 
     /**
-     * The file under the root named by {@code relative} (a decoded path such as {@code /a/b.txt}), or
-     * null when the name is unsafe: any {@code ..} segment, a backslash or a NUL, or a result outside
-     * the root. Symbolic links inside the root are followed, as Spring's resource handling does.
+     * The file named by {@code relative} (a decoded path such as {@code /a/b.txt}) in the first location
+     * that has it; empty when none has it or the name is unsafe: any {@code ..} segment, a backslash or
+     * a NUL, or a real path outside the allowed locations.
      */
-    @Nullable Path resolve(String relative) {
+    Mono<Found> find(ServerRequest request, String relative) {
+        String safe = safeRelative(relative);
+        if (safe == null) {
+            return Mono.empty();
+        }
+        UringLoopGroup group = config.group != null ? config.group : UringGroups.sharedOrNull();
+        UringLoop loop = group == null ? null : group.next();
+        return Flux.fromIterable(config.locations)
+                .concatMap(location -> location instanceof UringResources.Directory d
+                        ? findIn(request, d.path(), safe, loop)
+                        : delegated(((UringResources.Delegated) location).resource(), safe))
+                .next();
+    }
+
+    /** {@code relative} without leading slashes, or null when unsafe. */
+    static @Nullable String safeRelative(String relative) {
         if (relative.indexOf('\0') >= 0 || relative.indexOf('\\') >= 0) {
             return null;
         }
@@ -73,44 +126,220 @@ final class UringResourceHandler implements HandlerFunction<ServerResponse> {
                 return null;
             }
         }
-        String trimmed = relative.replaceFirst("^/+", "");
-        Path file = trimmed.isEmpty() ? config.root : config.root.resolve(trimmed).normalize();
-        return file.startsWith(config.root) ? file : null;
+        return relative.replaceFirst("^/+", "");
     }
 
-    private record Found(Path path, FileStat stat) {
+    /** The path {@code relative} names under the first directory (null when unsafe); for tests. */
+    @Nullable Path resolve(String relative) {
+        String safe = safeRelative(relative);
+        if (safe == null) {
+            return null;
+        }
+        Path root = config.root();
+        Path file = safe.isEmpty() ? root : root.resolve(safe).normalize();
+        return file.startsWith(root) ? file : null;
     }
 
-    /** The regular file at {@code file} (or its index file if a directory); empty when there is none. */
-    private Mono<Found> statRegular(UringLoop loop, Path file) {
-        return UringFiles.stat(loop, file)
+    private Mono<Found> delegated(Resource location, String safe) {
+        if (safe.isEmpty()) {
+            return Mono.empty();
+        }
+        try {
+            Resource r = location.createRelative(safe);
+            return r.isReadable() ? Mono.just(new Found(Kind.DELEGATE, Path.of(safe), null, null, safe, null)) : Mono.empty();
+        } catch (IOException | RuntimeException e) {
+            return Mono.empty();
+        }
+    }
+
+    private Mono<Found> findIn(ServerRequest request, Path dir, String safe, @Nullable UringLoop loop) {
+        Path candidate = safe.isEmpty() ? dir : dir.resolve(safe).normalize();
+        if (!candidate.startsWith(dir)) {
+            return Mono.empty();
+        }
+        Path real = allowedRealPath(candidate, dir);
+        if (real == null) {
+            return Mono.empty();
+        }
+        String name = candidate.getFileName() == null ? "" : candidate.getFileName().toString();
+        List<String[]> variants = variants(request, real, dir);
+        return stat(loop, real)
                 .flatMap(st -> {
-                    if (st.isDirectory() && config.indexFile != null) {
-                        Path index = file.resolve(config.indexFile);
-                        return UringFiles.stat(loop, index).map(s -> new Found(index, s));
+                    if (st.isDirectory()) {
+                        return index(request, real, dir, loop);
                     }
-                    return Mono.just(new Found(file, st));
+                    if (!st.isRegularFile()) {
+                        return Mono.empty();
+                    }
+                    Found plain = new Found(Kind.FILE, real, st, null, name, loop);
+                    return Flux.fromIterable(variants)
+                            .concatMap(v -> stat(loop, Path.of(v[1]))
+                                    .filter(FileStat::isRegularFile)
+                                    .map(vs -> new Found(Kind.FILE, Path.of(v[1]), vs, v[0], name, loop)))
+                            .next()
+                            .defaultIfEmpty(plain);
                 })
                 // ENOENT, ENOTDIR, EACCES, ENAMETOOLONG, ELOOP...: not servable, like Spring's !isReadable().
-                .onErrorResume(FileSystemException.class, e -> Mono.empty())
-                .filter(found -> found.stat.isRegularFile());
+                .onErrorResume(FileSystemException.class, e -> Mono.empty());
     }
 
-    private Mono<ServerResponse> serve(ServerRequest request, UringLoop loop, Path file, FileStat stat) {
+    /** The index file of directory {@code real}, or a redirect to the URL with the slash. */
+    private Mono<Found> index(ServerRequest request, Path real, Path dir, @Nullable UringLoop loop) {
+        String indexFile = config.indexFile;
+        if (indexFile == null) {
+            return Mono.empty();
+        }
+        boolean slash = request.uri().getRawPath().endsWith("/");
+        // This runs on the loop thread: resolve the index file's real path on a thread that may block.
+        return Mono.fromCallable(() -> {
+                    Path p = allowedRealPath(real.resolve(indexFile), dir);
+                    return p == null ? List.<Path>of() : List.of(p);
+                })
+                .subscribeOn(Schedulers.boundedElastic())
+                .flatMap(paths -> paths.isEmpty() ? Mono.empty() : stat(loop, paths.get(0))
+                        .filter(FileStat::isRegularFile)
+                        .map(st -> new Found(slash ? Kind.FILE : Kind.REDIRECT, paths.get(0), st, null, indexFile, loop)));
+    }
+
+    /**
+     * {coding, path} of each precompressed variant of {@code real} the request accepts, in the configured
+     * order, that exists within the allowed locations (checked here, on the calling thread).
+     */
+    private List<String[]> variants(ServerRequest request, Path real, Path dir) {
+        if (config.precompressed.isEmpty()
+                || (request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD)) {
+            return List.of();
+        }
+        List<String> accept = request.headers().header(HttpHeaders.ACCEPT_ENCODING);
+        if (accept.isEmpty()) {
+            return List.of();
+        }
+        String accepted = String.join(",", accept).toLowerCase(Locale.ROOT);
+        List<String[]> out = new ArrayList<>(2);
+        for (String coding : config.precompressed) {
+            // Substring match, as Spring's EncodedResourceResolver does.
+            if (accepted.contains(coding)) {
+                Path variant = allowedRealPath(Path.of(real + UringResources.CODING_EXTENSIONS.get(coding)), dir);
+                if (variant != null) {
+                    out.add(new String[] {coding, variant.toString()});
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The real path of {@code p} if it exists and lies under an allowed location, else null. */
+    private @Nullable Path allowedRealPath(Path p, Path dir) {
+        Path real;
+        try {
+            real = p.toRealPath();
+        } catch (IOException | SecurityException e) {
+            return null;
+        }
+        List<Path> allowed = config.allowedLocations != null ? config.allowedLocations : List.of(dir);
+        for (Path location : allowed) {
+            if (under(real, location)) {
+                return real;
+            }
+        }
+        return null;
+    }
+
+    private boolean under(Path real, Path location) {
+        Path cached = realLocations.get(location);
+        if (cached != null && real.startsWith(cached)) {
+            return true;
+        }
+        try {
+            Path fresh = location.toRealPath();
+            realLocations.put(location, fresh);
+            return real.startsWith(fresh);
+        } catch (IOException | SecurityException e) {
+            return false;
+        }
+    }
+
+    private static Mono<FileStat> stat(@Nullable UringLoop loop, Path file) {
+        if (loop != null) {
+            return UringFiles.stat(loop, file);
+        }
+        return Mono.fromCallable(() -> {
+            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+            int mode = a.isRegularFile() ? S_IFREG : a.isDirectory() ? S_IFDIR : 0;
+            return new FileStat(a.size(), mode, 4096, a.lastModifiedTime().toInstant());
+        });
+    }
+
+    /** The response for what {@link #find} returned (not {@link Kind#DELEGATE}). */
+    Mono<ServerResponse> serve(ServerRequest request, Found found) {
+        HttpMethod method = request.method();
+        if (method == HttpMethod.OPTIONS) {
+            return ServerResponse.ok().header(HttpHeaders.ALLOW, ALLOW_FOR_OPTIONS).build();
+        }
+        if (method != HttpMethod.GET && method != HttpMethod.HEAD) {
+            return ServerResponse.status(HttpStatus.METHOD_NOT_ALLOWED).header(HttpHeaders.ALLOW, ALLOW_FOR_405).build();
+        }
+        if (found.kind == Kind.REDIRECT) {
+            String query = request.uri().getRawQuery();
+            return ServerResponse.status(HttpStatus.MOVED_PERMANENTLY)
+                    .header(HttpHeaders.LOCATION, request.uri().getRawPath() + "/" + (query == null ? "" : "?" + query))
+                    .build();
+        }
+        FileStat stat = found.stat;
+        assert stat != null;
         String etag = etag(stat);
         Instant lastModified = stat.lastModified();
-        if (preconditionFails(request, etag, lastModified)) {
-            return ServerResponse.status(HttpStatus.PRECONDITION_FAILED).eTag(etag).lastModified(lastModified).build();
+        if (preconditionFails(request, etag, config.useLastModified ? lastModified : null)) {
+            return validators(ServerResponse.status(HttpStatus.PRECONDITION_FAILED), etag, lastModified).build();
         }
-        return request.checkNotModified(lastModified, etag)
-                .switchIfEmpty(Mono.defer(() -> respond(request, loop, file, stat, etag)));
+        if (notModified(request, etag, lastModified)) {
+            HttpStatusCode status = request.exchange().getResponse().getStatusCode();
+            return cacheHeaders(validators(ServerResponse.status(status == null ? HttpStatus.NOT_MODIFIED : status),
+                    etag, lastModified), found).build();
+        }
+        return respond(request, found, stat, etag);
+    }
+
+    private ServerResponse.BodyBuilder validators(ServerResponse.BodyBuilder b, String etag, Instant lastModified) {
+        b.eTag(etag);
+        if (config.useLastModified) {
+            b.lastModified(lastModified);
+        }
+        return b;
+    }
+
+    private ServerResponse.BodyBuilder cacheHeaders(ServerResponse.BodyBuilder b, Found found) {
+        if (config.cacheControl != null && config.cacheControl.getHeaderValue() != null) {
+            b.cacheControl(config.cacheControl);
+        }
+        if (found.encoding != null) {
+            b.header(HttpHeaders.CONTENT_ENCODING, found.encoding).header(HttpHeaders.VARY, HttpHeaders.ACCEPT_ENCODING);
+        }
+        return b;
+    }
+
+    /**
+     * If-None-Match (with {@code *} matching any existing file, RFC 9110 13.1.2, which Spring leaves out
+     * for GET/HEAD) else If-Modified-Since; on a match the exchange's response carries 304 and validators.
+     */
+    private boolean notModified(ServerRequest request, String etag, Instant lastModified) {
+        ServerWebExchange exchange = request.exchange();
+        for (String value : request.headers().header(HttpHeaders.IF_NONE_MATCH)) {
+            for (String tag : value.split(",")) {
+                if (tag.trim().equals("*")) {
+                    exchange.getResponse().setStatusCode(HttpStatus.NOT_MODIFIED);
+                    return true;
+                }
+            }
+        }
+        return config.useLastModified ? exchange.checkNotModified(etag, lastModified) : exchange.checkNotModified(etag);
     }
 
     /**
      * RFC 9110 13.2.2 steps 1-2, which Spring's {@code checkNotModified} leaves to the handler for GET and
      * HEAD: If-Match (strong comparison, {@code *} matches) else If-Unmodified-Since.
      */
-    private static boolean preconditionFails(ServerRequest request, String etag, Instant lastModified) {
+    private static boolean preconditionFails(ServerRequest request, String etag, @Nullable Instant lastModified) {
         List<String> ifMatch = request.headers().header(HttpHeaders.IF_MATCH);
         if (!ifMatch.isEmpty()) {
             for (String value : ifMatch) {
@@ -123,6 +352,9 @@ final class UringResourceHandler implements HandlerFunction<ServerResponse> {
             }
             return true;
         }
+        if (lastModified == null) {
+            return false;
+        }
         long since = request.headers().asHttpHeaders().getFirstDate(HttpHeaders.IF_UNMODIFIED_SINCE);
         return since != -1 && lastModified.getEpochSecond() > since / 1000;
     }
@@ -134,21 +366,18 @@ final class UringResourceHandler implements HandlerFunction<ServerResponse> {
                 + Integer.toHexString(t.getNano()) + "\"";
     }
 
-    private Mono<ServerResponse> respond(ServerRequest request, UringLoop loop, Path file, FileStat stat,
-                                         String etag) {
+    private Mono<ServerResponse> respond(ServerRequest request, Found found, FileStat stat, String etag) {
         long length = stat.size();
-        MediaType type = MediaTypeFactory.getMediaType(file.getFileName().toString())
-                .orElse(MediaType.APPLICATION_OCTET_STREAM);
-        ServerResponse.BodyBuilder ok = ServerResponse.ok()
-                .eTag(etag)
-                .lastModified(stat.lastModified())
+        Path file = found.file;
+        MediaType type = MediaTypeFactory.getMediaType(found.typeName).orElse(MediaType.APPLICATION_OCTET_STREAM);
+        ServerResponse.BodyBuilder ok = cacheHeaders(validators(ServerResponse.ok(), etag, stat.lastModified()), found)
                 .header(HttpHeaders.ACCEPT_RANGES, "bytes");
         if (request.method() == HttpMethod.HEAD) {
             return ok.contentType(type).contentLength(length).build();
         }
         String rangeHeader = request.headers().firstHeader(HttpHeaders.RANGE);
         if (rangeHeader == null || !ifRangeMatches(request, etag, stat.lastModified())) {
-            return ok.contentType(type).contentLength(length).body(body(request, loop, file, 0, length));
+            return ok.contentType(type).contentLength(length).body(body(request, found.loop, file, 0, length));
         }
         List<long[]> regions = regions(rangeHeader, length);
         if (regions == null) {
@@ -156,18 +385,17 @@ final class UringResourceHandler implements HandlerFunction<ServerResponse> {
                     .header(HttpHeaders.CONTENT_RANGE, "bytes */" + length)
                     .build();
         }
-        ServerResponse.BodyBuilder partial = ServerResponse.status(HttpStatus.PARTIAL_CONTENT)
-                .eTag(etag)
-                .lastModified(stat.lastModified())
+        ServerResponse.BodyBuilder partial = cacheHeaders(validators(ServerResponse.status(HttpStatus.PARTIAL_CONTENT),
+                etag, stat.lastModified()), found)
                 .header(HttpHeaders.ACCEPT_RANGES, "bytes");
         if (regions.size() == 1) {
             long[] r = regions.get(0);
             return partial.contentType(type)
                     .contentLength(r[1])
                     .header(HttpHeaders.CONTENT_RANGE, contentRange(r, length))
-                    .body(body(request, loop, file, r[0], r[1]));
+                    .body(body(request, found.loop, file, r[0], r[1]));
         }
-        return multipart(partial, loop, file, type, regions, length);
+        return multipart(partial, found.loop, file, type, regions, length);
     }
 
     /** If-Range absent, or equal to the current strong ETag, or to the current Last-Modified date. */
@@ -220,18 +448,29 @@ final class UringResourceHandler implements HandlerFunction<ServerResponse> {
 
     /**
      * The body for one region: the server's zero-copy transfer where {@link #zeroCopy} allows it,
-     * else io_uring reads into buffers of the response's factory type.
+     * else io_uring reads into buffers of the response's factory type (NIO reads without io_uring).
      */
-    private BodyInserter<Void, ReactiveHttpOutputMessage> body(ServerRequest request, UringLoop loop, Path file,
+    private BodyInserter<Void, ReactiveHttpOutputMessage> body(ServerRequest request, @Nullable UringLoop loop, Path file,
                                                              long position, long count) {
         boolean zeroCopy = zeroCopy(request);
         return (message, context) -> {
             if (zeroCopy && message instanceof ZeroCopyHttpOutputMessage zc) {
                 return zc.writeWith(file, position, count);
             }
+            if (loop == null) {
+                return message.writeWith(nioRead(file, position, count, message.bufferFactory()));
+            }
             return message.writeWith(UringDataBuffers.read(loop, file, position, count, message.bufferFactory(),
                     config.chunkSize, config.readAhead));
         };
+    }
+
+    private Flux<DataBuffer> nioRead(Path file, long position, long count, DataBufferFactory factory) {
+        if (count == 0) {
+            return Flux.empty();
+        }
+        return DataBufferUtils.takeUntilByteCount(DataBufferUtils.readAsynchronousFileChannel(
+                () -> AsynchronousFileChannel.open(file, StandardOpenOption.READ), position, factory, config.chunkSize), count);
     }
 
     /** Plain connection, no compression to apply, and zero-copy not turned off. */
@@ -245,8 +484,8 @@ final class UringResourceHandler implements HandlerFunction<ServerResponse> {
         return !(config.compression && !request.headers().header(HttpHeaders.ACCEPT_ENCODING).isEmpty());
     }
 
-    private Mono<ServerResponse> multipart(ServerResponse.BodyBuilder partial, UringLoop loop, Path file, MediaType type,
-                                           List<long[]> regions, long length) {
+    private Mono<ServerResponse> multipart(ServerResponse.BodyBuilder partial, @Nullable UringLoop loop, Path file,
+                                           MediaType type, List<long[]> regions, long length) {
         String boundary = MimeTypeUtils.generateMultipartBoundaryString();
         List<byte[]> heads = new ArrayList<>(regions.size());
         long total = 0;
@@ -260,11 +499,14 @@ final class UringResourceHandler implements HandlerFunction<ServerResponse> {
         total += tail.length;
         BodyInserter<Void, ReactiveHttpOutputMessage> body = (message, context) -> {
             DataBufferFactory factory = message.bufferFactory();
-            return message.writeWith(Flux.usingWhen(
-                    UringFiles.open(loop, file, Set.of(StandardOpenOption.READ)),
-                    f -> Flux.range(0, regions.size()).concatMap(i -> part(f, factory, heads.get(i), regions.get(i)))
-                            .concatWith(Mono.fromSupplier(() -> factory.wrap(tail))),
-                    UringFile::close));
+            Flux<DataBuffer> parts = loop == null
+                    ? Flux.range(0, regions.size()).concatMap(i -> Mono.fromSupplier(() -> factory.wrap(heads.get(i)))
+                            .concatWith(nioRead(file, regions.get(i)[0], regions.get(i)[1], factory)))
+                    : Flux.usingWhen(
+                            UringFiles.open(loop, file, Set.of(StandardOpenOption.READ)),
+                            f -> Flux.range(0, regions.size()).concatMap(i -> part(f, factory, heads.get(i), regions.get(i))),
+                            UringFile::close);
+            return message.writeWith(parts.concatWith(Mono.fromSupplier(() -> factory.wrap(tail))));
         };
         return partial.contentType(MediaType.parseMediaType("multipart/byteranges; boundary=" + boundary))
                 .contentLength(total)

@@ -320,6 +320,6 @@ class UringResourcesTest {
         assertThatThrownBy(() -> UringResources.router("/static/*", root)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> resources().withChunkSize(0)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> resources().withIndexFile("a/b")).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> UringResources.create(null)).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> UringResources.create((Path) null)).isInstanceOf(NullPointerException.class);
     }
 }

@@ -3,7 +3,6 @@ package io.reactoruring.core.buffer;
 import io.reactoruring.core.NativeMemory;
 import io.reactoruring.core.internal.Native;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -13,12 +12,30 @@ import java.util.concurrent.atomic.AtomicLong;
  * requests are served unpooled and freed on release. Thread-safe: buffers may be acquired and
  * released on any thread. Each loop owns one pool; {@link #close()} frees what it caches, and
  * buffers released after close are freed at once.
+ *
+ * <p>The pool caches blocks of memory, not {@link PooledBuffer} objects: each acquisition gets a new
+ * PooledBuffer, so a reference kept after release fails instead of releasing another owner's
+ * buffer. Memory is not zeroed (neither new nor recycled blocks): a buffer's content is undefined
+ * until written, and acquiring a large one costs no page touching, on a loop thread or elsewhere.
  */
 public final class BufferPool implements AutoCloseable {
     static final int MIN_SHIFT = 12;
     static final int MAX_SHIFT = 22;
 
-    private final ConcurrentLinkedQueue<PooledBuffer>[] free;
+    /** A block of native memory owned by the pool; acquisitions are {@link PooledBuffer} views of it. */
+    static final class Block {
+        final long address;
+        final int capacity;
+        final ByteBuffer root;
+
+        Block(long address, int capacity, ByteBuffer root) {
+            this.address = address;
+            this.capacity = capacity;
+            this.root = root;
+        }
+    }
+
+    private final ConcurrentLinkedQueue<Block>[] free;
     private final AtomicInteger[] cached;
     private final int maxCachedPerClass;
     private final AtomicLong outstanding = new AtomicLong();
@@ -49,28 +66,29 @@ public final class BufferPool implements AutoCloseable {
             throw new IllegalStateException("buffer pool is closed");
         }
         int cls = sizeClass(minCapacity);
-        PooledBuffer b = cls >= 0 ? free[cls].poll() : null;
+        Block b = cls >= 0 ? free[cls].poll() : null;
         if (b != null) {
             cached[cls].decrementAndGet();
         } else {
             int capacity = cls >= 0 ? 1 << (cls + MIN_SHIFT) : minCapacity;
             if (Native.isLoadable()) {
-                long address = NativeMemory.allocate(capacity, NativeMemory.PAGE);
-                b = new PooledBuffer(this, address, capacity, Native.wrap(address, capacity).order(ByteOrder.nativeOrder()));
+                long address = NativeMemory.allocateUninitialized(capacity, NativeMemory.PAGE);
+                b = new Block(address, capacity, Native.wrap(address, capacity));
             } else {
                 // No JNI library (JDK 22+ refusing native access, another platform): the NIO fallbacks
                 // still pool buffers, as JDK direct buffers (address 0: never handed to a kernel ring;
                 // NativeMemory.free ignores it and the GC frees the memory).
-                b = new PooledBuffer(this, 0, capacity, ByteBuffer.allocateDirect(capacity).order(ByteOrder.nativeOrder()));
+                b = new Block(0, capacity, ByteBuffer.allocateDirect(capacity));
             }
         }
-        b.reset();
         outstanding.incrementAndGet();
-        return b;
+        return new PooledBuffer(this, b);
     }
 
-    void recycle(PooledBuffer b) {
+    /** The last release of {@code buffer}: its block goes back to the cache, or is freed. */
+    void recycle(PooledBuffer buffer) {
         outstanding.decrementAndGet();
+        Block b = java.util.Objects.requireNonNull(buffer.block, "not a pool buffer");
         int cls = sizeClass(b.capacity); // -1 for unpooled (oversized) buffers
         if (cls >= 0 && !closed) {
             if (cached[cls].incrementAndGet() <= maxCachedPerClass) {
@@ -100,8 +118,8 @@ public final class BufferPool implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        for (ConcurrentLinkedQueue<PooledBuffer> q : free) {
-            PooledBuffer b;
+        for (ConcurrentLinkedQueue<Block> q : free) {
+            Block b;
             while ((b = q.poll()) != null) {
                 NativeMemory.free(b.address, b.capacity);
             }

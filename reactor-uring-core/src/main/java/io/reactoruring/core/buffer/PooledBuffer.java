@@ -1,7 +1,9 @@
 package io.reactoruring.core.buffer;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -11,11 +13,24 @@ import org.jspecify.annotations.Nullable;
  * cancelled read can never have its memory reused while the kernel may still write into it.
  *
  * <p>Whoever receives a PooledBuffer from a reactor-uring API owns one reference and must release
- * it exactly once. Releasing more often than retained throws {@link IllegalStateException}.
+ * it exactly once. Releasing more often than retained throws {@link IllegalStateException} and is
+ * counted ({@link #doubleReleases()}). A {@link BufferPool} hands out a new PooledBuffer object for
+ * every acquisition, so a stale reference kept after its release can never release the memory
+ * again while someone else owns it: it only fails.
+ *
+ * <p><b>Dropped values.</b> reactor-uring hands each buffer it emits to {@code onNext} exactly once,
+ * or releases it itself when the subscriber cancelled first; it never passes one to Reactor's
+ * drop or discard hooks. After {@code onNext} the buffer belongs downstream. Reactor operators that
+ * drop a value they received because a cancel raced with it on another thread (for example
+ * {@code timeout}, or {@code dispose()} of a subscriber from another thread) hand it to
+ * {@code Hooks.onNextDropped}: install a hook that releases PooledBuffers
+ * ({@code Hooks.onNextDropped(PooledBuffer::releaseDropped)}) or such a buffer is never returned
+ * ({@link BufferPool#outstanding()} counts it).
  */
 public final class PooledBuffer {
     private static final AtomicIntegerFieldUpdater<PooledBuffer> REFS =
             AtomicIntegerFieldUpdater.newUpdater(PooledBuffer.class, "refs");
+    private static final AtomicLong DOUBLE_RELEASES = new AtomicLong();
 
     /** Where the memory goes after the last release: {@code pool}, or else {@code ring}. */
     final @Nullable BufferPool pool;
@@ -23,11 +38,21 @@ public final class PooledBuffer {
     final int bufferId;
     final long address;
     final int capacity;
+    /** The pool's block behind this buffer ({@code pool} only): it outlives this acquisition. */
+    final BufferPool.@Nullable Block block;
     private final ByteBuffer buffer;
     private volatile int refs;
 
-    PooledBuffer(BufferPool pool, long address, int capacity, ByteBuffer buffer) {
-        this(pool, null, -1, address, capacity, buffer);
+    /** One acquisition of {@code block}: a fresh object and a fresh view, holding one reference. */
+    PooledBuffer(BufferPool pool, BufferPool.Block block) {
+        this.pool = pool;
+        this.ring = null;
+        this.bufferId = -1;
+        this.block = block;
+        this.address = block.address;
+        this.capacity = block.capacity;
+        this.buffer = block.root.duplicate().clear().order(ByteOrder.nativeOrder());
+        this.refs = 1;
     }
 
     PooledBuffer(@Nullable BufferPool pool, @Nullable BufferRing ring, int bufferId, long address, int capacity,
@@ -37,6 +62,7 @@ public final class PooledBuffer {
         this.bufferId = bufferId;
         this.address = address;
         this.capacity = capacity;
+        this.block = null;
         this.buffer = buffer;
     }
 
@@ -81,6 +107,7 @@ public final class PooledBuffer {
         for (;;) {
             int r = refs;
             if (r <= 0) {
+                DOUBLE_RELEASES.incrementAndGet();
                 throw new IllegalStateException("release() of a buffer that was already released");
             }
             if (REFS.compareAndSet(this, r, r - 1)) {
@@ -95,6 +122,30 @@ public final class PooledBuffer {
                 return false;
             }
         }
+    }
+
+    /**
+     * Releases {@code value} if it is a PooledBuffer, for {@code Hooks.onNextDropped} and
+     * {@code doOnDiscard}; a buffer that was already released is ignored (counted as a double
+     * release, not thrown, since a hook must not fail).
+     */
+    public static void releaseDropped(Object value) {
+        if (value instanceof PooledBuffer) {
+            PooledBuffer b = (PooledBuffer) value;
+            try {
+                b.release();
+            } catch (IllegalStateException alreadyReleased) {
+                // counted in doubleReleases()
+            }
+        }
+    }
+
+    /**
+     * How many times, JVM-wide, a release() found the buffer already released (a bug in its owner:
+     * the memory might have been given to someone else). Tests assert it stays 0.
+     */
+    public static long doubleReleases() {
+        return DOUBLE_RELEASES.get();
     }
 
     @Override

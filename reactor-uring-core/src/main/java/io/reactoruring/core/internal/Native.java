@@ -115,6 +115,9 @@ public final class Native {
     /** posix_memalign + zero fill; 0 when out of memory. Pair every call with {@link #free}. */
     public static native long allocate(long size, long alignment);
 
+    /** posix_memalign without the zero fill (large blocks stay untouched, lazily mapped pages); 0 when out of memory. */
+    public static native long allocateUninitialized(long size, long alignment);
+
     public static native void free(long address);
 
     /** A direct ByteBuffer view of native memory; it does not own the memory. */

@@ -128,6 +128,25 @@ public final class ChildJvm {
             int main(int argc, char **argv) {
                 if (argc < 3) { fprintf(stderr, "usage: launcher setup-eperm|setup-enosys|enter-register-eperm prog args\\n"); return 2; }
                 unsigned a, b, err;
+                if (!strcmp(argv[1], "loop-enter-eperm")) {
+                    /* io_uring_enter refused only with IORING_ENTER_REGISTERED_RING (flags, args[3]):
+                     * the probe's ring passes, the loops' registered rings die on their first enter. */
+                    struct sock_filter g[] = {
+                        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+                        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NR_ENTER, 0, 3),
+                        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[3])),
+                        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x10, 0, 1),
+                        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+                        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+                    };
+                    struct sock_fprog gp = { sizeof(g) / sizeof(g[0]), g };
+                    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &gp)) {
+                        perror("seccomp"); return 3;
+                    }
+                    execvp(argv[2], argv + 2);
+                    perror("execvp");
+                    return 4;
+                }
                 if (!strcmp(argv[1], "setup-eperm")) { a = b = NR_SETUP; err = EPERM; }
                 else if (!strcmp(argv[1], "setup-enosys")) { a = b = NR_SETUP; err = ENOSYS; }
                 else if (!strcmp(argv[1], "enter-register-eperm")) { a = NR_ENTER; b = NR_REGISTER; err = EPERM; }

@@ -18,6 +18,11 @@ public enum Restriction {
     SECCOMP_SETUP_ENOSYS("blocked, not missing"),
     /** A seccomp filter that allows io_uring_setup but refuses io_uring_enter and io_uring_register. */
     SECCOMP_ENTER_REGISTER_EPERM("io_uring_enter failed with EPERM"),
+    /**
+     * A seccomp filter refusing io_uring_enter on registered ring fds only: the availability probe
+     * passes, and every loop dies on its first enter.
+     */
+    SECCOMP_LOOP_ENTER_EPERM("io_uring_enter failed: EPERM"),
     /** RLIMIT_MEMLOCK of 32 KiB without CAP_IPC_LOCK: the probe's tiny ring fits, real rings do not. */
     MEMLOCK_WITHOUT_CAP_IPC_LOCK("RLIMIT_MEMLOCK is " + Restriction.MEMLOCK_BYTES + " bytes"),
     /** JDK 22+ (Temurin 25) with --illegal-native-access=deny: System.load throws IllegalCallerException. */
@@ -92,6 +97,8 @@ public enum Restriction {
                 return "setup-eperm";
             case SECCOMP_SETUP_ENOSYS:
                 return "setup-enosys";
+            case SECCOMP_LOOP_ENTER_EPERM:
+                return "loop-enter-eperm";
             default:
                 return "enter-register-eperm";
         }

@@ -1,0 +1,64 @@
+package io.reactoruring.spring;
+
+import java.util.Objects;
+import org.springframework.http.HttpMethod;
+import org.springframework.web.reactive.function.server.HandlerFunction;
+import org.springframework.web.reactive.function.server.RouterFunction;
+import org.springframework.web.reactive.function.server.RouterFunctions;
+import org.springframework.web.reactive.function.server.ServerRequest;
+import org.springframework.web.reactive.function.server.ServerResponse;
+import org.springframework.web.util.pattern.PathPattern;
+import org.springframework.web.util.pattern.PathPatternParser;
+import reactor.core.publisher.Mono;
+
+/**
+ * The router of {@link UringResources}: matches {@code prefix/**}, looks the file up while routing
+ * (so that a request for a missing file can fall through to other routes) and hands the handler
+ * what it found, so each request is resolved once.
+ */
+final class ResourceRouter implements RouterFunction<ServerResponse> {
+    private final UringResourceHandler handler;
+    private final PathPattern pattern;
+    private final String description;
+    private final boolean fallThrough;
+
+    ResourceRouter(UringResources config, String pattern, boolean fallThrough) {
+        Objects.requireNonNull(pattern, "pattern");
+        if (!pattern.endsWith("/**")) {
+            throw new IllegalArgumentException("pattern must end with /**, was '" + pattern + "'");
+        }
+        this.handler = new UringResourceHandler(config);
+        this.pattern = PathPatternParser.defaultInstance.parse(
+                pattern.substring(0, pattern.length() - 3) + "/{*" + UringResources.PATH_VARIABLE + "}");
+        this.description = "UringResources " + pattern + " -> " + config.locations;
+        this.fallThrough = fallThrough;
+    }
+
+    @Override
+    public Mono<HandlerFunction<ServerResponse>> route(ServerRequest request) {
+        PathPattern.PathMatchInfo match = pattern.matchAndExtract(request.requestPath().pathWithinApplication());
+        if (match == null) {
+            return Mono.empty();
+        }
+        String relative = match.getUriVariables().getOrDefault(UringResources.PATH_VARIABLE, "");
+        boolean getOrHead = request.method() == HttpMethod.GET || request.method() == HttpMethod.HEAD;
+        Mono<HandlerFunction<ServerResponse>> found = handler.find(request, relative)
+                .flatMap(f -> f.kind() == UringResourceHandler.Kind.DELEGATE
+                        ? Mono.empty()
+                        : Mono.just(r -> handler.serve(r, f)));
+        if (fallThrough || !getOrHead) {
+            return found;
+        }
+        return found.switchIfEmpty(Mono.just(r -> ServerResponse.notFound().build()));
+    }
+
+    @Override
+    public void accept(RouterFunctions.Visitor visitor) {
+        visitor.unknown(this);
+    }
+
+    @Override
+    public String toString() {
+        return description;
+    }
+}

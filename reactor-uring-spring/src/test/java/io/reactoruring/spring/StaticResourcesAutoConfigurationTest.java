@@ -1,0 +1,123 @@
+package io.reactoruring.spring;
+
+import static io.reactoruring.spring.TestSupport.write;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.OutputStream;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.test.context.runner.ReactiveWebApplicationContextRunner;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.http.HttpHeaders;
+import org.springframework.test.web.reactive.server.WebTestClient;
+
+/**
+ * A Boot app with every auto-configuration (Boot 4, or 3.5 with -Pboot35) and only
+ * {@code spring.web.resources.*} set: files in directories come from io_uring (recognisable by our ETag,
+ * which stock Spring does not send), versioned URLs and jar entries from Spring's stock handler.
+ */
+class StaticResourcesAutoConfigurationTest {
+    /** Our ETag: "size-seconds.nanos" in hex. */
+    static final String OUR_ETAG = "\"[0-9a-f]+-[0-9a-f]+\\.[0-9a-f]+\"";
+
+    @TempDir
+    Path tmp;
+
+    @Configuration(proxyBeanMethods = false)
+    @EnableAutoConfiguration
+    static class App {
+    }
+
+    ReactiveWebApplicationContextRunner runner() {
+        return new ReactiveWebApplicationContextRunner().withUserConfiguration(App.class)
+                .withPropertyValues("reactor-uring.loops=1");
+    }
+
+    @Test
+    void fileAndExplodedClasspathLocationsWithCacheAndPrecompression() throws Exception {
+        Path site = tmp.resolve("site");
+        write(site.resolve("app.css"), "plain".getBytes(StandardCharsets.UTF_8));
+        write(site.resolve("app.css.gz"), "gz".getBytes(StandardCharsets.UTF_8));
+        runner().withPropertyValues(
+                        "spring.web.resources.static-locations=file:" + site + "/,classpath:/static-test/",
+                        "spring.web.resources.cache.period=1h",
+                        "spring.web.resources.cache.cachecontrol.cache-public=true",
+                        "spring.web.resources.chain.enabled=true",
+                        "spring.web.resources.chain.compressed=true",
+                        "spring.web.resources.chain.strategy.content.enabled=true",
+                        "spring.web.resources.chain.strategy.content.paths=/**")
+                .run(ctx -> {
+                    assertThat(ctx).hasNotFailed().hasBean("uringStaticResourcesMapping");
+                    WebTestClient c = WebTestClient.bindToApplicationContext(ctx).build();
+                    c.get().uri("/app.css").exchange().expectStatus().isOk()
+                            .expectHeader().valueMatches(HttpHeaders.ETAG, OUR_ETAG)
+                            .expectHeader().valueEquals(HttpHeaders.CACHE_CONTROL, "max-age=3600, public")
+                            .expectBody(String.class).isEqualTo("plain");
+                    c.get().uri("/app.css").header(HttpHeaders.ACCEPT_ENCODING, "gzip").exchange().expectStatus().isOk()
+                            .expectHeader().valueEquals(HttpHeaders.CONTENT_ENCODING, "gzip")
+                            .expectHeader().valueEquals(HttpHeaders.VARY, HttpHeaders.ACCEPT_ENCODING)
+                            .expectBody(String.class).isEqualTo("gz");
+                    // classpath:/static-test/ is a directory of target/test-classes: io_uring too.
+                    c.get().uri("/from-classpath.txt").exchange().expectStatus().isOk()
+                            .expectHeader().valueMatches(HttpHeaders.ETAG, OUR_ETAG)
+                            .expectBody(String.class).isEqualTo("exploded classpath\n");
+                    // A content-versioned name is no file: Spring's VersionResourceResolver answers it.
+                    String md5 = org.springframework.util.DigestUtils.md5DigestAsHex("plain".getBytes(StandardCharsets.UTF_8));
+                    c.get().uri("/app-" + md5 + ".css").exchange().expectStatus().isOk()
+                            .expectBody(String.class).isEqualTo("plain");
+                    c.get().uri("/missing.css").exchange().expectStatus().isNotFound();
+                });
+    }
+
+    /**
+     * With and without the jar's directory entry: Boot's own fat jars have them, but jars built by other
+     * tools may not, and Spring still resolves files under such a location; so must our ordering.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void jarEntriesAreLeftToStockSpring(boolean directoryEntry) throws Exception {
+        Path jar = tmp.resolve("assets.jar");
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar))) {
+            if (directoryEntry) {
+                out.putNextEntry(new JarEntry("jarstatic/"));
+                out.closeEntry();
+            }
+            out.putNextEntry(new JarEntry("jarstatic/in-jar.txt"));
+            out.write("from the jar".getBytes(StandardCharsets.UTF_8));
+            out.closeEntry();
+        }
+        Path dir = tmp.resolve("dir");
+        write(dir.resolve("on-disk.txt"), "from disk".getBytes(StandardCharsets.UTF_8));
+        write(dir.resolve("in-jar.txt"), "shadowed".getBytes(StandardCharsets.UTF_8));
+        ClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, getClass().getClassLoader());
+        runner().withClassLoader(loader)
+                .withPropertyValues("spring.web.resources.static-locations=classpath:/jarstatic/,file:" + dir + "/")
+                .run(ctx -> {
+                    WebTestClient c = WebTestClient.bindToApplicationContext(ctx).build();
+                    // The jar comes first: its entry wins, served by the stock handler (no ETag of ours).
+                    c.get().uri("/in-jar.txt").exchange().expectStatus().isOk()
+                            .expectBody(String.class).isEqualTo("from the jar");
+                    c.get().uri("/on-disk.txt").exchange().expectStatus().isOk()
+                            .expectHeader().valueMatches(HttpHeaders.ETAG, OUR_ETAG)
+                            .expectBody(String.class).isEqualTo("from disk");
+                });
+    }
+
+    @Test
+    void optOut() {
+        runner().withPropertyValues("reactor-uring.static-resources.enabled=false")
+                .run(ctx -> assertThat(ctx).doesNotHaveBean("uringStaticResourcesMapping"));
+        runner().withPropertyValues("spring.web.resources.add-mappings=false")
+                .run(ctx -> assertThat(ctx).doesNotHaveBean("uringStaticResourcesMapping"));
+    }
+}
