@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.reactoruring.core.buffer.BufferPool;
 import io.reactoruring.core.buffer.PooledBuffer;
+import io.reactoruring.core.internal.NativeMemory;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;

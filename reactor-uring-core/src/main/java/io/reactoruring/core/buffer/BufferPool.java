@@ -1,7 +1,7 @@
 package io.reactoruring.core.buffer;
 
-import io.reactoruring.core.NativeMemory;
 import io.reactoruring.core.internal.FixedBufferRegistrar;
+import io.reactoruring.core.internal.NativeMemory;
 import io.reactoruring.core.internal.Native;
 import java.nio.ByteBuffer;
 import java.util.concurrent.ConcurrentLinkedQueue;
