@@ -20,7 +20,7 @@ import java.util.Map;
  *
  * <ol>
  *   <li>warm up (new connections doing echoes), then a full GC and the baseline: the server's RSS and
- *       the library's native bytes ({@code NativeMemory.allocatedBytes()} for reactor-uring, the
+ *       the library's native bytes ({@code Uring.nativeMemoryBytes()} (the library's NativeMemory counter) for reactor-uring, the
  *       default ByteBufAllocator's direct memory for Reactor Netty);</li>
  *   <li>the echo round trip of new connections with no idle ones open;</li>
  *   <li>open {@code N} connections that send nothing; wait until the server counts them all; memory;</li>

@@ -39,7 +39,7 @@ import reactor.netty.tcp.TcpServer;
  * {@code STATS <submitted> <completed> <enterCalls> <wakeups> <inFlight> <waiting> <iterations> <bufferRingExhaustions>}
  * summed over the reactor-uring loops ({@code STATS n/a} for Netty). A {@code mem} line runs a full GC and is
  * answered with {@code MEM <open connections> <library native bytes> <RSS bytes> <heap used bytes>}: the library's
- * native bytes are {@code NativeMemory.allocatedBytes()} for reactor-uring and the default
+ * native bytes are {@code Uring.nativeMemoryBytes()} (the library's NativeMemory counter) for reactor-uring and the default
  * ByteBufAllocator's direct memory in use for Reactor Netty (see {@link IdleLoad}).
  */
 public final class ServerMain {
@@ -192,10 +192,10 @@ public final class ServerMain {
         closed.doFinally(s -> open.decrementAndGet()).subscribe(null, e -> { });
     }
 
-    /** reactor-uring: NativeMemory.allocatedBytes(); Netty: direct memory in use by the default allocator. */
+    /** reactor-uring: Uring.nativeMemoryBytes(); Netty: direct memory in use by the default allocator. */
     private static long libraryNativeBytes(String kind) {
         if (kind.startsWith("uring-")) {
-            return io.reactoruring.core.NativeMemory.allocatedBytes();
+            return io.reactoruring.core.Uring.nativeMemoryBytes();
         }
         io.netty.buffer.ByteBufAllocator a = io.netty.buffer.ByteBufAllocator.DEFAULT;
         return a instanceof io.netty.buffer.ByteBufAllocatorMetricProvider p ? p.metric().usedDirectMemory() : -1;
