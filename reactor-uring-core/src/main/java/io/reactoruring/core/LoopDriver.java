@@ -334,6 +334,12 @@ final class LoopDriver {
                     return;
                 }
             }
+            // The pool's idle memory is trimmed from here: the wait ends when a trim is due (no timer op).
+            long trimAt = loop.bufferPool().trimTick();
+            if (block && trimAt != Long.MAX_VALUE) {
+                long untilTrim = Math.max(0, trimAt - System.nanoTime());
+                timeout = timeout < 0 ? untilTrim : Math.min(timeout, untilTrim);
+            }
             if (block) {
                 wakeState = SLEEPING;
                 if (!inbox.isEmpty()) {
