@@ -50,6 +50,11 @@ final class SubmissionBatch implements AutoCloseable {
         put(op.opcode, sqeFlags, op.ioprio, fd, op.off, addr, op.len, op.opFlags, userData, op.bufIndex, op.fileIndex);
     }
 
+    /** {@link #add}, with the opcode and buf_index chosen at submission (READ_FIXED/WRITE_FIXED). */
+    void add(Op op, int opcode, int bufIndex, int fd, long addr, int sqeFlags, long userData) {
+        put(opcode, sqeFlags, op.ioprio, fd, op.off, addr, op.len, op.opFlags, userData, bufIndex, op.fileIndex);
+    }
+
     /** Appends a descriptor built from raw fields (internal SQEs: cancel, link timeout, wakeup read). */
     void addRaw(int opcode, int fd, long addr, int len, long off, int opFlags, int sqeFlags, long userData) {
         put(opcode, sqeFlags, 0, fd, off, addr, len, opFlags, userData, 0, 0);

@@ -46,7 +46,7 @@ class BufferPoolTest {
     @Test
     void registeredBuffersCanBeRegisteredAndUnregistered() {
         assumeUring();
-        UringLoop loop = UringLoop.create("regbuf-test", RingOptions.defaults().sqEntries(8));
+        UringLoop loop = UringLoop.create("regbuf-test", RingOptions.defaults().sqEntries(8).registeredBuffers(0).registeredFiles(0));
         try {
             PooledBuffer a = loop.bufferPool().acquire(4096);
             PooledBuffer b = loop.bufferPool().acquire(4096);
