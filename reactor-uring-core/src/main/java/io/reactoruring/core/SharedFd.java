@@ -63,10 +63,14 @@ public final class SharedFd {
         loop.fdOpened(this);
     }
 
+    /**
+     * The raw file descriptor number. Valid only while the fd is open: after {@link #close()} completes the number may be reused by the process for another file; never close it directly.
+     */
     public int fd() {
         return fd;
     }
 
+    /** The loop whose ops use this fd and which closes it. */
     public UringLoop loop() {
         return loop;
     }
