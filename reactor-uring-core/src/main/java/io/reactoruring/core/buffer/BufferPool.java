@@ -150,6 +150,7 @@ public final class BufferPool implements AutoCloseable {
         return this;
     }
 
+    /** The current trim interval (see {@link #trimInterval(Duration)}). */
     public Duration trimInterval() {
         return Duration.ofNanos(trimNanos);
     }
