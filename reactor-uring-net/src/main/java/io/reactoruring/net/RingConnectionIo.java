@@ -6,6 +6,7 @@ import io.reactoruring.core.SharedFd;
 import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.buffer.BufferPool;
 import io.reactoruring.core.buffer.PooledBuffer;
+import io.reactoruring.core.internal.CoreAccess;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -35,7 +36,7 @@ final class RingConnectionIo implements ConnectionIo {
     RingConnectionIo(int fd, UringLoop loop, String description, ConnectionSettings settings) {
         this.loop = loop;
         this.description = description;
-        this.fd = new SharedFd(fd, loop, description);
+        this.fd = CoreAccess.adoptFd(fd, loop, description);
         this.settings = settings;
         this.pipes = new SplicePipe.Holder(loop, description);
     }

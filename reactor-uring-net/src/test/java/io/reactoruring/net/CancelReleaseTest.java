@@ -4,7 +4,7 @@ import static io.reactoruring.net.LoopAwait.awaitOnLoop;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.reactoruring.core.NativeMemory;
+import io.reactoruring.core.internal.NativeMemory;
 import io.reactoruring.core.RingOptions;
 import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.UringLoopGroup;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.reactoruring.core.Errno;
-import io.reactoruring.core.NativeMemory;
+import io.reactoruring.core.internal.NativeMemory;
 import io.reactoruring.core.UringError;
 import io.reactoruring.core.buffer.PooledBuffer;
 import java.io.IOException;
