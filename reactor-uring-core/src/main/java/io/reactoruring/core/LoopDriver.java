@@ -56,8 +56,9 @@ final class LoopDriver {
      * starts the next read, a {@code block()}ing caller's next op) usually comes back within
      * microseconds, and finding it in the inbox saves the poster an eventfd write and the loop a
      * sleep and wake-up. System property {@code reactoruring.loop.spinMicros} (default 50; 0 turns it
-     * off), read when a loop is created. An idle loop never spins: only an iteration that dispatched completions leads to one, and only
-     * while no op is in the kernel (whose completion the spin would delay).
+     * off), read when a loop is created. An idle loop never spins: only an iteration that dispatched
+     * completions leads to one, and only while no op is in the kernel (whose completion the spin would
+     * delay; so loops with armed multishot ops never spin).
      */
     static final String SPIN_PROPERTY = "reactoruring.loop.spinMicros";
 
