@@ -52,6 +52,9 @@ import java.util.concurrent.TimeUnit;
  * that were woken), JNI enters and loop iterations: where the hand-offs go.
  *
  * <pre>java -cp benchmarks/target/benchmarks.jar io.reactoruring.benchmarks.file.AfcRatioReport [rounds] [scenario-substring]</pre>
+ *
+ * Add {@code -Dreactoruring.loop.spinMicros=0} for the loop without its spin before sleeping (the
+ * state before issue 13's latency work), as a control.
  */
 public final class AfcRatioReport {
     static final double SECONDS = 1.0;
@@ -160,7 +163,8 @@ public final class AfcRatioReport {
         System.out.println("AsynchronousFileChannel drop-in vs the JDK's (" + System.getProperty("java.vm.name") + " "
                 + System.getProperty("java.runtime.version") + ", " + Runtime.getRuntime().availableProcessors()
                 + " CPUs, os " + System.getProperty("os.version") + ", page-cached, " + rounds + " rounds of "
-                + SECONDS + " s)");
+                + SECONDS + " s, reactoruring.loop.spinMicros=" + System.getProperty("reactoruring.loop.spinMicros", "50 (default)")
+                + ")");
         System.out.printf("%-42s %14s %14s %8s %-28s %s%n", "scenario", "base", "io_uring", "ratio",
                 "goal", "per op: wakeups/enters/iterations; rounds' ratios");
         for (Scenario s : all) {
