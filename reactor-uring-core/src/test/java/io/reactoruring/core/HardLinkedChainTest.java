@@ -5,6 +5,7 @@ import static io.reactoruring.core.TestSupport.awaitOnLoop;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.reactoruring.core.internal.NativeMemory;
 import io.reactoruring.core.testing.Fds;
 import java.nio.channels.ClosedChannelException;
 import java.nio.file.Files;

@@ -3,6 +3,7 @@ package io.reactoruring.core;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.reactoruring.core.internal.Native;
+import io.reactoruring.core.internal.NativeMemory;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
