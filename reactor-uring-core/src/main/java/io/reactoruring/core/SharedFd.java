@@ -75,9 +75,8 @@ public final class SharedFd {
         loop.fdOpened(this);
     }
 
-
     /**
-     * The process fd.
+     * The raw file descriptor number. Valid only while the fd is open: after {@link #close()} completes the number may be reused by the process for another file; never close it directly.
      *
      * @throws IllegalStateException for a {@linkplain #isDirect() direct descriptor}, which has none
      */
@@ -104,6 +103,7 @@ public final class SharedFd {
         return fd;
     }
 
+    /** The loop whose ops use this fd and which closes it. */
     public UringLoop loop() {
         return loop;
     }

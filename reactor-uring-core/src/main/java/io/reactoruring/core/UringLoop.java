@@ -258,6 +258,7 @@ public final class UringLoop implements Scheduler, Executor {
         return driver.ringFlags();
     }
 
+    /** The loop's name, also its thread's name and the label of its metrics. */
     public String name() {
         return name;
     }
@@ -307,6 +308,12 @@ public final class UringLoop implements Scheduler, Executor {
         return registrations.registerBuffers(buffers);
     }
 
+    /**
+     * Unregisters the buffers of {@link #registerBuffers} (io_uring_unregister_buffers), on the loop thread.
+     * Completes once the kernel has dropped them: only then may their owner release them. Errors with the
+     * errno's exception if none were registered ({@code ENXIO}) or the loop is disposed
+     * ({@link java.util.concurrent.RejectedExecutionException}).
+     */
     public Mono<Void> unregisterBuffers() {
         return registrations.unregisterBuffers();
     }

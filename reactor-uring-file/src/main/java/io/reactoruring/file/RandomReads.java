@@ -68,6 +68,7 @@ public final class RandomReads {
      * {@link IllegalArgumentException} if {@code offset < 0}, {@code length <= 0} or the range overflows.
      */
     public record Request(long offset, int length) {
+        /** Validates the request. */
         public Request {
             if (offset < 0) {
                 throw new IllegalArgumentException("offset must be >= 0, was " + offset);
@@ -86,6 +87,7 @@ public final class RandomReads {
      * must be released once.
      */
     public record Result(long offset, PooledBuffer buffer) {
+        /** A result; {@code buffer} must not be null and is owned by whoever holds the result. */
         public Result {
             Objects.requireNonNull(buffer, "buffer");
         }

@@ -87,6 +87,7 @@ public final class UringFile {
         this.target = path.toString();
     }
 
+    /** The path this file was opened with (as given, not resolved), also the target named in its errors. */
     public Path path() {
         return path;
     }
@@ -149,10 +150,16 @@ public final class UringFile {
         return io.fd();
     }
 
+    /**
+     * True when opened for reading; reads of a file opened without it fail with {@link java.nio.channels.NonReadableChannelException} before reaching the kernel.
+     */
     public boolean isReadable() {
         return readable;
     }
 
+    /**
+     * True when opened for writing; writes of a file opened without it fail with {@link java.nio.channels.NonWritableChannelException} before reaching the kernel.
+     */
     public boolean isWritable() {
         return writable;
     }

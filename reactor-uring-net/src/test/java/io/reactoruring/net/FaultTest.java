@@ -48,7 +48,6 @@ class FaultTest {
         UringServer server = net.server().port(0)
                 .handle((in, out) -> in.receive().doOnNext(pb -> {
                     firstChunk.tryEmitValue(StandardCharsets.UTF_8.decode(pb.buffer()).toString());
-                    pb.release();
                 }).doOnError(failure::tryEmitValue).then())
                 .bindNow(T);
         try (Socket peer = new Socket("127.0.0.1", server.port())) {

@@ -124,7 +124,7 @@ class SharedRingScaleTest {
                     AtomicInteger mine = new AtomicInteger();
                     return in.receive().doOnNext(pb -> {
                         maxPerConnection.accumulateAndGet(mine.incrementAndGet(), Math::max);
-                        held.add(pb);
+                        held.add(pb.retain()); // kept past onNext
                     }).then();
                 })
                 .bindNow(T);
