@@ -186,6 +186,9 @@ public final class UringLoopGroup implements Disposable {
         return loops.get(Math.floorMod(next.getAndIncrement(), loops.size()));
     }
 
+    /**
+     * The group's loops, in creation order. Immutable; the same list for the group's lifetime (a loop that fails stays in it).
+     */
     public List<UringLoop> loops() {
         return loops;
     }
