@@ -250,12 +250,19 @@ final class LoopDriver {
     long write(SubmissionBatch b, OpHandle h, int member, Op op, int extraSqeFlags) {
         long userData = slots.acquire(h, member);
         budget--;
-        int fd = op.sharedFd != null ? op.sharedFd.fd() : op.fd;
+        int fd = op.fd;
+        int flags = op.sqeFlags | extraSqeFlags;
+        if (op.sharedFd != null) {
+            fd = op.sharedFd.sqeFd();
+            if (op.sharedFd.isDirect()) {
+                flags |= Opcode.IOSQE_FIXED_FILE;
+                metrics.fixedFileOps++;
+            }
+        }
         long addr = op.addr;
         if (op.timespecNanos >= 0) {
             addr = slots.writeTimespec(userData, 0, op.timespecNanos);
         }
-        int flags = op.sqeFlags | extraSqeFlags;
         int opcode = op.opcode;
         int bufIndex = op.bufIndex;
         if (op.buffer != null && (opcode == Opcode.READ || opcode == Opcode.WRITE)
@@ -291,9 +298,14 @@ final class LoopDriver {
     }
 
     void orphaned(Op op, int res) {
-        if (op.closesOrphanedFd && res >= 0 && (op.fileIndex == 0)) {
-            batch.addRaw(Opcode.CLOSE, res, 0, 0, 0, 0, 0, IGNORED_USER_DATA);
+        if (!op.closesOrphanedFd || res < 0) {
+            return;
         }
+        if (op.fileIndex == 0) {
+            batch.addRaw(Opcode.CLOSE, res, 0, 0, 0, 0, 0, IGNORED_USER_DATA);
+        } else if (op.fileIndex == Opcode.IORING_FILE_INDEX_ALLOC) {
+            batch.addRawFileIndex(Opcode.CLOSE, res + 1, IGNORED_USER_DATA); // the slot the kernel picked
+        } // a slot the caller named is the caller's to close
     }
 
     // ---------------------------------------------------------------- the loop
@@ -303,6 +315,9 @@ final class LoopDriver {
             ring = RingSetup.open(name, options, supported);
             ringFlags = ring.flags;
             fixedBuffers.setUp(ring.ring, name);
+            if (registrations != null) {
+                registrations.setUpFileTable(ring.ring, options.registeredFiles);
+            }
             slots = new OpSlots(options.effectiveCqEntries());
             batch = new SubmissionBatch(options.sqEntries * 2);
             metrics.publish();
