@@ -227,6 +227,30 @@ JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_registerBuffers
     return io_uring_register_buffers(RING(ring), (const struct iovec *) (uintptr_t) iovecs, (unsigned) n);
 }
 
+/* A sparse table of `n` fixed-buffer slots (kernel 5.19+); slots are filled by registerBufferUpdate. */
+JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_registerBuffersSparse(JNIEnv *env, jclass cls, jlong ring, jint n) {
+    (void) env; (void) cls;
+    return io_uring_register_buffers_sparse(RING(ring), (unsigned) n);
+}
+
+/* Puts [addr, addr + len) into fixed-buffer slot `index` (addr 0, len 0 empties it); 1 or -errno.
+ * The kernel pins the pages (charged to RLIMIT_MEMLOCK without CAP_IPC_LOCK) until the slot is
+ * emptied or the ring closes; an op already using the old slot content keeps it until its CQE. */
+JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_registerBufferUpdate(
+        JNIEnv *env, jclass cls, jlong ring, jint index, jlong addr, jlong len) {
+    (void) env; (void) cls;
+    struct iovec iov = { (void *) (uintptr_t) addr, (size_t) len };
+    __u64 tag = 0;
+    return io_uring_register_buffers_update_tag(RING(ring), (unsigned) index, &iov, &tag, 1);
+}
+
+/* IORING_FILE_INDEX_ALLOC picks direct-descriptor slots only in [off, off + len) (kernel 6.0+). */
+JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_registerFileAllocRange(
+        JNIEnv *env, jclass cls, jlong ring, jint off, jint len) {
+    (void) env; (void) cls;
+    return io_uring_register_file_alloc_range(RING(ring), (unsigned) off, (unsigned) len);
+}
+
 JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_unregisterBuffers(JNIEnv *env, jclass cls, jlong ring) {
     (void) env; (void) cls;
     return io_uring_unregister_buffers(RING(ring));

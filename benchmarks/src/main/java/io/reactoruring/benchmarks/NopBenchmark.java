@@ -1,6 +1,6 @@
 package io.reactoruring.benchmarks;
 
-import io.reactoruring.core.NativeMemory;
+import io.reactoruring.core.internal.NativeMemory;
 import io.reactoruring.core.Op;
 import io.reactoruring.core.RingOptions;
 import io.reactoruring.core.UringLoop;

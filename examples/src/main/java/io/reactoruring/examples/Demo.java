@@ -57,7 +57,7 @@ public final class Demo {
                     .connect().block(Duration.ofSeconds(5));
             byte[] echoed = Mono.zip(
                             client.send(Flux.just(ByteBuffer.wrap(read))).then(client.shutdownOutput()).thenReturn(true),
-                            client.receive().collect(java.io.ByteArrayOutputStream::new, Demo::drain))
+                            client.receive().collect(java.io.ByteArrayOutputStream::new, Demo::copy))
                     .map(t -> t.getT2().toByteArray())
                     .block(Duration.ofSeconds(30));
             System.out.printf("echoed %,d bytes through the socket (sha-256 %s)%n", echoed.length, sha(echoed));
@@ -81,15 +81,21 @@ public final class Demo {
         }
     }
 
+    /** Copies a buffer we own (from readAll) and releases it. */
     private static void drain(java.io.ByteArrayOutputStream sink, PooledBuffer b) {
         try {
-            ByteBuffer bb = b.buffer();
-            byte[] chunk = new byte[bb.remaining()];
-            bb.get(chunk);
-            sink.writeBytes(chunk);
+            copy(sink, b);
         } finally {
             b.release();
         }
+    }
+
+    /** Copies a buffer (receive() lends it: released by the library when onNext returns). */
+    private static void copy(java.io.ByteArrayOutputStream sink, PooledBuffer b) {
+        ByteBuffer bb = b.buffer().duplicate();
+        byte[] chunk = new byte[bb.remaining()];
+        bb.get(chunk);
+        sink.writeBytes(chunk);
     }
 
     private static String sha(byte[] data) throws Exception {

@@ -2,7 +2,6 @@ package io.reactoruring.core;
 
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.Operators;
 
 /**
  * Ops submitted as one kernel-linked chain; they run in order, each after the previous one's
@@ -18,7 +17,7 @@ import reactor.core.publisher.Operators;
  * the kernel, or cut by the loop's disposal.</li>
  * </ul>
  */
-final class ChainOp extends OpHandle implements org.reactivestreams.Subscription {
+final class ChainOp extends SingleResultOp {
 
     static final class Publisher extends Mono<ChainResult> {
         private final UringLoop loop;
@@ -61,21 +60,6 @@ final class ChainOp extends OpHandle implements org.reactivestreams.Subscription
         this.userData = new long[ops.length];
         this.results = new int[ops.length];
         this.acquired = new int[ops.length];
-    }
-
-    @Override
-    public void request(long n) {
-        if (Operators.validate(n) && markRequested()) {
-            loop.post(this);
-        }
-    }
-
-    @Override
-    public void cancel() {
-        // Posted even before any request, so the op's whenKernelDone hook still runs once.
-        if (markCancelled()) {
-            loop.post(this);
-        }
     }
 
     @Override

@@ -63,6 +63,7 @@ final class LoopDriver {
     private final byte[] supported = new byte[Opcode.LAST_KNOWN];
     private final RateLimitedWarning overflowWarning;
     private final LoopMetrics metrics;
+    private final FixedBuffers fixedBuffers;
     private @Nullable LoopRegistrations registrations;
     private volatile int wakeState = AWAKE;
     private final AtomicInteger wakeWriters = new AtomicInteger();
@@ -91,6 +92,7 @@ final class LoopDriver {
         this.options = options;
         this.overflowWarning = new RateLimitedWarning(LOG, Duration.ofSeconds(10));
         this.metrics = new LoopMetrics(this);
+        this.fixedBuffers = new FixedBuffers(this, options.registeredBuffers);
         this.budgetPerIteration = options.effectiveSubmissionsPerIteration();
         this.thread = new LoopThread(loop, this::run, name);
     }
@@ -123,6 +125,14 @@ final class LoopDriver {
 
     LoopMetrics metrics() {
         return metrics;
+    }
+
+    String name() {
+        return name;
+    }
+
+    FixedBuffers fixedBuffers() {
+        return fixedBuffers;
     }
 
     int lifecycle() {
@@ -227,12 +237,23 @@ final class LoopDriver {
             addr = slots.writeTimespec(userData, 0, op.timespecNanos);
         }
         int flags = op.sqeFlags | extraSqeFlags;
+        int opcode = op.opcode;
+        int bufIndex = op.bufIndex;
+        if (op.buffer != null && (opcode == Opcode.READ || opcode == Opcode.WRITE)
+                && (flags & Opcode.IOSQE_BUFFER_SELECT) == 0) {
+            int index = loop.bufferPool().fixedIndex(op.buffer, addr, op.len);
+            if (index >= 0) {
+                opcode = opcode == Opcode.READ ? Opcode.READ_FIXED : Opcode.WRITE_FIXED;
+                bufIndex = index;
+                metrics.fixedBufferOps++;
+            }
+        }
         if (op.linkTimeoutNanos >= 0) {
-            b.add(op, fd, addr, flags | Opcode.IOSQE_IO_LINK, userData);
+            b.add(op, opcode, bufIndex, fd, addr, flags | Opcode.IOSQE_IO_LINK, userData);
             long ts = slots.writeTimespec(userData, 1, op.linkTimeoutNanos);
             b.addRaw(Opcode.LINK_TIMEOUT, -1, ts, 1, 0, 0, 0, IGNORED_USER_DATA);
         } else {
-            b.add(op, fd, addr, flags, userData);
+            b.add(op, opcode, bufIndex, fd, addr, flags, userData);
         }
         metrics.submitted++;
         return userData;
@@ -262,6 +283,7 @@ final class LoopDriver {
         try {
             ring = RingSetup.open(name, options, supported);
             ringFlags = ring.flags;
+            fixedBuffers.setUp(ring.ring, name);
             slots = new OpSlots(options.effectiveCqEntries());
             batch = new SubmissionBatch(options.sqEntries * 2);
             metrics.publish();
@@ -471,6 +493,7 @@ final class LoopDriver {
             }
         }
         ring.closeRing();
+        fixedBuffers.ringClosed(); // the kernel dropped the registrations: pending frees run now
         if (registrations != null) {
             registrations.closeAfterRing();
         }

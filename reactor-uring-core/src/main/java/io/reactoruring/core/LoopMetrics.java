@@ -10,10 +10,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link UringMetrics} record on demand, from any thread.
  */
 final class LoopMetrics {
-    private static final int COUNT = 15;
+    private static final int COUNT = 18;
 
     /** Loop thread only. */
     long iterations, submitted, completed, sqFullWaits, inFlightLimitWaits, cqOverflows, submitBusy, wakeups, enterCalls, stale;
+    /** Loop thread only: READ/WRITE ops submitted as READ_FIXED/WRITE_FIXED; pool blocks registered; ops on direct descriptors. */
+    long fixedBufferOps, fixedBufferRegistrations, fixedFileOps;
     /** Any thread (buffer rings count their exhaustions where they see them). */
     final AtomicLong bufferRingExhaustions = new AtomicLong();
 
@@ -71,9 +73,12 @@ final class LoopMetrics {
         m[12] = stale;
         m[13] = bufferRingExhaustions.get();
         m[14] = iterations;
+        m[15] = fixedBufferOps;
+        m[16] = fixedBufferRegistrations;
+        m[17] = fixedFileOps;
     }
 
     private static UringMetrics toMetrics(long[] m) {
-        return new UringMetrics(m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9], m[10], m[11], m[12], m[13], m[14]);
+        return new UringMetrics(m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9], m[10], m[11], m[12], m[13], m[14], m[15], m[16], m[17]);
     }
 }

@@ -2,7 +2,9 @@ package io.reactoruring.core;
 
 import io.reactoruring.core.buffer.BufferRing;
 import io.reactoruring.core.buffer.PooledBuffer;
+import io.reactoruring.core.internal.CoreAccess;
 import io.reactoruring.core.internal.Native;
+import io.reactoruring.core.internal.NativeMemory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -75,7 +77,7 @@ final class LoopRegistrations {
             }
             BufferRing r;
             try {
-                r = BufferRing.allocate(entries, bufferSize, group, loop.bufferPool(),
+                r = CoreAccess.allocateRing(entries, bufferSize, group, loop.bufferPool(),
                         this::unregisterBufferRing, driver.metrics().bufferRingExhaustions::incrementAndGet);
             } catch (RuntimeException | OutOfMemoryError e) {
                 sink.error(e);
@@ -101,12 +103,12 @@ final class LoopRegistrations {
                 Native.unregisterBufRing(driver.ring(), r.groupId());
                 bufferGroups.clear(r.groupId());
             }
-            r.free();
+            CoreAccess.free(r);
         };
         try {
             loop.execute(task);
         } catch (RejectedExecutionException e) {
-            r.free(); // the ring fd is gone, and the registration with it
+            CoreAccess.free(r); // the ring fd is gone, and the registration with it
         }
     }
 
@@ -129,7 +131,7 @@ final class LoopRegistrations {
         }
         for (BufferRing br : bufferRings) {
             if (br.isReleased()) {
-                br.free(); // its unregister task was posted but dropped with the inbox
+                CoreAccess.free(br); // its unregister task was posted but dropped with the inbox
             } // else: freed directly by its last release (execute() rejects from now on)
         }
         bufferRings.clear();

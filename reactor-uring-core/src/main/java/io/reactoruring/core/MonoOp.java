@@ -2,14 +2,13 @@ package io.reactoruring.core;
 
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.Operators;
 
 /**
  * A single-shot op as a cold {@code Mono<Integer>}: each subscription submits once, on the first
  * request; the CQE result completes it ({@code res >= 0}) or errors it ({@code -errno}, mapped by
  * {@link Errno}); cancellation after submission sends IORING_OP_ASYNC_CANCEL.
  */
-final class MonoOp extends OpHandle implements org.reactivestreams.Subscription {
+final class MonoOp extends SingleResultOp {
 
     /** The cold publisher: holds only the loop and the op description. */
     static final class Publisher extends Mono<Integer> {
@@ -47,21 +46,6 @@ final class MonoOp extends OpHandle implements org.reactivestreams.Subscription 
         super(loop);
         this.op = op;
         this.actual = actual;
-    }
-
-    @Override
-    public void request(long n) {
-        if (Operators.validate(n) && markRequested()) {
-            loop.post(this);
-        }
-    }
-
-    @Override
-    public void cancel() {
-        // Posted even before any request, so the op's whenKernelDone hook still runs once.
-        if (markCancelled()) {
-            loop.post(this);
-        }
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.reactoruring.core;
 
+import io.reactoruring.core.buffer.PooledBuffer;
 import java.time.Duration;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
@@ -37,6 +38,8 @@ public final class Op {
     final boolean closesOrphanedFd;
     final boolean rearm;
     final @Nullable Object keepAlive;
+    /** The pooled buffer the op transfers through, if any: READ/WRITE then run as READ_FIXED/WRITE_FIXED. */
+    final @Nullable PooledBuffer buffer;
     final @Nullable SharedFd sharedFd;
     final @Nullable Runnable whenKernelDone;
     final String name;
@@ -59,6 +62,7 @@ public final class Op {
         this.closesOrphanedFd = b.closesOrphanedFd;
         this.rearm = b.rearm;
         this.keepAlive = b.keepAlive;
+        this.buffer = b.buffer != null ? b.buffer : b.keepAlive instanceof PooledBuffer ? (PooledBuffer) b.keepAlive : null;
         this.sharedFd = b.sharedFd;
         this.whenKernelDone = b.whenKernelDone;
         this.name = b.name != null ? b.name : Opcode.name(b.opcode);
@@ -171,6 +175,7 @@ public final class Op {
         private boolean closesOrphanedFd;
         private boolean rearm;
         private @Nullable Object keepAlive;
+        private @Nullable PooledBuffer buffer;
         private @Nullable SharedFd sharedFd;
         private @Nullable Runnable whenKernelDone;
         private @Nullable String name;
@@ -197,6 +202,7 @@ public final class Op {
             this.closesOrphanedFd = op.closesOrphanedFd;
             this.rearm = op.rearm;
             this.keepAlive = op.keepAlive;
+            this.buffer = op.buffer;
             this.sharedFd = op.sharedFd;
             this.whenKernelDone = op.whenKernelDone;
             this.name = op.name;
@@ -299,6 +305,19 @@ public final class Op {
         /** Keep {@code owner} strongly reachable until the op's terminal CQE (buffers, iovecs, paths). */
         public Builder keepAlive(@Nullable Object owner) {
             this.keepAlive = owner;
+            return this;
+        }
+
+        /**
+         * The op's memory ({@code addr}, {@code length}) lies in {@code buffer}, a pooled buffer: it is
+         * kept referenced until the terminal CQE like {@link #keepAlive}, and a READ or WRITE whose
+         * buffer comes from its own loop's {@link UringLoop#bufferPool()} is submitted as
+         * READ_FIXED/WRITE_FIXED with the ring's registration of that buffer (registered on first use;
+         * plain READ/WRITE when registration is off or refused). A {@link #keepAlive} that is a
+         * PooledBuffer counts as this too.
+         */
+        public Builder buffer(@Nullable PooledBuffer buffer) {
+            this.buffer = buffer;
             return this;
         }
 

@@ -15,7 +15,7 @@ import java.util.Objects;
  */
 public final class RingOptions {
     private static final RingOptions DEFAULTS = new RingOptions(256, 0, false, Duration.ofSeconds(1), false, true, 0,
-            4, 16, Duration.ofSeconds(5), 64);
+            4, 16, Duration.ofSeconds(5), 64, 1024, 1024);
 
     final int sqEntries;
     final int cqEntries;
@@ -28,10 +28,12 @@ public final class RingOptions {
     final int ioWqUnbounded;
     final Duration shutdownTimeout;
     final int bufferCachePerClass;
+    final int registeredBuffers;
+    final int registeredFiles;
 
     private RingOptions(int sqEntries, int cqEntries, boolean sqPoll, Duration sqPollIdle, boolean ioPoll,
                         boolean singleIssuer, int submissionsPerIteration, int ioWqBounded, int ioWqUnbounded,
-                        Duration shutdownTimeout, int bufferCachePerClass) {
+                        Duration shutdownTimeout, int bufferCachePerClass, int registeredBuffers, int registeredFiles) {
         this.sqEntries = sqEntries;
         this.cqEntries = cqEntries;
         this.sqPoll = sqPoll;
@@ -43,6 +45,8 @@ public final class RingOptions {
         this.ioWqUnbounded = ioWqUnbounded;
         this.shutdownTimeout = shutdownTimeout;
         this.bufferCachePerClass = bufferCachePerClass;
+        this.registeredBuffers = registeredBuffers;
+        this.registeredFiles = registeredFiles;
     }
 
     public static RingOptions defaults() {
@@ -55,7 +59,7 @@ public final class RingOptions {
             throw new IllegalArgumentException("sqEntries must be a power of two in [2, 32768], was " + n);
         }
         return new RingOptions(n, cqEntries, sqPoll, sqPollIdle, ioPoll, singleIssuer, submissionsPerIteration, ioWqBounded,
-                ioWqUnbounded, shutdownTimeout, bufferCachePerClass);
+                ioWqUnbounded, shutdownTimeout, bufferCachePerClass, registeredBuffers, registeredFiles);
     }
 
     /** CQ entries, a power of two >= sqEntries (0 = 8 × sqEntries). */
@@ -64,7 +68,7 @@ public final class RingOptions {
             throw new IllegalArgumentException("cqEntries must be 0 or a power of two in [2, 65536], was " + n);
         }
         return new RingOptions(sqEntries, n, sqPoll, sqPollIdle, ioPoll, singleIssuer, submissionsPerIteration, ioWqBounded,
-                ioWqUnbounded, shutdownTimeout, bufferCachePerClass);
+                ioWqUnbounded, shutdownTimeout, bufferCachePerClass, registeredBuffers, registeredFiles);
     }
 
     /** IORING_SETUP_SQPOLL: a kernel thread polls the SQ; it sleeps after {@code idle} without work. */
@@ -74,19 +78,19 @@ public final class RingOptions {
             throw new IllegalArgumentException("idle out of range: " + idle);
         }
         return new RingOptions(sqEntries, cqEntries, enabled, idle, ioPoll, singleIssuer, submissionsPerIteration, ioWqBounded,
-                ioWqUnbounded, shutdownTimeout, bufferCachePerClass);
+                ioWqUnbounded, shutdownTimeout, bufferCachePerClass, registeredBuffers, registeredFiles);
     }
 
     /** IORING_SETUP_IOPOLL: busy-poll completions (O_DIRECT files on polling-capable devices only). */
     public RingOptions ioPoll(boolean enabled) {
         return new RingOptions(sqEntries, cqEntries, sqPoll, sqPollIdle, enabled, singleIssuer, submissionsPerIteration, ioWqBounded,
-                ioWqUnbounded, shutdownTimeout, bufferCachePerClass);
+                ioWqUnbounded, shutdownTimeout, bufferCachePerClass, registeredBuffers, registeredFiles);
     }
 
     /** SINGLE_ISSUER + DEFER_TASKRUN (+ COOP_TASKRUN, SUBMIT_ALL); on by default, dropped if the kernel lacks them. */
     public RingOptions singleIssuer(boolean enabled) {
         return new RingOptions(sqEntries, cqEntries, sqPoll, sqPollIdle, ioPoll, enabled, submissionsPerIteration, ioWqBounded,
-                ioWqUnbounded, shutdownTimeout, bufferCachePerClass);
+                ioWqUnbounded, shutdownTimeout, bufferCachePerClass, registeredBuffers, registeredFiles);
     }
 
     /**
@@ -105,7 +109,7 @@ public final class RingOptions {
             throw new IllegalArgumentException("submissionsPerIteration must be >= 0, was " + n);
         }
         return new RingOptions(sqEntries, cqEntries, sqPoll, sqPollIdle, ioPoll, singleIssuer, n, ioWqBounded,
-                ioWqUnbounded, shutdownTimeout, bufferCachePerClass);
+                ioWqUnbounded, shutdownTimeout, bufferCachePerClass, registeredBuffers, registeredFiles);
     }
 
     /**
@@ -129,7 +133,7 @@ public final class RingOptions {
             throw new IllegalArgumentException("worker caps must be >= 0");
         }
         return new RingOptions(sqEntries, cqEntries, sqPoll, sqPollIdle, ioPoll, singleIssuer, submissionsPerIteration, bounded,
-                unbounded, shutdownTimeout, bufferCachePerClass);
+                unbounded, shutdownTimeout, bufferCachePerClass, registeredBuffers, registeredFiles);
     }
 
     /** How long dispose waits for in-flight ops' CQEs after cancelling them. */
@@ -139,7 +143,37 @@ public final class RingOptions {
             throw new IllegalArgumentException("timeout must not be negative");
         }
         return new RingOptions(sqEntries, cqEntries, sqPoll, sqPollIdle, ioPoll, singleIssuer, submissionsPerIteration, ioWqBounded,
-                ioWqUnbounded, timeout, bufferCachePerClass);
+                ioWqUnbounded, timeout, bufferCachePerClass, registeredBuffers, registeredFiles);
+    }
+
+    /**
+     * Slots of the ring's fixed-buffer table (default 1024; 0 turns registered buffers off, at most
+     * 16384). The loop registers each block of its {@link UringLoop#bufferPool()} the first time an op
+     * reads or writes through it, and from then on such reads and writes are READ_FIXED/WRITE_FIXED
+     * (the kernel maps no user memory per I/O; {@link UringMetrics#fixedBufferOps()} counts them).
+     * Registered blocks are pinned and charged to RLIMIT_MEMLOCK (without CAP_IPC_LOCK); when the
+     * kernel refuses, the loop says so once and the pool works unregistered. A full table leaves
+     * further blocks unregistered. With this on, {@link UringLoop#registerBuffers} fails with EBUSY.
+     */
+    public RingOptions registeredBuffers(int slots) {
+        if (slots < 0 || slots > 16384) {
+            throw new IllegalArgumentException("registeredBuffers must be in [0, 16384], was " + slots);
+        }
+        return new RingOptions(sqEntries, cqEntries, sqPoll, sqPollIdle, ioPoll, singleIssuer, submissionsPerIteration, ioWqBounded,
+                ioWqUnbounded, shutdownTimeout, bufferCachePerClass, slots, registeredFiles);
+    }
+
+    /**
+     * Direct descriptors the ring's registered file table holds for files opened on this loop
+     * (default 1024; 0 turns direct descriptors off). Files opened by reactor-uring-file live there,
+     * without a process fd (kernel 6.0+); when the table is full they get plain fds.
+     */
+    public RingOptions registeredFiles(int slots) {
+        if (slots < 0 || slots > 65536) {
+            throw new IllegalArgumentException("registeredFiles must be in [0, 65536], was " + slots);
+        }
+        return new RingOptions(sqEntries, cqEntries, sqPoll, sqPollIdle, ioPoll, singleIssuer, submissionsPerIteration, ioWqBounded,
+                ioWqUnbounded, shutdownTimeout, bufferCachePerClass, registeredBuffers, slots);
     }
 
     int effectiveCqEntries() {
@@ -157,6 +191,7 @@ public final class RingOptions {
     @Override
     public String toString() {
         return "RingOptions[sq=" + sqEntries + ", cq=" + effectiveCqEntries() + ", submissionsPerIteration=" + effectiveSubmissionsPerIteration()
-                + ", sqPoll=" + sqPoll + ", ioPoll=" + ioPoll + ", singleIssuer=" + singleIssuer + "]";
+                + ", sqPoll=" + sqPoll + ", ioPoll=" + ioPoll + ", singleIssuer=" + singleIssuer
+                + ", registeredBuffers=" + registeredBuffers + ", registeredFiles=" + registeredFiles + "]";
     }
 }

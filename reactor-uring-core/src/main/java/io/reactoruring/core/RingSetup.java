@@ -1,6 +1,7 @@
 package io.reactoruring.core;
 
 import io.reactoruring.core.internal.Native;
+import io.reactoruring.core.internal.NativeMemory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import reactor.util.Logger;

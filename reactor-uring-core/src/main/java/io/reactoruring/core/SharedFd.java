@@ -1,5 +1,6 @@
 package io.reactoruring.core;
 
+import io.reactoruring.core.internal.CoreAccess;
 import io.reactoruring.core.internal.Native;
 import java.util.Objects;
 import java.util.concurrent.RejectedExecutionException;
@@ -29,8 +30,30 @@ public final class SharedFd {
     /** Set by whichever path closes the fd (the CLOSE op, close(2) here, the loop's termination): only one may. */
     private final AtomicBoolean closeClaimed = new AtomicBoolean();
 
-    /** Wraps {@code fd}, which this object now owns and closes through {@code loop}. */
-    public SharedFd(int fd, UringLoop loop, String description) {
+    static {
+        CoreAccess.register(new CoreAccess.Fds() {
+            @Override
+            public SharedFd adopt(int fd, UringLoop loop, String description) {
+                return new SharedFd(fd, loop, description);
+            }
+
+            @Override
+            public boolean tryAcquire(SharedFd fd) {
+                return fd.tryAcquire();
+            }
+
+            @Override
+            public void release(SharedFd fd) {
+                fd.release();
+            }
+        });
+    }
+
+    /**
+     * Wraps {@code fd}, which this object now owns and closes through {@code loop}. Not public: the
+     * file and net modules adopt fds through {@link CoreAccess#adoptFd}.
+     */
+    SharedFd(int fd, UringLoop loop, String description) {
         if (fd < 0) {
             throw new IllegalArgumentException("fd must be >= 0, was " + fd);
         }
@@ -54,7 +77,7 @@ public final class SharedFd {
     }
 
     /** Takes a reference for an op; false when the fd is closed or closing. */
-    public boolean tryAcquire() {
+    boolean tryAcquire() {
         if (closing.get()) {
             return false;
         }
@@ -70,7 +93,7 @@ public final class SharedFd {
     }
 
     /** Drops a reference; the last one closes the fd. */
-    public void release() {
+    void release() {
         int r = refs.decrementAndGet();
         if (r == 0) {
             if (!closeClaimed.compareAndSet(false, true)) {

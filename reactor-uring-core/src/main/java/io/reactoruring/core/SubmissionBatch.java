@@ -1,6 +1,7 @@
 package io.reactoruring.core;
 
 import io.reactoruring.core.internal.Native;
+import io.reactoruring.core.internal.NativeMemory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -47,6 +48,11 @@ final class SubmissionBatch implements AutoCloseable {
     /** Appends one descriptor; {@code addr} and {@code sqeFlags} may differ from the op's own. */
     void add(Op op, int fd, long addr, int sqeFlags, long userData) {
         put(op.opcode, sqeFlags, op.ioprio, fd, op.off, addr, op.len, op.opFlags, userData, op.bufIndex, op.fileIndex);
+    }
+
+    /** {@link #add}, with the opcode and buf_index chosen at submission (READ_FIXED/WRITE_FIXED). */
+    void add(Op op, int opcode, int bufIndex, int fd, long addr, int sqeFlags, long userData) {
+        put(opcode, sqeFlags, op.ioprio, fd, op.off, addr, op.len, op.opFlags, userData, bufIndex, op.fileIndex);
     }
 
     /** Appends a descriptor built from raw fields (internal SQEs: cancel, link timeout, wakeup read). */

@@ -14,7 +14,7 @@ import reactor.core.publisher.Operators;
  * subscriber's value, or {@code abandon} releases it. Exactly one of them runs, on the loop thread,
  * and only when the kernel can no longer touch the memory.
  */
-final class TransferOp<T> extends OpHandle implements org.reactivestreams.Subscription {
+final class TransferOp<T> extends SingleResultOp {
 
     static final class Publisher<T> extends Mono<T> {
         private final UringLoop loop;
@@ -68,21 +68,6 @@ final class TransferOp<T> extends OpHandle implements org.reactivestreams.Subscr
                 .name(s.write ? "write" : "read")
                 .target(s.target)
                 .build();
-    }
-
-    @Override
-    public void request(long n) {
-        if (Operators.validate(n) && markRequested()) {
-            loop.post(this);
-        }
-    }
-
-    @Override
-    public void cancel() {
-        // Posted even before any request, so abandon still runs once.
-        if (markCancelled()) {
-            loop.post(this);
-        }
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.reactoruring.core;
 
 import io.reactoruring.core.internal.Native;
+import io.reactoruring.core.internal.NativeMemory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -81,6 +82,30 @@ public final class Uring {
         if (cause != null) {
             throw new UnsupportedOperationException(cause.getMessage(), cause);
         }
+    }
+
+    /**
+     * Bytes of native memory reactor-uring holds right now, process-wide: loops' op tables and
+     * submission batches, buffer pools, provided-buffer rings, file and socket-address blocks. A
+     * diagnostic for gauges and leak checks: once every loop is disposed and every buffer released it
+     * is back at the value it had before they were created. Not included: the kernel's ring memory
+     * (mapped by {@code io_uring_setup}) and the JDK's direct {@code ByteBuffer}s. Thread-safe, never
+     * blocks, and does not load the native library.
+     *
+     * @return the bytes currently allocated and not yet freed, {@code >= 0}
+     */
+    public static long nativeMemoryBytes() {
+        return NativeMemory.allocatedBytes();
+    }
+
+    /**
+     * The number of native blocks behind {@link #nativeMemoryBytes()}: each allocation counts one
+     * until it is freed. Thread-safe, never blocks.
+     *
+     * @return the blocks currently allocated and not yet freed, {@code >= 0}
+     */
+    public static long nativeMemoryBlocks() {
+        return NativeMemory.allocatedBlocks();
     }
 
     /**

@@ -58,6 +58,7 @@ public final class UringLoop implements Scheduler, Executor {
         this.options = options;
         this.bufferPool = new BufferPool(options.bufferCachePerClass);
         this.driver = new LoopDriver(this, name, options);
+        this.bufferPool.useRegistrar(driver.fixedBuffers());
         this.scheduler = new LoopScheduler(this);
         this.registrations = new LoopRegistrations(this, driver);
     }
@@ -275,7 +276,9 @@ public final class UringLoop implements Scheduler, Executor {
     /**
      * Registers {@code buffers} with the kernel (io_uring_register_buffers); buffer {@code i} is then
      * used by READ_FIXED/WRITE_FIXED with {@code bufIndex(i)}. The buffers must stay unreleased until
-     * {@link #unregisterBuffers()} completes.
+     * {@link #unregisterBuffers()} completes. The ring has one buffer table: by default the loop's own
+     * (its pool's blocks, {@link RingOptions#registeredBuffers}), and this then fails with EBUSY; create
+     * the loop with {@code registeredBuffers(0)} to manage the table yourself.
      */
     public Mono<Void> registerBuffers(List<PooledBuffer> buffers) {
         return registrations.registerBuffers(buffers);

@@ -25,18 +25,31 @@ package io.reactoruring.core;
  * @param iterations          loop iterations: each makes one JNI call, which normally makes one
  *                            io_uring_enter ({@code enterCalls / iterations} stays near 1; more when
  *                            a batch exceeds the SQ, the kernel answers -EBUSY or the CQ overflows)
+ * @param fixedBufferOps      reads and writes through a pooled buffer of this loop submitted as
+ *                            READ_FIXED/WRITE_FIXED (the buffer registered with the ring)
+ * @param fixedBufferRegistrations pool blocks registered with the ring (io_uring_register_buffers_update)
+ * @param fixedFileOps        ops submitted on a direct descriptor (IOSQE_FIXED_FILE, the ring's file table)
  */
 public record UringMetrics(long submitted, long completed, long inFlight, long inFlightHighWater, long maxInFlight,
                            long waiting, long sqFullWaits, long inFlightLimitWaits, long cqOverflows, long submitBusy,
                            long wakeups, long enterCalls, long staleCompletions, long bufferRingExhaustions,
-                           long iterations) {
+                           long iterations, long fixedBufferOps, long fixedBufferRegistrations, long fixedFileOps) {
+
+    /** The counters without the fixed-buffer and fixed-file counts (0), for callers of the previous shape. */
+    public UringMetrics(long submitted, long completed, long inFlight, long inFlightHighWater, long maxInFlight,
+                        long waiting, long sqFullWaits, long inFlightLimitWaits, long cqOverflows, long submitBusy,
+                        long wakeups, long enterCalls, long staleCompletions, long bufferRingExhaustions,
+                        long iterations) {
+        this(submitted, completed, inFlight, inFlightHighWater, maxInFlight, waiting, sqFullWaits, inFlightLimitWaits,
+                cqOverflows, submitBusy, wakeups, enterCalls, staleCompletions, bufferRingExhaustions, iterations, 0, 0, 0);
+    }
 
     /** The counters without {@code iterations} (0), for callers of the previous shape. */
     public UringMetrics(long submitted, long completed, long inFlight, long inFlightHighWater, long maxInFlight,
                         long waiting, long sqFullWaits, long inFlightLimitWaits, long cqOverflows, long submitBusy,
                         long wakeups, long enterCalls, long staleCompletions, long bufferRingExhaustions) {
         this(submitted, completed, inFlight, inFlightHighWater, maxInFlight, waiting, sqFullWaits, inFlightLimitWaits,
-                cqOverflows, submitBusy, wakeups, enterCalls, staleCompletions, bufferRingExhaustions, 0);
+                cqOverflows, submitBusy, wakeups, enterCalls, staleCompletions, bufferRingExhaustions, 0, 0, 0, 0);
     }
 
     /** The counters without {@code bufferRingExhaustions} and {@code iterations} (0), for callers of the original shape. */
@@ -44,6 +57,6 @@ public record UringMetrics(long submitted, long completed, long inFlight, long i
                         long waiting, long sqFullWaits, long inFlightLimitWaits, long cqOverflows, long submitBusy,
                         long wakeups, long enterCalls, long staleCompletions) {
         this(submitted, completed, inFlight, inFlightHighWater, maxInFlight, waiting, sqFullWaits, inFlightLimitWaits,
-                cqOverflows, submitBusy, wakeups, enterCalls, staleCompletions, 0, 0);
+                cqOverflows, submitBusy, wakeups, enterCalls, staleCompletions, 0, 0, 0, 0, 0);
     }
 }

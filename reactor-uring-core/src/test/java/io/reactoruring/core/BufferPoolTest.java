@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.reactoruring.core.buffer.BufferPool;
 import io.reactoruring.core.buffer.PooledBuffer;
+import io.reactoruring.core.internal.NativeMemory;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -45,7 +46,7 @@ class BufferPoolTest {
     @Test
     void registeredBuffersCanBeRegisteredAndUnregistered() {
         assumeUring();
-        UringLoop loop = UringLoop.create("regbuf-test", RingOptions.defaults().sqEntries(8));
+        UringLoop loop = UringLoop.create("regbuf-test", RingOptions.defaults().sqEntries(8).registeredBuffers(0).registeredFiles(0));
         try {
             PooledBuffer a = loop.bufferPool().acquire(4096);
             PooledBuffer b = loop.bufferPool().acquire(4096);

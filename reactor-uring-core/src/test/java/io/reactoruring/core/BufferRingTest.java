@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.reactoruring.core.buffer.BufferRing;
 import io.reactoruring.core.buffer.PooledBuffer;
+import io.reactoruring.core.internal.CoreAccess;
 import io.reactoruring.core.internal.Native;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -74,11 +75,11 @@ class BufferRingTest {
         Completion c = selectRead(ring);
         assertThat(c.res()).isEqualTo(10);
         assertThat(c.bufferId()).isBetween(0, 3);
-        PooledBuffer b = ring.take(c.bufferId(), c.res());
+        PooledBuffer b = CoreAccess.take(ring, c.bufferId(), c.res(), null);
         assertThat(ring.available()).isEqualTo(3);
         assertThat(ring.outstanding()).isEqualTo(1);
         assertThat(StandardCharsets.UTF_8.decode(b.buffer()).toString()).isEqualTo("hello ring");
-        assertThatThrownBy(() -> ring.take(c.bufferId(), 1)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> CoreAccess.take(ring, c.bufferId(), 1, null)).isInstanceOf(IllegalStateException.class);
 
         b.release();
         assertThat(ring.available()).isEqualTo(4);
@@ -86,7 +87,7 @@ class BufferRingTest {
         for (int i = 0; i < 4; i++) {
             write("x" + i);
             Completion again = selectRead(ring);
-            ring.take(again.bufferId(), again.res()).release();
+            CoreAccess.take(ring, again.bufferId(), again.res(), null).release();
         }
         assertThat(ring.available()).isEqualTo(4);
 
@@ -102,7 +103,7 @@ class BufferRingTest {
         assertThat(ring).isNotNull();
         write("one");
         Completion first = selectRead(ring);
-        PooledBuffer held = ring.take(first.bufferId(), first.res());
+        PooledBuffer held = CoreAccess.take(ring, first.bufferId(), first.res(), null);
         assertThat(ring.available()).isZero();
 
         write("two");
@@ -118,7 +119,7 @@ class BufferRingTest {
         StepVerifier.create(ring.whenAvailable()).expectSubscription().expectNoEvent(Duration.ZERO)
                 .then(held::release).verifyComplete();
         Completion fed = selectRead(ring);
-        PooledBuffer two = ring.take(fed.bufferId(), fed.res());
+        PooledBuffer two = CoreAccess.take(ring, fed.bufferId(), fed.res(), null);
         assertThat(StandardCharsets.UTF_8.decode(two.buffer()).toString()).isEqualTo("two");
 
         ring.close();

@@ -5,6 +5,8 @@ import static io.reactoruring.core.TestSupport.awaitOnLoop;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.reactoruring.core.buffer.PooledBuffer;
+import io.reactoruring.core.internal.CoreAccess;
+import io.reactoruring.core.internal.NativeMemory;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -183,7 +185,7 @@ class CancelStormTest {
 
     private static SharedFd open(UringLoop loop, TestSupport.CPath path, int flags) {
         int fd = loop.submit(TestSupport.openat(path, flags, 0)).block(Duration.ofSeconds(10));
-        return new SharedFd(fd, loop, "storm file");
+        return CoreAccess.adoptFd(fd, loop, "storm file");
     }
 
     /**

@@ -5,6 +5,8 @@ import static io.reactoruring.core.TestSupport.awaitOnLoop;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.reactoruring.core.internal.NativeMemory;
+import io.reactoruring.core.testing.Fds;
 import java.nio.channels.ClosedChannelException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,7 +51,7 @@ class HardLinkedChainTest {
     @Test
     void aFailedMemberDoesNotStopTheChainAndIsReportedPerOp(@TempDir Path dir) throws Exception {
         Path created = dir.resolve("created");
-        long fdsBefore = TestSupport.openFds();
+        long fdsBefore = Fds.openUnder(dir);
         int fd;
         try (TestSupport.CPath path = new TestSupport.CPath(created)) {
             Op create = TestSupport.openat(path, 0100 | 01 | 02000000, 0644); // O_CREAT|O_WRONLY|O_CLOEXEC
@@ -68,15 +70,15 @@ class HardLinkedChainTest {
         }
         assertThat(Files.exists(created)).isTrue();
         // The fd belongs to the caller: it was not closed as an orphan.
-        assertThat(TestSupport.openFds()).isEqualTo(fdsBefore + 1);
+        assertThat(Fds.openUnder(dir)).isEqualTo(fdsBefore + 1);
         StepVerifier.create(loop.submit(close(fd))).expectNext(0).verifyComplete();
-        assertThat(TestSupport.openFds()).isEqualTo(fdsBefore);
+        assertThat(Fds.openUnder(dir)).isEqualTo(fdsBefore);
     }
 
     @Test
     void aShortReadDoesNotStopTheChain(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("f"), "abc");
-        long fdsBefore = TestSupport.openFds();
+        long fdsBefore = Fds.openUnder(dir);
         int fd;
         try (TestSupport.CPath path = new TestSupport.CPath(file)) {
             fd = loop.submit(TestSupport.openat(path, 02000000, 0)).block(T); // O_RDONLY|O_CLOEXEC
@@ -91,7 +93,7 @@ class HardLinkedChainTest {
         } finally {
             NativeMemory.free(buf, 100);
         }
-        assertThat(TestSupport.openFds()).isEqualTo(fdsBefore);
+        assertThat(Fds.openUnder(dir)).isEqualTo(fdsBefore);
     }
 
     @Test

@@ -16,9 +16,13 @@ class LifecycleTest {
     @Test
     void disposeWithOpsInFlightTerminatesEverySubscriberAndFreesNativeMemory() {
         assumeUring();
-        long bytesBefore = NativeMemory.allocatedBytes();
+        // The public diagnostic (Uring.nativeMemoryBytes/Blocks) is what users see of NativeMemory's counters.
+        long bytesBefore = Uring.nativeMemoryBytes();
+        long blocksBefore = Uring.nativeMemoryBlocks();
         UringLoop loop = UringLoop.create("dispose-test", RingOptions.defaults().sqEntries(16).submissionsPerIteration(64));
         loop.bufferPool().acquire(8192).release(); // the pool caches it: dispose must free it
+        assertThat(Uring.nativeMemoryBytes()).as("a live loop holds native memory").isGreaterThan(bytesBefore);
+        assertThat(Uring.nativeMemoryBlocks()).isGreaterThan(blocksBefore);
         int ops = 200; // 64 reach the kernel, 136 wait in Java
         Flux<Throwable> outcomes = Flux.range(0, ops)
                 .flatMap(i -> loop.submit(Op.timeout(Duration.ofHours(1)))
@@ -34,7 +38,8 @@ class LifecycleTest {
                 .thenConsumeWhile(e -> e instanceof CancellationException || e instanceof RejectedExecutionException)
                 .verifyComplete();
         loop.disposeGracefully().block(Duration.ofSeconds(10));
-        assertThat(NativeMemory.allocatedBytes()).as("ring buffers, slots and pool all freed").isEqualTo(bytesBefore);
+        assertThat(Uring.nativeMemoryBytes()).as("ring buffers, slots and pool all freed").isEqualTo(bytesBefore);
+        assertThat(Uring.nativeMemoryBlocks()).isEqualTo(blocksBefore);
         loop.dispose(); // idempotent
         assertThat(loop.isDisposed()).isTrue();
     }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.reactoruring.core.testing.ChildJvm;
 import io.reactoruring.core.testing.Restriction;
-import io.reactoruring.core.testing.RestrictedCoreChild;
+import io.reactoruring.core.children.RestrictedCoreChild;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 

@@ -6,6 +6,7 @@ import static io.reactoruring.core.TestSupport.liveMetrics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.reactoruring.core.internal.NativeMemory;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

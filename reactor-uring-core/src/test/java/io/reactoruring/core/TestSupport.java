@@ -3,10 +3,9 @@ package io.reactoruring.core;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.reactoruring.core.internal.Native;
-import java.io.IOException;
+import io.reactoruring.core.internal.NativeMemory;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.BooleanSupplier;
 
@@ -45,13 +44,6 @@ final class TestSupport {
                 .closesOrphanedFd(true).keepAlive(path).build();
     }
 
-    static long openFds() {
-        try (var s = Files.list(Path.of("/proc/self/fd"))) {
-            return s.count();
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
 
     /**
      * The loop's counters read on its own thread: the current values. Off the loop, metrics() is the

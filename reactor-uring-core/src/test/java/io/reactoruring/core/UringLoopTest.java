@@ -4,6 +4,7 @@ import static io.reactoruring.core.TestSupport.assumeUring;
 import static io.reactoruring.core.TestSupport.awaitOnLoop;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.reactoruring.core.testing.Fds;
 import java.nio.channels.ClosedChannelException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -151,7 +152,7 @@ class UringLoopTest {
     @Test
     void fdCreatedByAFailedChainIsClosed(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("f"), "x");
-        long before = TestSupport.openFds();
+        long before = Fds.openUnder(dir);
         try (TestSupport.CPath path = new TestSupport.CPath(file)) {
             Op open = TestSupport.openat(path, 02000000, 0); // O_RDONLY|O_CLOEXEC: succeeds
             Op badRead = Op.builder(Opcode.READ).fd(1_000_000).build();
@@ -159,7 +160,7 @@ class UringLoopTest {
                     .expectError(ClosedChannelException.class)
                     .verify(Duration.ofSeconds(5));
         }
-        assertThat(awaitOnLoop(loop, () -> TestSupport.openFds() == before))
+        assertThat(awaitOnLoop(loop, () -> Fds.openUnder(dir) == before))
                 .as("the fd openat returned had no owner and must be closed").isTrue();
     }
 

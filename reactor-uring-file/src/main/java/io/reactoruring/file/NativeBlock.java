@@ -1,6 +1,6 @@
 package io.reactoruring.file;
 
-import io.reactoruring.core.NativeMemory;
+import io.reactoruring.core.internal.NativeMemory;
 import io.reactoruring.core.internal.Native;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -4,6 +4,7 @@ import io.reactoruring.core.Op;
 import io.reactoruring.core.Opcode;
 import io.reactoruring.core.SharedFd;
 import io.reactoruring.core.UringLoop;
+import io.reactoruring.core.internal.CoreAccess;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -38,7 +39,7 @@ final class UringPathOps implements PathOps {
                     .opFlags(spec.flags()).closesOrphanedFd(true).whenKernelDone(block::free).name("openat")
                     .target(target).build();
             return handOff(loop.submit(op),
-                    fd -> new UringFile(new SharedFd(fd, loop, target), path, spec.readable(), spec.writable()),
+                    fd -> new UringFile(CoreAccess.adoptFd(fd, loop, target), path, spec.readable(), spec.writable()),
                     fd -> loop.submit(Op.close(fd)).subscribe(r -> { }, e -> { }));
         });
     }

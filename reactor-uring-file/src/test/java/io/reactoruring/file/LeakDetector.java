@@ -1,6 +1,6 @@
 package io.reactoruring.file;
 
-import io.reactoruring.core.NativeMemory;
+import io.reactoruring.core.internal.NativeMemory;
 import io.reactoruring.core.buffer.BufferPool;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;

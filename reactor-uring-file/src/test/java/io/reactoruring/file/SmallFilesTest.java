@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.reactoruring.core.Errno;
 import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.buffer.PooledBuffer;
+import io.reactoruring.core.testing.Fds;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -18,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.function.BooleanSupplier;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -69,11 +69,6 @@ class SmallFilesTest {
         return out;
     }
 
-    private static long openFds() throws IOException {
-        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
-            return s.count();
-        }
-    }
 
     private void awaitIdle() {
         awaitOnLoop("every slot free and every buffer returned",
@@ -129,7 +124,7 @@ class SmallFilesTest {
             contents.add(random(100 + i, i));
             paths.add(Files.write(dir.resolve("c" + i), contents.get(i)));
         }
-        long fdsBefore = openFds();
+        long fdsBefore = Fds.openUnder(dir);
         // Subscribed from the loop thread in one task: every read asks for a slot before any completes.
         List<byte[]> read = Flux.range(0, n)
                 .flatMapSequential(i -> SmallFiles.read(loop, paths.get(i), 10_000).map(SmallFilesTest::take), n)
@@ -142,7 +137,7 @@ class SmallFilesTest {
         assertThat(slots().inUseHighWater()).as("open direct descriptors").isLessThanOrEqualTo(slots().capacity());
         assertThat(slots().waitersHighWater()).as("reads that waited for a slot").isPositive();
         awaitIdle();
-        assertThat(openFds()).as("no fd of the process was used or leaked").isEqualTo(fdsBefore);
+        assertThat(Fds.openUnder(dir)).as("no process fd was opened on the files (direct descriptors only), none leaked").isEqualTo(fdsBefore);
     }
 
     @Test
@@ -190,12 +185,12 @@ class SmallFilesTest {
             assertThat(ch.read(one)).as("the first read (%d bytes) was short", first).isPositive();
         }
         Path mapsFile = maps.toRealPath(); // /proc/<pid>/maps, the link target of an fd open on it
-        long fdsBefore = UringFileTest.fdsOpenOn(mapsFile);
+        long fdsBefore = Fds.openOn(mapsFile);
         String text = new String(take(SmallFiles.read(loop, maps, 1 << 20).block(T)), StandardCharsets.US_ASCII);
         assertThat(text.length()).isGreaterThan(2 * 4096);
         assertThat(text).endsWith("\n");
         assertThat(text.split("\n")).allSatisfy(line -> assertThat(line).matches("[0-9a-f]+-[0-9a-f]+ [-rwxsp]{4} .*"));
         awaitIdle();
-        assertThat(UringFileTest.fdsOpenOn(mapsFile)).isEqualTo(fdsBefore);
+        assertThat(Fds.openOn(mapsFile)).isEqualTo(fdsBefore);
     }
 }

@@ -3,13 +3,13 @@ package io.reactoruring.file;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.reactoruring.core.NativeMemory;
+import io.reactoruring.core.internal.NativeMemory;
 import io.reactoruring.core.Op;
 import io.reactoruring.core.Opcode;
 import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.buffer.BufferPool;
 import io.reactoruring.core.buffer.PooledBuffer;
-import java.io.IOException;
+import io.reactoruring.core.testing.Fds;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -84,32 +84,7 @@ class UringFileTest extends FileBackendTest {
         awaitOnLoopQuietly(condition);
     }
 
-    /**
-     * This process's fds open on {@code p} (by /proc/self/fd link target): unlike a count of all fds,
-     * not disturbed by other loops of the test JVM closing their own fds meanwhile.
-     */
-    static long fdsOpenOn(Path p) {
-        try (var s = Files.list(Path.of("/proc/self/fd"))) {
-            String target = p.toAbsolutePath().toString();
-            return s.filter(fd -> {
-                try {
-                    return Files.readSymbolicLink(fd).toString().equals(target);
-                } catch (IOException e) { // closed while listing
-                    return false;
-                }
-            }).count();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
-    static long openFds() {
-        try (var s = Files.list(Path.of("/proc/self/fd"))) {
-            return s.count();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     @Test
     void filesRunOnTheirLoop() throws Exception {
@@ -142,10 +117,10 @@ class UringFileTest extends FileBackendTest {
     @Test
     void anFdArrivingAfterTheCancelIsClosed() throws Exception {
         Path p = Files.write(dir.resolve("orphan"), new byte[] {1});
-        long before = fdsOpenOn(p);
+        long before = Fds.openOn(p);
         UringFile probe = open(p, StandardOpenOption.READ); // any fd of ours, taken over below
         int fd = probe.fd();
-        assertThat(fdsOpenOn(p)).isEqualTo(before + 1);
+        assertThat(Fds.openOn(p)).isEqualTo(before + 1);
         TestPublisher<Integer> cqe = TestPublisher.createNoncompliant(TestPublisher.Violation.DEFER_CANCELLATION);
         List<Integer> closed = new ArrayList<>();
         Mono<String> handed = UringPathOps.handOff(cqe.mono(), n -> "file " + n, n -> {
@@ -155,7 +130,7 @@ class UringFileTest extends FileBackendTest {
         StepVerifier.create(handed).expectSubscription().thenCancel().verify(T);
         cqe.next(fd); // the value still arrives
         assertThat(closed).containsExactly(fd);
-        awaitOnLoop("the orphaned fd is closed", () -> fdsOpenOn(p) == before);
+        awaitOnLoop("the orphaned fd is closed", () -> Fds.openOn(p) == before);
         // And without a cancel the value is delivered, not closed.
         TestPublisher<Integer> live = TestPublisher.create();
         StepVerifier.create(UringPathOps.handOff(live.mono(), n -> "file " + n, closed::add))
@@ -174,7 +149,7 @@ class UringFileTest extends FileBackendTest {
     void cancelsRacingOpensLeakNoFd() throws Exception {
         Path p = Files.write(dir.resolve("race"), new byte[] {1});
         open(p, StandardOpenOption.READ).close().block(T); // warm-up
-        long before = openFds();
+        long before = Fds.openOn(p);
         for (int i = 0; i < 300; i++) {
             BaseSubscriber<UringFile> s = new BaseSubscriber<>() {
                 @Override
@@ -193,7 +168,7 @@ class UringFileTest extends FileBackendTest {
             }
         }
         flushLoop();
-        awaitOnLoop("every fd opened was closed", () -> openFds() == before);
+        awaitOnLoop("every fd opened was closed", () -> Fds.openOn(p) == before);
     }
 
     @Test

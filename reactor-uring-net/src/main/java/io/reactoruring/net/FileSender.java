@@ -1,6 +1,7 @@
 package io.reactoruring.net;
 
-import io.reactoruring.core.NativeMemory;
+import io.reactoruring.core.internal.CoreAccess;
+import io.reactoruring.core.internal.NativeMemory;
 import io.reactoruring.core.Op;
 import io.reactoruring.core.Opcode;
 import io.reactoruring.core.SharedFd;
@@ -109,7 +110,7 @@ final class FileSender {
             Op op = Op.builder(Opcode.OPENAT).fd(AT_FDCWD).addr(path).opFlags(O_CLOEXEC) // O_RDONLY
                     .closesOrphanedFd(true).whenKernelDone(() -> NativeMemory.free(path, size))
                     .name("openat").target(target).build();
-            return loop.submit(op).map(fd -> new SharedFd(fd, loop, "file " + target));
+            return loop.submit(op).map(fd -> CoreAccess.adoptFd(fd, loop, "file " + target));
         });
     }
 
@@ -155,12 +156,12 @@ final class FileSender {
      */
     private Mono<Void> drainPipe(SharedFd readEnd, int bytes) {
         return Mono.defer(() -> {
-            if (!readEnd.tryAcquire()) {
+            if (!CoreAccess.tryAcquire(readEnd)) {
                 return Mono.error(new java.nio.channels.ClosedChannelException());
             }
             Op poll = Op.builder(Opcode.POLL_ADD).fd(socket).opFlags(POLLOUT).name("poll").target(description).build();
             Op splice = Op.builder(Opcode.SPLICE).fd(socket).offset(NO_OFFSET).addr(NO_OFFSET).fileIndex(readEnd.fd())
-                    .length(bytes).acceptedErrno(io.reactoruring.core.Errno.EAGAIN).whenKernelDone(readEnd::release)
+                    .length(bytes).acceptedErrno(io.reactoruring.core.Errno.EAGAIN).whenKernelDone(() -> CoreAccess.release(readEnd))
                     .name("splice").target(description).build();
             return loop.submitLinked(java.util.List.of(poll, splice));
         }).flatMap(r -> {
@@ -180,11 +181,11 @@ final class FileSender {
      */
     private Mono<Integer> splice(SharedFd in, long offIn, SharedFd out, int len, String target) {
         return Mono.defer(() -> {
-            if (!in.tryAcquire()) {
+            if (!CoreAccess.tryAcquire(in)) {
                 return Mono.error(new java.nio.channels.ClosedChannelException());
             }
             Op op = Op.builder(Opcode.SPLICE).fd(out).offset(NO_OFFSET).addr(offIn).fileIndex(in.fd()).length(len)
-                    .whenKernelDone(in::release).name("splice").target(target).build();
+                    .whenKernelDone(() -> CoreAccess.release(in)).name("splice").target(target).build();
             return loop.submit(op);
         });
     }

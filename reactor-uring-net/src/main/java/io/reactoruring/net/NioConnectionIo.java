@@ -277,7 +277,7 @@ final class NioConnectionIo implements ConnectionIo {
     @Override
     public Mono<Void> sendPooled(Publisher<PooledBuffer> data) {
         return new SendMono(Flux.from(data).map(pb -> new Item(pb.buffer().duplicate(), pb)))
-                .doOnDiscard(PooledBuffer.class, PooledBuffer::release);
+                .doOnDiscard(PooledBuffer.class, PooledBuffer::releaseDropped);
     }
 
     /** A buffer a send's source offered: the bytes to write, and the pooled buffer to release after. */

@@ -3,7 +3,7 @@ package io.reactoruring.net;
 import io.reactoruring.core.Completion;
 import io.reactoruring.core.Errno;
 import io.reactoruring.core.UringError;
-import io.reactoruring.core.NativeMemory;
+import io.reactoruring.core.internal.NativeMemory;
 import io.reactoruring.core.Op;
 import io.reactoruring.core.Opcode;
 import io.reactoruring.core.SharedFd;

@@ -7,6 +7,7 @@ import io.reactoruring.core.Opcode;
 import io.reactoruring.core.SharedFd;
 import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.UringLoopGroup;
+import io.reactoruring.core.internal.CoreAccess;
 import io.reactoruring.core.internal.Native;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -39,7 +40,7 @@ final class RingAcceptor implements Acceptor {
         this.loops = group.loops();
         this.acceptLoop = group.next();
         this.target = SockAddr.describe(address);
-        this.listenFd = new SharedFd(fd, acceptLoop, "listen " + target);
+        this.listenFd = CoreAccess.adoptFd(fd, acceptLoop, "listen " + target);
     }
 
     /** socket, options, bind and listen as plain syscalls on the calling thread. */

@@ -6,6 +6,7 @@ import io.reactoruring.core.SharedFd;
 import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.buffer.BufferPool;
 import io.reactoruring.core.buffer.PooledBuffer;
+import io.reactoruring.core.internal.CoreAccess;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -35,7 +36,7 @@ final class RingConnectionIo implements ConnectionIo {
     RingConnectionIo(int fd, UringLoop loop, String description, ConnectionSettings settings) {
         this.loop = loop;
         this.description = description;
-        this.fd = new SharedFd(fd, loop, description);
+        this.fd = CoreAccess.adoptFd(fd, loop, description);
         this.settings = settings;
         this.pipes = new SplicePipe.Holder(loop, description);
     }
@@ -89,14 +90,19 @@ final class RingConnectionIo implements ConnectionIo {
     private Mono<Optional<PooledBuffer>> receiveOne() {
         return Mono.defer(() -> {
             PooledBuffer buf = loop.bufferPool().acquire(settings.receiveBufferSize());
-            // Two references: ours (handed downstream, or dropped on cancel/error/EOF) and the
-            // kernel's, dropped by the op's whenKernelDone hook once the kernel is done with the
-            // memory (after the CQE, also when the subscriber cancelled, or when the op never
-            // reached the kernel).
-            buf.retain();
+            // One reference, with one owner decided atomically: handed downstream with the CQE's
+            // result (the op's signal comes before its whenKernelDone hook), or else released by the
+            // hook once the kernel is done with the memory (after the CQE, also when the subscriber
+            // cancelled, or when the op never reached the kernel). So a delivered buffer holds no
+            // other reference: receive() can lend it and sendPooled adopt it.
             AtomicBoolean ours = new AtomicBoolean(true);
             Op op = Op.builder(Opcode.RECV).fd(fd).addr(buf.address()).length(buf.capacity())
-                    .whenKernelDone(buf::release).name("recv").target(description).build();
+                    .whenKernelDone(() -> {
+                        if (ours.compareAndSet(true, false)) {
+                            buf.release();
+                        }
+                    })
+                    .name("recv").target(description).build();
             return loop.submit(op)
                     .<Optional<PooledBuffer>>map(n -> {
                         if (!ours.compareAndSet(true, false)) {
@@ -108,17 +114,6 @@ final class RingConnectionIo implements ConnectionIo {
                         }
                         buf.buffer().clear().limit(n);
                         return Optional.of(buf);
-                    })
-                    .doOnError(e -> {
-                        if (ours.compareAndSet(true, false)) {
-                            buf.release();
-                        }
-                    })
-                    .doOnCancel(() -> {
-                        // The kernel's reference stays until the op's whenKernelDone hook.
-                        if (ours.compareAndSet(true, false)) {
-                            buf.release();
-                        }
                     });
         });
     }
@@ -133,7 +128,7 @@ final class RingConnectionIo implements ConnectionIo {
         // Buffers emitted after the send was cancelled or failed are released by the writer; a
         // source that discards prefetched buffers releases them here.
         return write(Flux.from(data).map(OutboundWriter.Chunk::of))
-                .doOnDiscard(PooledBuffer.class, PooledBuffer::release);
+                .doOnDiscard(PooledBuffer.class, PooledBuffer::releaseDropped);
     }
 
     private Mono<Void> write(Flux<OutboundWriter.Chunk> chunks) {

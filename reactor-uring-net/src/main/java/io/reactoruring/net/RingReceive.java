@@ -9,6 +9,7 @@ import io.reactoruring.core.UringError;
 import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.buffer.BufferRing;
 import io.reactoruring.core.buffer.PooledBuffer;
+import io.reactoruring.core.internal.CoreAccess;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -301,7 +302,7 @@ final class RingReceive extends Flux<PooledBuffer> {
             PooledBuffer b = null;
             if (id >= 0) {
                 held.incrementAndGet();
-                b = ring.take(id, Math.max(0, res), bufferBack);
+                b = CoreAccess.take(ring, id, Math.max(0, res), bufferBack);
             }
             if (res > 0 && b != null && cancelled == 0 && !done) {
                 if (requested != Long.MAX_VALUE) {

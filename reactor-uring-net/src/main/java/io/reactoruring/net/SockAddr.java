@@ -1,7 +1,7 @@
 package io.reactoruring.net;
 
 import io.reactoruring.core.Errno;
-import io.reactoruring.core.NativeMemory;
+import io.reactoruring.core.internal.NativeMemory;
 import io.reactoruring.core.internal.Native;
 import java.io.IOException;
 import java.net.Inet6Address;

@@ -3,6 +3,7 @@ package io.reactoruring.net;
 import io.reactoruring.core.Errno;
 import io.reactoruring.core.SharedFd;
 import io.reactoruring.core.UringLoop;
+import io.reactoruring.core.internal.CoreAccess;
 import io.reactoruring.core.internal.Native;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -40,8 +41,8 @@ final class SplicePipe {
         }
         // EPERM past the user's pipe quota (fs.pipe-user-pages-soft): keep the default size then.
         int size = Native.setPipeSize(fds[1], WANTED);
-        return new SplicePipe(new SharedFd(fds[0], loop, "pipe read end of " + description),
-                new SharedFd(fds[1], loop, "pipe write end of " + description), size > 0 ? size : FileSender.CHUNK);
+        return new SplicePipe(CoreAccess.adoptFd(fds[0], loop, "pipe read end of " + description),
+                CoreAccess.adoptFd(fds[1], loop, "pipe write end of " + description), size > 0 ? size : FileSender.CHUNK);
     }
 
     /** Closes both ends once the operations using them have completed. */

@@ -87,7 +87,7 @@ public final class UringConnection implements UringInbound, UringOutbound, Dispo
             if (!receiving.compareAndSet(false, true)) {
                 return Flux.error(new IllegalStateException("receive() already has a subscriber on " + description));
             }
-            return io.receive().doOnNext(b -> activity.read()).doFinally(s -> receiving.set(false));
+            return new LendingReceive(io.receive().doOnNext(b -> activity.read())).doFinally(s -> receiving.set(false));
         });
     }
 
@@ -116,30 +116,26 @@ public final class UringConnection implements UringInbound, UringOutbound, Dispo
             this.acc = pool.acquire(ConnectionSettings.DEFAULT_RECEIVE_BUFFER);
         }
 
-        /** Copies {@code pb} in, moving to a buffer twice as large when full, and releases it. */
+        /** Copies {@code pb} (lent by receive(), which releases it) in, moving to a buffer twice as large when full. */
         synchronized void append(PooledBuffer pb) {
-            try {
-                PooledBuffer a = acc;
-                if (a == null) {
-                    return; // discarded already
-                }
-                ByteBuffer src = pb.buffer();
-                ByteBuffer b = a.buffer();
-                if (b.remaining() < src.remaining()) {
-                    long needed = (long) b.position() + src.remaining();
-                    if (needed > Integer.MAX_VALUE - 8) {
-                        throw new IllegalStateException("aggregate() exceeds 2 GiB on " + description);
-                    }
-                    PooledBuffer bigger = pool.acquire((int) Math.max(needed, Math.min(Integer.MAX_VALUE - 8, 2L * b.capacity())));
-                    bigger.buffer().clear();
-                    bigger.buffer().put(b.flip());
-                    a.release();
-                    acc = a = bigger;
-                }
-                a.buffer().put(src);
-            } finally {
-                pb.release();
+            PooledBuffer a = acc;
+            if (a == null) {
+                return; // discarded already
             }
+            ByteBuffer src = pb.buffer();
+            ByteBuffer b = a.buffer();
+            if (b.remaining() < src.remaining()) {
+                long needed = (long) b.position() + src.remaining();
+                if (needed > Integer.MAX_VALUE - 8) {
+                    throw new IllegalStateException("aggregate() exceeds 2 GiB on " + description);
+                }
+                PooledBuffer bigger = pool.acquire((int) Math.max(needed, Math.min(Integer.MAX_VALUE - 8, 2L * b.capacity())));
+                bigger.buffer().clear();
+                bigger.buffer().put(b.flip());
+                a.release();
+                acc = a = bigger;
+            }
+            a.buffer().put(src.duplicate());
         }
 
         /** Hands the buffer (flipped) to the caller, who then owns it. */
@@ -166,13 +162,7 @@ public final class UringConnection implements UringInbound, UringOutbound, Dispo
                     .onMalformedInput(CodingErrorAction.REPLACE)
                     .onUnmappableCharacter(CodingErrorAction.REPLACE);
             ByteBuffer[] carry = {ByteBuffer.allocate(0)};
-            return receive().map(pb -> {
-                try {
-                    return decode(decoder, carry, pb.buffer(), false);
-                } finally {
-                    pb.release();
-                }
-            }).concatWith(Mono.fromCallable(() -> decode(decoder, carry, ByteBuffer.allocate(0), true)))
+            return receive().map(pb -> decode(decoder, carry, pb.buffer(), false)).concatWith(Mono.fromCallable(() -> decode(decoder, carry, ByteBuffer.allocate(0), true)))
                     .filter(s -> !s.isEmpty());
         });
     }
@@ -225,7 +215,8 @@ public final class UringConnection implements UringInbound, UringOutbound, Dispo
     @Override
     public Sending sendPooled(Publisher<PooledBuffer> data) {
         Objects.requireNonNull(data, "data");
-        return new Sending(this, io.sendPooled(Flux.from(data).doOnNext(b -> activity.wrote())));
+        // adopt(): a buffer receive() is lending right now becomes this send's (see receive()).
+        return new Sending(this, io.sendPooled(Flux.from(data).map(PooledBuffer::adopt).doOnNext(b -> activity.wrote())));
     }
 
     @Override

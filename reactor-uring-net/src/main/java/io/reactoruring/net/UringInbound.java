@@ -14,9 +14,25 @@ public interface UringInbound {
     /**
      * The bytes the peer sends, as native buffers (position 0, limit = bytes received). Completes
      * when the peer closes its side (or this connection is disposed); errors with a
-     * {@link java.net.SocketException} on reset. The subscriber owns each buffer and must
-     * {@link PooledBuffer#release()} it exactly once. Only one subscriber at a time; a second
+     * {@link java.net.SocketException} on reset. Only one subscriber at a time; a second
      * concurrent one gets an {@link IllegalStateException}.
+     *
+     * <p><b>Who releases the buffers</b> (Reactor Netty's convention, the same on io_uring and
+     * NIO): each buffer is {@linkplain PooledBuffer#lendTo lent} to {@code onNext} and released by
+     * the library when {@code onNext} returns. The one rule: <em>to keep a buffer past
+     * {@code onNext}, {@link PooledBuffer#retain() retain()} it there, and release that reference
+     * once</em>. Keeping includes storing it, handing it to another thread, and operators that
+     * queue values ({@code publishOn}, {@code flatMap}/{@code concatMap}/{@code concatMapIterable}
+     * prefetch, {@code collectList}, {@code buffer}, {@code cache}...):
+     * {@code receive().map(PooledBuffer::retain)} before them. Work done inside {@code onNext}
+     * (including {@code map}, {@code doOnNext}, {@code reduce} and {@code collect} accumulators)
+     * needs nothing. {@link UringOutbound#sendPooled} takes ownership of every buffer it is given
+     * ({@linkplain PooledBuffer#adopt() adopting} a lent one), so {@code out.sendPooled(in.receive())}
+     * echoes without a copy and without {@code retain()}; {@code out.sendPooled(in.receive().map(PooledBuffer::retain))}
+     * is equally correct. Do not release a buffer you did not retain (counted in
+     * {@link PooledBuffer#doubleReleases()}, logged once). A subscriber that forgets buffers does
+     * not stall the connection. {@code Hooks.onNextDropped(PooledBuffer::releaseDropped)} leaves
+     * lent buffers to the library.
      *
      * <p>By default (a {@code receiveBufferRing} of N > 0) the connection receives through its
      * loop's shared provided-buffer ring (one per loop and buffer size, registered while any
@@ -25,7 +41,8 @@ public interface UringInbound {
      * A buffer returns to the ring when the subscriber releases it. A connection holds at most N
      * buffers: at that cap (or without demand) it stops reading, the socket's receive queue fills
      * and the peer's sends block, while the other connections of the loop keep the rest of the
-     * ring. A connection that finds the ring empty is counted in
+     * ring (buffers count until released: by the library after {@code onNext}, or by whoever
+     * retained them). A connection that finds the ring empty is counted in
      * {@link io.reactoruring.core.UringMetrics#bufferRingExhaustions()} and resumes when a buffer
      * comes back. With {@code receiveBufferRing(0)}, or where the kernel refuses buffer rings, one
      * plain IORING_OP_RECV into a pooled buffer is in flight per requested buffer.
@@ -44,7 +61,8 @@ public interface UringInbound {
 
     /**
      * Everything received until the peer closes its side, in one pooled buffer (position 0, limit =
-     * bytes received) that the subscriber owns and must release. Grows by doubling (copying), so
+     * bytes received) that the subscriber owns and must release (unlike {@link #receive()}'s lent
+     * buffers: this one is the subscriber's). Grows by doubling (copying), so
      * meant for bounded messages; fails with {@link IllegalStateException} beyond 2 GiB.
      */
     Mono<PooledBuffer> aggregate();

@@ -38,8 +38,11 @@ public interface UringOutbound {
 
     /**
      * Like {@link #send}, for pooled buffers (such as those from {@link UringInbound#receive()}):
-     * each is released once written, or when the send fails or is cancelled (for a send in flight,
-     * after the kernel's final completion).
+     * takes ownership of each buffer it is given (one reference: one you acquired or retained, or
+     * the one {@link UringInbound#receive()} is lending as it hands the buffer over, see
+     * {@link io.reactoruring.core.buffer.PooledBuffer#adopt()}) and releases it once written, or
+     * when the send fails or is cancelled (for a send in flight, after the kernel's final
+     * completion).
      */
     Sending sendPooled(Publisher<PooledBuffer> data);
 

@@ -57,7 +57,6 @@ class DisposeClosesFdsTest {
                     .receiveBufferRing(0) // plain RECVs: what is measured is closing, not per-connection buffer rings
                     .handle((in, out) -> in.receive().next().flatMap(pb -> {
                         byte request = pb.buffer().get(pb.buffer().position());
-                        pb.release();
                         handled.countDown();
                         // 'F': a file to a peer that never reads; else an echo that waits for more bytes.
                         return request == 'F' ? out.sendFile(file, 0, 1024 * 1024).then()

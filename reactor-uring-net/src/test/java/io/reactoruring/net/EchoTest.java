@@ -48,11 +48,7 @@ class EchoTest {
                                 .then(c.shutdownOutput())
                                 .thenMany(c.receive())
                                 .doOnNext(pb -> assertThat(net.onIoThread(c)).as("signalled on the connection's I/O thread").isTrue())
-                                .map(pb -> {
-                                    String str = java.nio.charset.StandardCharsets.UTF_8.decode(pb.buffer()).toString();
-                                    pb.release();
-                                    return str;
-                                })
+                                .map(pb -> java.nio.charset.StandardCharsets.UTF_8.decode(pb.buffer()).toString())
                                 .reduce(String::concat)
                                 .doFinally(sig -> c.dispose())
                                 .flatMap(str -> c.onDispose().thenReturn(str))))
@@ -105,7 +101,7 @@ class EchoTest {
                 .doOnConnection(serverSide::add)
                 .handle((in, out) -> {
                     // A RECV stays pending in the kernel: closing must still complete it.
-                    in.receive().doOnNext(PooledBuffer::release)
+                    in.receive()
                             .subscribe(null, serverReceiveDone::tryEmitError, serverReceiveDone::tryEmitEmpty);
                     return out.sendString(Mono.just("bye"));
                 }));
@@ -220,7 +216,7 @@ class EchoTest {
     void secondConcurrentReceiveIsRejected() {
         UringServer s = echoServer();
         StepVerifier.create(client(s).connect().flatMap(c -> {
-                    c.receive().subscribe(PooledBuffer::release, e -> { });
+                    c.receive().subscribe(pb -> { }, e -> { });
                     return c.receive().then().doFinally(sig -> c.dispose());
                 }))
                 .expectError(IllegalStateException.class)

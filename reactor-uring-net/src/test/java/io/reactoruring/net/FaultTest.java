@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.reactoruring.core.Errno;
-import io.reactoruring.core.NativeMemory;
+import io.reactoruring.core.internal.NativeMemory;
 import io.reactoruring.core.UringError;
 import io.reactoruring.core.buffer.PooledBuffer;
 import java.io.IOException;
@@ -48,7 +48,6 @@ class FaultTest {
         UringServer server = net.server().port(0)
                 .handle((in, out) -> in.receive().doOnNext(pb -> {
                     firstChunk.tryEmitValue(StandardCharsets.UTF_8.decode(pb.buffer()).toString());
-                    pb.release();
                 }).doOnError(failure::tryEmitValue).then())
                 .bindNow(T);
         try (Socket peer = new Socket("127.0.0.1", server.port())) {

@@ -3,6 +3,7 @@ package io.reactoruring.net;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.reactoruring.core.UringLoop;
+import io.reactoruring.core.testing.Fds;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,12 +51,12 @@ class FdLeakTest {
             for (int i = 0; i < 5; i++) { // warm-up: class loading may open jar files once
                 assertThat(roundTrip(server, serverSide, i)).isEqualTo("ping " + i);
             }
-            long before = openFds();
+            long before = Fds.tcpSocketsOnPort(server.port());
             for (int i = 0; i < 200; i++) {
                 assertThat(roundTrip(server, serverSide, i)).isEqualTo("ping " + i);
             }
-            long after = openFds();
-            assertThat(after).as("fds before %d, after 200 connections %d", before, after).isLessThanOrEqualTo(before);
+            long after = Fds.tcpSocketsOnPort(server.port());
+            assertThat(after).as("sockets on the server port before %d, after 200 connections %d", before, after).isLessThanOrEqualTo(before);
             assertThat(server.activeConnections()).isZero();
             if (!net.nio()) { // NIO connections belong to no loop
                 assertThat(serverSide.stream().map(UringConnection::loop).distinct().count())

@@ -209,12 +209,11 @@ final class LoopbackFixture implements BeforeAllCallback, AfterAllCallback, Befo
                 .handle((in, out) -> collect(in.receive()).doOnNext(received::tryEmitValue).then()));
     }
 
-    /** The bytes of {@code buffers} in order; each buffer is released once copied. */
+    /** The bytes of {@code buffers} (lent by receive(), which releases them) in order. */
     static Mono<byte[]> collect(Flux<PooledBuffer> buffers) {
         return buffers.reduce(new ByteArrayOutputStream(), (acc, pb) -> {
             byte[] chunk = new byte[pb.buffer().remaining()];
-            pb.buffer().get(chunk);
-            pb.release();
+            pb.buffer().duplicate().get(chunk);
             acc.write(chunk, 0, chunk.length);
             return acc;
         }).map(ByteArrayOutputStream::toByteArray);

@@ -3,7 +3,7 @@ package io.reactoruring.net;
 import static io.reactoruring.net.LoopAwait.awaitOnLoop;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.reactoruring.core.NativeMemory;
+import io.reactoruring.core.internal.NativeMemory;
 import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.buffer.PooledBuffer;
 import java.net.InetSocketAddress;
@@ -108,9 +108,7 @@ class RingReceiveTest {
                     protected void hookOnNext(PooledBuffer pb) {
                         receivedBytes.addAndGet(pb.buffer().remaining());
                         if (holding.get() && held.size() < 2) {
-                            held.add(pb);
-                        } else {
-                            pb.release();
+                            held.add(pb.retain()); // kept past onNext: retained, released by the test
                         }
                     }
 
@@ -168,7 +166,7 @@ class RingReceiveTest {
                 .receiveBufferSize(bufferSize).receiveBufferRing(cap)
                 .handle((in, out) -> in.receive().doOnNext(pb -> {
                     receivedBytes.addAndGet(pb.buffer().remaining());
-                    held.add(pb); // unbounded demand, but nothing is released
+                    held.add(pb.retain()); // unbounded demand, but nothing is released
                     maxHeld.accumulateAndGet(held.size(), Math::max);
                 }).doOnComplete(drained::tryEmitEmpty).then()));
         int total = 64 * 1024;
@@ -233,7 +231,7 @@ class RingReceiveTest {
         long outstandingBefore = loop().bufferPool().outstanding();
         AtomicReference<PooledBuffer> first = new AtomicReference<>();
         StepVerifier.create(c.receive(), 1)
-                .consumeNextWith(first::set)
+                .consumeNextWith(pb -> first.set(pb.retain()))
                 .then(() -> assertThat(loop().bufferPool().outstanding()).as("the ring's two pool blocks")
                         .isEqualTo(outstandingBefore + 2))
                 .thenCancel()
@@ -245,11 +243,7 @@ class RingReceiveTest {
                 .as("prefetched buffers released, ring unregistered and its memory back in the pool").isTrue();
 
         // A new receive() on the same connection registers a fresh ring and still gets the rest.
-        long rest = c.receive().take(1).map(pb -> {
-            int n = pb.buffer().remaining();
-            pb.release();
-            return n;
-        }).blockLast(T);
+        long rest = c.receive().take(1).map(pb -> pb.buffer().remaining()).blockLast(T);
         assertThat(rest).isPositive();
         c.dispose();
         c.onDispose().block(T);
@@ -263,11 +257,7 @@ class RingReceiveTest {
         byte[] payload = pattern(1024 * 1024);
         StepVerifier.create(net.client(server).receiveBufferRing(0).connect()
                         .flatMap(c -> c.send(Mono.just(ByteBuffer.wrap(payload))).then(c.shutdownOutput())
-                                .then(c.receive().reduce(0L, (n, pb) -> {
-                                    long r = n + pb.buffer().remaining();
-                                    pb.release();
-                                    return r;
-                                }))
+                                .then(c.receive().reduce(0L, (n, pb) -> n + pb.buffer().remaining()))
                                 .doFinally(s -> c.dispose())))
                 .expectNext((long) payload.length)
                 .verifyComplete();
@@ -289,11 +279,7 @@ class RingReceiveTest {
             fallbacks.incrementAndGet();
             return c.receive(); // with receiveBufferRing(0): plain RECVs, as UringConnection's fallback
         });
-        StepVerifier.create(received.take(1).map(pb -> {
-                    int n = pb.buffer().remaining();
-                    pb.release();
-                    return n;
-                }))
+        StepVerifier.create(received.take(1).map(pb -> pb.buffer().remaining())) // lent by c.receive()
                 .expectNext(100).verifyComplete();
         assertThat(fallbacks).hasValue(1);
 

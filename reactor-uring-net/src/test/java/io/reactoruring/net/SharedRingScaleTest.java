@@ -3,7 +3,7 @@ package io.reactoruring.net;
 import static io.reactoruring.net.LoopAwait.awaitOnLoop;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.reactoruring.core.NativeMemory;
+import io.reactoruring.core.internal.NativeMemory;
 import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.buffer.PooledBuffer;
 import java.io.BufferedReader;
@@ -124,7 +124,7 @@ class SharedRingScaleTest {
                     AtomicInteger mine = new AtomicInteger();
                     return in.receive().doOnNext(pb -> {
                         maxPerConnection.accumulateAndGet(mine.incrementAndGet(), Math::max);
-                        held.add(pb);
+                        held.add(pb.retain()); // kept past onNext
                     }).then();
                 })
                 .bindNow(T);

@@ -1,15 +1,11 @@
 package io.reactoruring.benchmarks.file;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
@@ -103,27 +99,11 @@ public final class DeviceRatioReport {
 
     /** fio io_uring with O_DIRECT; IOPS, or null where fio is missing or failed (said so). */
     static Double fio(Path data, String rw, String bs, int qd, boolean fixed) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(Arrays.asList("fio", "--name=" + rw, "--filename=" + data,
-                "--ioengine=io_uring", "--rw=" + rw, "--bs=" + bs, "--iodepth=" + qd, "--direct=1",
-                "--time_based", "--runtime=" + FIO_SECONDS, "--numjobs=1", "--output-format=json"));
+        List<String> args = new ArrayList<>(List.of("--rw=" + rw, "--bs=" + bs, "--iodepth=" + qd, "--direct=1"));
         if (fixed) {
-            cmd.add("--fixedbufs");
-            cmd.add("--registerfiles");
+            args.add("--fixedbufs");
+            args.add("--registerfiles");
         }
-        Process p;
-        try {
-            p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        } catch (IOException e) {
-            System.out.println("# fio not available (" + e.getMessage() + "): no ceiling");
-            return null;
-        }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (p.waitFor() != 0) {
-            System.out.println("# fio failed: " + out);
-            return null;
-        }
-        System.out.println("# " + String.join(" ", cmd));
-        Matcher m = Pattern.compile("\"read\"\\s*:\\s*\\{.*?\"iops\"\\s*:\\s*([0-9.]+)", Pattern.DOTALL).matcher(out);
-        return m.find() ? Double.parseDouble(m.group(1)) : null;
+        return Fio.readIops(data, FIO_SECONDS, args);
     }
 }

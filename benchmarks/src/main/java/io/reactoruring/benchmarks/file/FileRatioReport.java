@@ -1,14 +1,12 @@
 package io.reactoruring.benchmarks.file;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
@@ -140,24 +138,7 @@ public final class FileRatioReport {
 
     /** fio's io_uring engine, buffered random 4 KiB reads of the page-cached file; IOPS or null. */
     static Double fio(Path data, long size, int qd) throws IOException, InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder("fio", "--name=randread", "--filename=" + data, "--ioengine=io_uring",
-                "--rw=randread", "--bs=4k", "--iodepth=" + qd, "--size=" + size, "--direct=0", "--invalidate=0",
-                "--time_based", "--runtime=" + FIO_SECONDS, "--numjobs=1", "--output-format=json");
-        pb.redirectErrorStream(true);
-        Process p;
-        try {
-            p = pb.start();
-        } catch (IOException e) {
-            System.out.println("# fio not available (" + e.getMessage() + "): no ceiling");
-            return null;
-        }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (p.waitFor() != 0) {
-            System.out.println("# fio failed: " + out);
-            return null;
-        }
-        System.out.println("# fio " + String.join(" ", pb.command()));
-        Matcher m = Pattern.compile("\"read\"\\s*:\\s*\\{.*?\"iops\"\\s*:\\s*([0-9.]+)", Pattern.DOTALL).matcher(out);
-        return m.find() ? Double.parseDouble(m.group(1)) : null;
+        return Fio.readIops(data, FIO_SECONDS, List.of("--rw=randread", "--bs=4k", "--iodepth=" + qd, "--size=" + size,
+                "--direct=0", "--invalidate=0"));
     }
 }

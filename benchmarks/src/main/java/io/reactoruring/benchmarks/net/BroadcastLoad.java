@@ -1,5 +1,10 @@
 package io.reactoruring.benchmarks.net;
 
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.handler.codec.LineBasedFrameDecoder;
 import io.reactoruring.core.RingOptions;
 import io.reactoruring.core.UringLoop;
@@ -24,7 +29,6 @@ import java.util.function.LongSupplier;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.netty.DisposableServer;
-import reactor.netty.resources.LoopResources;
 import reactor.netty.tcp.TcpServer;
 import reactor.util.concurrent.Queues;
 
@@ -33,7 +37,7 @@ import reactor.util.concurrent.Queues;
  * slowest of N subscriber sockets takes them (at most {@link #WINDOW} messages ahead), every
  * subscriber reads everything. Reports messages/s delivered to all N, and for reactor-uring the
  * io_uring_enter calls per broadcast message (one loop, so a message's N sends share submissions).
- * The same broadcast on Reactor Netty (epoll, one event loop) runs side by side. Server and client
+ * The same broadcast on Reactor Netty (one event loop, on epoll and on Netty's io_uring) runs side by side. Server and client
  * share this JVM (the client is one NIO selector thread), so absolute numbers are modest; the ratio
  * and the enter calls are the figures.
  *
@@ -53,6 +57,9 @@ public final class BroadcastLoad {
         long enterCalls();
 
         int subscribers();
+
+        /** Name prefix of the server's event-loop thread, whose CPU time is measured. */
+        String loopThreadPrefix();
 
         @Override
         void close();
@@ -74,21 +81,25 @@ public final class BroadcastLoad {
         if (ns.isEmpty()) {
             ns = List.of(16, 1000);
         }
-        System.out.println("| subscribers | server | messages/s (to all) | deliveries/s | io_uring_enter per message |");
-        System.out.println("|---:|---|---:|---:|---:|");
+        System.out.println("| subscribers | server | messages/s (to all) | deliveries/s | server loop CPU us per message | io_uring_enter per message |");
+        System.out.println("|---:|---|---:|---:|---:|---:|");
         for (int n : ns) {
             double uring = row(n, "reactor-uring", uring(), measure);
-            double netty = row(n, "Reactor Netty epoll", netty(), measure);
-            System.out.printf("| %d | ratio reactor-uring / Netty | %.2f x | | |%n", n, uring / netty);
+            double epoll = row(n, "Reactor Netty epoll", netty(EpollIoHandler.newFactory()), measure);
+            double nettyUring = row(n, "Reactor Netty io_uring", netty(IoUringIoHandler.newFactory()), measure);
+            System.out.printf("| %d | ratio reactor-uring / Netty epoll | %.2f x | | |%n", n, uring / epoll);
+            System.out.printf("| %d | ratio reactor-uring / Netty io_uring | %.2f x | | |%n", n, uring / nettyUring);
         }
     }
 
     private static double row(int n, String name, Server server, long measureSeconds) throws Exception {
         try (server) {
+            String prefix = server.loopThreadPrefix();
             double[] r = run(new InetSocketAddress("127.0.0.1", server.port()), n, server::subscribers,
-                    server::enterCalls, Duration.ofSeconds(2).toNanos(), Duration.ofSeconds(measureSeconds).toNanos());
-            System.out.printf("| %d | %s | %.0f | %.0f | %s |%n", n, name, r[0], r[0] * n,
-                    r[1] < 0 ? "n/a" : String.format("%.3f", r[1]));
+                    server::enterCalls, () -> threadCpuNanos(prefix), Duration.ofSeconds(2).toNanos(),
+                    Duration.ofSeconds(measureSeconds).toNanos());
+            System.out.printf(java.util.Locale.ROOT, "| %d | %s | %,.0f | %,.0f | %.1f | %s |%n", n, name, r[0], r[0] * n, r[2],
+                    r[1] < 0 ? "n/a" : String.format(java.util.Locale.ROOT, "%.3f", r[1]));
             return r[0];
         }
     }
@@ -114,6 +125,10 @@ public final class BroadcastLoad {
                 return b.subscribers();
             }
 
+            public String loopThreadPrefix() {
+                return "broadcast-load-";
+            }
+
             public void close() {
                 s.disposeNow(Duration.ofSeconds(5));
                 group.disposeLater().block(Duration.ofSeconds(10));
@@ -121,11 +136,16 @@ public final class BroadcastLoad {
         };
     }
 
-    /** The same broadcast on Reactor Netty: lines framed by Netty, one bounded queue per subscriber. */
-    private static Server netty() {
-        LoopResources loops = LoopResources.create("broadcast-netty", 1, true);
+    /**
+     * The same broadcast on Reactor Netty, on one event loop of the given transport (named explicitly:
+     * Reactor Netty 1.3's {@code LoopResources} with native preferred picks io_uring when it is there):
+     * lines framed by Netty, one bounded queue per subscriber.
+     */
+    private static Server netty(IoHandlerFactory transport) {
+        EventLoopGroup loops = new MultiThreadIoEventLoopGroup(1, new io.netty.util.concurrent.DefaultThreadFactory("broadcast-netty"),
+                transport);
         Set<Sinks.Many<byte[]>> subs = ConcurrentHashMap.newKeySet();
-        DisposableServer ds = TcpServer.create().host("127.0.0.1").port(0).runOn(loops, true)
+        DisposableServer ds = TcpServer.create().host("127.0.0.1").port(0).runOn(loops)
                 .doOnConnection(c -> c.addHandlerLast(new LineBasedFrameDecoder(BroadcastServer.MAX_LINE, false, true)))
                 .handle((in, out) -> {
                     Sinks.Many<byte[]> q = Sinks.many().unicast().onBackpressureBuffer(Queues.<byte[]>get(MAX_QUEUED).get());
@@ -160,16 +180,35 @@ public final class BroadcastLoad {
                 return subs.size();
             }
 
+            public String loopThreadPrefix() {
+                return "broadcast-netty-";
+            }
+
             public void close() {
                 ds.disposeNow(Duration.ofSeconds(5));
-                loops.disposeLater().block(Duration.ofSeconds(10));
+                loops.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
             }
         };
     }
 
-    /** {messages/s delivered to every subscriber, io_uring_enter calls per message (or -1)}. */
+    /** CPU time (user + system) of this JVM's threads whose name starts with {@code prefix}. */
+    static long threadCpuNanos(String prefix) {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (java.lang.management.ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
+            if (t != null && t.getThreadName().startsWith(prefix)) {
+                sum += Math.max(0, mx.getThreadCpuTime(t.getThreadId()));
+            }
+        }
+        return sum;
+    }
+
+    /**
+     * {messages/s delivered to every subscriber, io_uring_enter calls per message (or -1), server loop
+     * CPU microseconds per message (from {@code loopCpuNanos})}.
+     */
     static double[] run(InetSocketAddress address, int n, IntSupplier connected, LongSupplier enters,
-            long warmupNanos, long measureNanos) throws IOException {
+            LongSupplier loopCpuNanos, long warmupNanos, long measureNanos) throws IOException {
         List<SocketChannel> subs = new ArrayList<>(n);
         long[] received = new long[n];
         try (Selector selector = Selector.open(); SocketChannel pub = SocketChannel.open(address)) {
@@ -203,6 +242,7 @@ public final class BroadcastLoad {
             boolean measuring = false;
             long deliveredAtStart = 0;
             long entersAtStart = 0;
+            long cpuAtStart = 0;
             while (true) {
                 long now = System.nanoTime();
                 if (!measuring && now >= measureStart) {
@@ -211,11 +251,14 @@ public final class BroadcastLoad {
                     end = now + measureNanos;
                     deliveredAtStart = minDelivered;
                     entersAtStart = enters.getAsLong();
+                    cpuAtStart = loopCpuNanos.getAsLong();
                 } else if (measuring && now >= end) {
                     long msgs = minDelivered - deliveredAtStart;
                     long e = enters.getAsLong();
+                    long cpu = loopCpuNanos.getAsLong() - cpuAtStart;
                     double seconds = (now - measureStart) / 1e9;
-                    return new double[] {msgs / seconds, entersAtStart < 0 || msgs == 0 ? -1 : (double) (e - entersAtStart) / msgs};
+                    return new double[] {msgs / seconds, entersAtStart < 0 || msgs == 0 ? -1 : (double) (e - entersAtStart) / msgs,
+                        msgs == 0 ? Double.NaN : cpu / 1000.0 / msgs};
                 }
                 long room = WINDOW - (sent - minDelivered);
                 if (room > 0) {

@@ -46,23 +46,37 @@ import java.util.stream.Stream;
  *   --only echo|http            run one section
  *   --nio true                  also run the echo on reactor-uring's NIO fallback (a server JVM with
  *                               -Dreactoruring.disabled=true), as row "uring-nio"
+ *   --slow-readers K            HTTP section: afterwards, each server again with K clients that request a
+ *                               64 MiB file and never read (SO_RCVBUF 4 KiB), wrk on the largest file
+ *                               measured with them and without them, back to back (default 0: skipped)
  * </pre>
  */
 public final class NetLoadReport {
     private static final List<String> ECHO_SERVERS = List.of("uring", "netty-epoll", "netty-io_uring");
     /** The echo servers of this run: {@link #ECHO_SERVERS}, plus the NIO fallback with {@code --nio true}. */
     private static List<String> echoServers = ECHO_SERVERS;
+    /** {@code --slow-readers}: stalled clients in the slow-reader rows of the HTTP section, 0 = no such rows. */
+    private static int slowReaders;
+    /** The big file the slow readers request. */
+    private static final int SLOW_FILE = 64 * 1024 * 1024;
 
     /** {@code ring}: deltas of the server's ring counters over the window, or null (not reactor-uring). */
     private record EchoRow(int connections, int size, String server, EchoLoad.Result r, long serverCpuNanos,
-            long serverRunQueueNanos, long[] ring) {
+            long serverRunQueueNanos, long serverSleeps, long[] ring) {
         double cpuMicrosPerRequest() {
             return serverCpuNanos / 1000.0 / r.requests();
         }
 
+        /** Voluntary context switches of the server's threads per request: how often it really slept. */
+        double sleepsPerRequest() {
+            return (double) serverSleeps / r.requests();
+        }
+
         String ringPerRequest() {
-            return ring == null ? "" : String.format(Locale.ROOT, "%.2f ops, %.2f enters, %.2f waits",
-                    (double) ring[0] / r.requests(), (double) ring[2] / r.requests(), (double) ring[3] / r.requests());
+            // ops submitted, CQEs, loop iterations, io_uring_enter calls, blocking enters (waits), buffer-ring ENOBUFS
+            return ring == null ? "" : String.format(Locale.ROOT, "%.2f ops, %.2f cqes, %.2f iters, %.2f enters, %.2f waits, %d enobufs",
+                    (double) ring[0] / r.requests(), (double) ring[1] / r.requests(), (double) ring[6] / r.requests(),
+                    (double) ring[2] / r.requests(), (double) ring[3] / r.requests(), ring[7]);
         }
     }
 
@@ -103,6 +117,7 @@ public final class NetLoadReport {
         int httpConnections = Integer.parseInt(opt.getOrDefault("http-connections", "32"));
         String only = opt.getOrDefault("only", "");
         int rounds = Integer.parseInt(opt.getOrDefault("rounds", "1"));
+        slowReaders = Integer.parseInt(opt.getOrDefault("slow-readers", "0"));
         if (Boolean.parseBoolean(opt.getOrDefault("nio", "false"))) {
             echoServers = java.util.stream.Stream.concat(ECHO_SERVERS.stream(), java.util.stream.Stream.of("uring-nio")).toList();
         }
@@ -148,7 +163,7 @@ public final class NetLoadReport {
                     List<String> order = rotate(echoServers, config++);
                     for (String name : order) {
                         ServerProcess p = servers.get(name);
-                        long[] cpu = new long[4];
+                        long[] cpu = new long[6];
                         long[][] ring = new long[2][];
                         EchoLoad.Result r = EchoLoad.run(p.address(), c, size,
                                 TimeUnit.SECONDS.toNanos(warmup), TimeUnit.SECONDS.toNanos(measure),
@@ -156,16 +171,19 @@ public final class NetLoadReport {
                                     ring[0] = ringStats(p);
                                     cpu[0] = ProcCpu.nanos(p.pid());
                                     cpu[2] = ProcCpu.runQueueWaitNanos(p.pid());
+                                    cpu[4] = ProcCpu.voluntarySwitches(p.pid());
                                 }, () -> {
                                     cpu[1] = ProcCpu.nanos(p.pid());
                                     cpu[3] = ProcCpu.runQueueWaitNanos(p.pid());
+                                    cpu[5] = ProcCpu.voluntarySwitches(p.pid());
                                     ring[1] = ringStats(p);
                                 });
-                        EchoRow row = new EchoRow(c, size, name, r, cpu[1] - cpu[0], cpu[3] - cpu[2], delta(ring[0], ring[1]));
+                        EchoRow row = new EchoRow(c, size, name, r, cpu[1] - cpu[0], cpu[3] - cpu[2], cpu[5] - cpu[4],
+                                delta(ring[0], ring[1]));
                         rows.add(row);
-                        System.out.printf("  %-15s conns %3d size %5d: %,10.0f req/s (median 1 s: %,10.0f)  p50 %7.1f us  p99 %7.1f us  server CPU %5.1f us/req  %s%n",
+                        System.out.printf("  %-15s conns %3d size %5d: %,10.0f req/s (median 1 s: %,10.0f)  p50 %7.1f us  p99 %7.1f us  server CPU %5.1f us/req  %.2f sleeps/req  %s%n",
                                 name, c, size, r.requestsPerSecond(), r.medianPerSecond(), r.percentileMicros(50),
-                                r.percentileMicros(99), row.cpuMicrosPerRequest(), row.ringPerRequest());
+                                r.percentileMicros(99), row.cpuMicrosPerRequest(), row.sleepsPerRequest(), row.ringPerRequest());
                         printOutput(p);
                     }
                 }
@@ -181,8 +199,8 @@ public final class NetLoadReport {
     private static void printEcho(List<EchoRow> rows, int[] connections, int[] sizes) {
         System.out.println("\n### Echo results (req/s = median of the 1-second rates in a window; with several rounds, the"
                 + " round with the median req/s, its other columns from the same round, and the min-max of req/s over the rounds)\n");
-        System.out.println("| conns | size | server | req/s | min-max | p50 us | p99 us | server CPU us/req | server CPU % | server run-queue wait % | client CPU % | ring per request |");
-        System.out.println("|---:|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---|");
+        System.out.println("| conns | size | server | req/s | min-max | p50 us | p99 us | server CPU us/req | server CPU % | server run-queue wait % | client CPU % | server sleeps/req | ring per request |");
+        System.out.println("|---:|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|");
         for (int c : connections) {
             for (int size : sizes) {
                 for (String server : echoServers) {
@@ -190,12 +208,12 @@ public final class NetLoadReport {
                     .sorted(Comparator.comparingDouble(r -> r.r().medianPerSecond())).toList();
             EchoRow row = all.get((all.size() - 1) / 2);
             EchoLoad.Result r = row.r();
-            System.out.printf(Locale.ROOT, "| %d | %d | %s | %,.0f | %,.0f-%,.0f | %.1f | %.1f | %.1f | %.0f | %.0f | %.0f | %s |%n",
+            System.out.printf(Locale.ROOT, "| %d | %d | %s | %,.0f | %,.0f-%,.0f | %.1f | %.1f | %.1f | %.0f | %.0f | %.0f | %.2f | %s |%n",
                     row.connections(), row.size(), row.server(), r.medianPerSecond(), all.get(0).r().medianPerSecond(),
                     all.get(all.size() - 1).r().medianPerSecond(), r.percentileMicros(50),
                     r.percentileMicros(99), row.cpuMicrosPerRequest(), 100.0 * row.serverCpuNanos() / (r.seconds() * 1e9),
                     100.0 * row.serverRunQueueNanos() / (r.seconds() * 1e9),
-                    100.0 * r.clientCpuNanos() / (r.seconds() * 1e9), row.ringPerRequest());
+                    100.0 * r.clientCpuNanos() / (r.seconds() * 1e9), row.sleepsPerRequest(), row.ringPerRequest());
                 }
             }
         }
@@ -284,6 +302,9 @@ public final class NetLoadReport {
             }
             }
             printChannels(servers.values());
+            if (slowReaders > 0) {
+                slowReaders(servers, www, files[files.length - 1], connections, measure);
+            }
         } finally {
             stopAll(servers.values());
             try (Stream<Path> walk = Files.walk(dir)) {
@@ -291,6 +312,79 @@ public final class NetLoadReport {
             }
         }
         return rows;
+    }
+
+    /**
+     * Slow readers (issue 11 item 3): per server, back to back, wrk on the {@code size}-byte file alone,
+     * then again while {@link #slowReaders} clients hold a GET of a 64 MiB file without reading (4 KiB
+     * receive buffer, so the server's socket stays full). Prints req/s with / without and the server's
+     * io_uring worker threads (io-wq, {@code iou-wrk-*}) while they stall.
+     */
+    private static void slowReaders(Map<String, ServerProcess> servers, Path www, int size, int connections, int measure)
+            throws IOException, InterruptedException {
+        Random random = new Random(2);
+        byte[] block = new byte[1 << 20];
+        random.nextBytes(block);
+        Path big = www.resolve("slow.bin");
+        try (java.io.OutputStream o = Files.newOutputStream(big)) {
+            for (int i = 0; i < SLOW_FILE / block.length; i++) {
+                o.write(block);
+            }
+        }
+        System.out.println("\n## Slow readers: " + slowReaders + " clients GET a 64 MiB file and never read; wrk -t1 -c" + connections
+                + " on the " + size + "-byte file without and with them");
+        List<String[]> table = new ArrayList<>();
+        for (ServerProcess p : servers.values()) {
+            String url = "http://127.0.0.1:" + p.port + "/" + fileName(size);
+            Wrk.run(url, 1, connections, 1);
+            Wrk.Result alone = Wrk.run(url, 1, connections, measure);
+            List<java.nio.channels.SocketChannel> stalled = new ArrayList<>();
+            Wrk.Result with;
+            int workers;
+            try {
+                byte[] get = ("GET /slow.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                for (int i = 0; i < slowReaders; i++) {
+                    java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open();
+                    stalled.add(ch);
+                    ch.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 4096);
+                    ch.connect(p.address());
+                    ch.write(java.nio.ByteBuffer.wrap(get));
+                }
+                Thread.sleep(1000); // let the server fill their sockets (a benchmark, not a test)
+                workers = ioWorkers(p.pid());
+                with = Wrk.run(url, 1, connections, measure);
+                workers = Math.max(workers, ioWorkers(p.pid()));
+            } finally {
+                for (java.nio.channels.SocketChannel ch : stalled) {
+                    ch.close();
+                }
+            }
+            System.out.printf(Locale.ROOT, "  %-15s alone %,10.0f req/s; with %d stalled readers %,10.0f req/s (%.2f x), p99 %.0f us,"
+                    + " io-wq workers %d %s%n", p.name, alone.requestsPerSecond(), slowReaders, with.requestsPerSecond(),
+                    with.requestsPerSecond() / alone.requestsPerSecond(), with.p99Micros(), workers, with.problems());
+            printOutput(p);
+            table.add(new String[] {p.name, String.format(Locale.ROOT, "%,.0f", alone.requestsPerSecond()),
+                    String.format(Locale.ROOT, "%,.0f", with.requestsPerSecond()),
+                    String.format(Locale.ROOT, "%.2f", with.requestsPerSecond() / alone.requestsPerSecond()),
+                    String.format(Locale.ROOT, "%.0f", with.p99Micros()), String.valueOf(workers),
+                    with.problems().isEmpty() ? "none" : with.problems()});
+        }
+        System.out.println("\n### Slow readers (" + slowReaders + " stalled clients on a 64 MiB file; wrk on the " + size
+                + "-byte file, alone then with them, back to back)\n");
+        System.out.println("| server | req/s alone | req/s with stalled readers | with / alone | p99 us with | io-wq workers | errors |");
+        System.out.println("|---|---:|---:|---:|---:|---:|---|");
+        for (String[] r : table) {
+            System.out.println("| " + String.join(" | ", r) + " |");
+        }
+    }
+
+    /** Threads of process {@code pid} named iou-wrk-* (io_uring's io-wq workers); 0 if unknown. */
+    private static int ioWorkers(long pid) {
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            return (int) tasks.filter(t -> read(t.resolve("comm").toString()).startsWith("iou-wrk")).count();
+        } catch (IOException e) {
+            return 0;
+        }
     }
 
     /** One GET per server and file, checked byte for byte, so that no row measures an error page. */

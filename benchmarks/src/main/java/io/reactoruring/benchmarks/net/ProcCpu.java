@@ -47,6 +47,31 @@ final class ProcCpu {
         }
     }
 
+    /**
+     * Voluntary context switches of {@code pid}'s threads (each a sleep: a blocking io_uring_enter or
+     * epoll_wait that really waited, a parked thread), summed over /proc/&lt;pid&gt;/task/&lt;tid&gt;/status;
+     * -1 if unreadable. Threads that ended in between are not counted.
+     */
+    static long voluntarySwitches(long pid) {
+        long sum = 0;
+        try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path t : (Iterable<Path>) tasks::iterator) {
+                try {
+                    for (String l : Files.readAllLines(t.resolve("status"))) {
+                        if (l.startsWith("voluntary_ctxt_switches:")) {
+                            sum += Long.parseLong(l.substring(l.indexOf(':') + 1).strip());
+                        }
+                    }
+                } catch (IOException gone) {
+                    // the thread ended
+                }
+            }
+            return sum;
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
     private static long ticks() {
         try {
             Process p = new ProcessBuilder("getconf", "CLK_TCK").redirectErrorStream(true).start();

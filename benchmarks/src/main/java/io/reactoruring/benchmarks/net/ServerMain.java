@@ -36,8 +36,11 @@ import reactor.netty.tcp.TcpServer;
  * Prints {@code READY <port> <what serves>} once listening and {@code CHANNEL <class>} for the first
  * accepted connection (the proof of which transport really runs), then serves until stdin closes. A
  * {@code stats} line on stdin is answered with
- * {@code STATS <submitted> <completed> <enterCalls> <wakeups> <inFlight> <waiting>}
- * summed over the reactor-uring loops ({@code STATS n/a} for Netty).
+ * {@code STATS <submitted> <completed> <enterCalls> <wakeups> <inFlight> <waiting> <iterations> <bufferRingExhaustions>}
+ * summed over the reactor-uring loops ({@code STATS n/a} for Netty). A {@code mem} line runs a full GC and is
+ * answered with {@code MEM <open connections> <library native bytes> <RSS bytes> <heap used bytes>}: the library's
+ * native bytes are {@code Uring.nativeMemoryBytes()} (the library's NativeMemory counter) for reactor-uring and the default
+ * ByteBufAllocator's direct memory in use for Reactor Netty (see {@link IdleLoad}).
  */
 public final class ServerMain {
     private static final java.time.format.DateTimeFormatter HTTP_DATE = java.time.format.DateTimeFormatter
@@ -51,6 +54,7 @@ public final class ServerMain {
         int threads = Integer.parseInt(args[1]);
         Path root = args.length > 2 ? Path.of(args[2]) : null;
         AtomicBoolean reported = new AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
         Runnable stop;
         UringLoopGroup uringGroup = null;
         int port;
@@ -60,7 +64,10 @@ public final class ServerMain {
                 throw new IllegalStateException("uring-nio-echo runs on the fallback: start with -D" + Uring.DISABLE_PROPERTY + "=true");
             }
             UringServer server = EchoServer.start(UringTcpServer.create().host("127.0.0.1").port(0)
-                    .doOnConnection(c -> report(reported, c.getClass().getName() + " isUring=" + c.isUring())));
+                    .doOnConnection(c -> {
+                        count(open, c.onDispose());
+                        report(reported, c.getClass().getName() + " isUring=" + c.isUring());
+                    }));
             port = server.port();
             what = "reactor-uring NIO fallback (AsynchronousSocketChannel; its threads: one per core, at least 2)";
             stop = () -> server.disposeNow(Duration.ofSeconds(5));
@@ -71,7 +78,10 @@ public final class ServerMain {
             UringLoopGroup group = UringLoopGroup.create("srv", threads, RingOptions.defaults());
             uringGroup = group;
             UringTcpServer base = UringTcpServer.create().host("127.0.0.1").port(0).group(group)
-                    .doOnConnection(c -> report(reported, c.getClass().getName() + " on " + c.loop().name()));
+                    .doOnConnection(c -> {
+                        count(open, c.onDispose());
+                        report(reported, c.getClass().getName() + " on " + c.loop().name());
+                    });
             UringServer server = kind.equals("uring-echo")
                     ? EchoServer.start(base)
                     : HttpFileServer.start(root, base);
@@ -92,7 +102,10 @@ public final class ServerMain {
             DisposableServer server;
             if (kind.endsWith("-echo")) {
                 server = TcpServer.create().host("127.0.0.1").port(0).runOn(group)
-                        .doOnConnection(c -> report(reported, c.channel().getClass().getName()))
+                        .doOnConnection(c -> {
+                            count(open, c.onDispose());
+                            report(reported, c.channel().getClass().getName());
+                        })
                         .handle((in, out) -> out.send(in.receive().retain()))
                         .bindNow(Duration.ofSeconds(5));
             } else {
@@ -133,6 +146,12 @@ public final class ServerMain {
             if (line.equals("stats")) {
                 System.out.println("STATS " + (uringGroup == null ? "n/a" : stats(uringGroup)));
                 System.out.flush();
+            } else if (line.equals("mem")) {
+                System.gc();
+                System.gc();
+                System.out.println("MEM " + open.get() + " " + libraryNativeBytes(kind) + " " + rssBytes() + " "
+                        + java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
+                System.out.flush();
             }
         }
         stop.run();
@@ -141,7 +160,7 @@ public final class ServerMain {
 
     /**
      * Ring counters summed over the group's loops:
-     * {@code submitted completed enterCalls wakeups inFlight waiting}.
+     * {@code submitted completed enterCalls wakeups inFlight waiting iterations bufferRingExhaustions}.
      */
     private static String stats(UringLoopGroup group) {
         long submitted = 0;
@@ -150,6 +169,8 @@ public final class ServerMain {
         long wakeups = 0;
         long inFlight = 0;
         long waiting = 0;
+        long iterations = 0;
+        long exhaustions = 0;
         for (io.reactoruring.core.UringLoop loop : group.loops()) {
             io.reactoruring.core.UringMetrics m = loop.metrics();
             submitted += m.submitted();
@@ -158,8 +179,40 @@ public final class ServerMain {
             wakeups += m.wakeups();
             inFlight += m.inFlight();
             waiting += m.waiting();
+            iterations += m.iterations();
+            exhaustions += m.bufferRingExhaustions();
         }
-        return submitted + " " + completed + " " + enters + " " + wakeups + " " + inFlight + " " + waiting;
+        return submitted + " " + completed + " " + enters + " " + wakeups + " " + inFlight + " " + waiting + " " + iterations
+                + " " + exhaustions;
+    }
+
+    /** Counts a connection as open until {@code closed} terminates. */
+    private static void count(java.util.concurrent.atomic.AtomicInteger open, Mono<Void> closed) {
+        open.incrementAndGet();
+        closed.doFinally(s -> open.decrementAndGet()).subscribe(null, e -> { });
+    }
+
+    /** reactor-uring: Uring.nativeMemoryBytes(); Netty: direct memory in use by the default allocator. */
+    private static long libraryNativeBytes(String kind) {
+        if (kind.startsWith("uring-")) {
+            return io.reactoruring.core.Uring.nativeMemoryBytes();
+        }
+        io.netty.buffer.ByteBufAllocator a = io.netty.buffer.ByteBufAllocator.DEFAULT;
+        return a instanceof io.netty.buffer.ByteBufAllocatorMetricProvider p ? p.metric().usedDirectMemory() : -1;
+    }
+
+    /** VmRSS of this process, from /proc/self/status. */
+    static long rssBytes() {
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (l.startsWith("VmRSS:")) {
+                    return Long.parseLong(l.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException e) {
+            return -1;
+        }
+        return -1;
     }
 
     private static void report(AtomicBoolean reported, String channel) {

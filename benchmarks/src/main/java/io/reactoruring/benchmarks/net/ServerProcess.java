@@ -37,9 +37,15 @@ final class ServerProcess implements AutoCloseable {
 
     /** Starts {@code ServerMain kind threads [root]} in a new JVM with this JVM's class path and waits until it listens. */
     static ServerProcess jvm(String name, String kind, int threads, Path root) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xms256m", "-Xmx256m",
+        return jvm(name, kind, threads, root, List.of("-Xms256m", "-Xmx256m"));
+    }
+
+    /** As {@link #jvm(String, String, int, Path)} with the given heap (and other) JVM options. */
+    static ServerProcess jvm(String name, String kind, int threads, Path root, List<String> jvmOptions)
+            throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of(
                 // reactor-uring's NIO fallback runs where io_uring is off: the way a user meets it
                 "-D" + io.reactoruring.core.Uring.DISABLE_PROPERTY + "=" + kind.startsWith("uring-nio-"),
                 "-cp", System.getProperty("java.class.path"),
@@ -112,22 +118,39 @@ final class ServerProcess implements AutoCloseable {
         if (!isServerMain) {
             return null;
         }
-        process.getOutputStream().write("stats\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        String v = ask("stats", "STATS ", 10);
+        return v.equals("n/a") ? null : longs(v);
+    }
+
+    /**
+     * After a full GC in the server: {@code {open connections, library native bytes, RSS bytes, heap used bytes}} (see
+     * {@link ServerMain}).
+     */
+    long[] memory() throws IOException, InterruptedException {
+        return longs(ask("mem", "MEM ", 60));
+    }
+
+    private static long[] longs(String v) {
+        return java.util.Arrays.stream(v.split(" ")).mapToLong(Long::parseLong).toArray();
+    }
+
+    /** Writes {@code command} to the server's stdin and returns the rest of its answer line starting with {@code prefix}. */
+    private String ask(String command, String prefix, int timeoutSeconds) throws IOException, InterruptedException {
+        process.getOutputStream().write((command + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
         process.getOutputStream().flush();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
         List<String> other = new ArrayList<>();
         try {
             while (System.nanoTime() < deadline) {
                 String line = lines.poll(1, TimeUnit.SECONDS);
-                if (line != null && line.startsWith("STATS ")) {
-                    String v = line.substring("STATS ".length());
-                    return v.equals("n/a") ? null : java.util.Arrays.stream(v.split(" ")).mapToLong(Long::parseLong).toArray();
+                if (line != null && line.startsWith(prefix)) {
+                    return line.substring(prefix.length());
                 }
                 if (line != null) {
                     other.add(line);
                 }
             }
-            throw new IOException(name + " did not answer 'stats'");
+            throw new IOException(name + " did not answer '" + command + "'; it printed: " + other);
         } finally {
             lines.addAll(other); // keep them for drainOutput
         }

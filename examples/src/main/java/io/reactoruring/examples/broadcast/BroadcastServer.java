@@ -1,6 +1,5 @@
 package io.reactoruring.examples.broadcast;
 
-import io.reactoruring.core.buffer.PooledBuffer;
 import io.reactoruring.net.UringConnection;
 import io.reactoruring.net.UringInbound;
 import io.reactoruring.net.UringOutbound;
@@ -87,13 +86,8 @@ public final class BroadcastServer {
             subscribers.add(self);
             LineFramer framer = new LineFramer(MAX_LINE);
             Mono<Void> sending = out.send(self.queue.asFlux()).then();
-            Mono<Void> receiving = in.receive().concatMapIterable(pb -> {
-                try {
-                    return framer.feed(pb.buffer());
-                } finally {
-                    pb.release();
-                }
-            }).doOnDiscard(PooledBuffer.class, PooledBuffer::release)
+            // Framed in map(), while receive() lends the buffer (released when onNext returns).
+            Mono<Void> receiving = in.receive().map(pb -> framer.feed(pb.buffer())).concatMapIterable(lines -> lines)
                     .doOnNext(line -> broadcast(line, self))
                     .then();
             // The connection ends when its peer closes (receiving completes) or it is dropped.

@@ -2,7 +2,6 @@ package io.reactoruring.examples.http;
 
 import io.reactoruring.core.Uring;
 import io.reactoruring.core.UringLoop;
-import io.reactoruring.core.buffer.PooledBuffer;
 import io.reactoruring.net.UringConnection;
 import io.reactoruring.net.UringInbound;
 import io.reactoruring.net.UringOutbound;
@@ -108,21 +107,19 @@ public final class HttpFileServer {
         HttpDeadlines.Conn deadlines = new HttpDeadlines.Conn(
                 in instanceof UringConnection c ? c::dispose : () -> { }, headerTimeout, keepAliveTimeout);
         reactor.core.Disposable watching = in instanceof UringConnection ? HttpDeadlines.watch(loop, deadlines) : () -> { };
+        // Parsed in map(), while receive() lends the buffer (it is released when onNext returns):
+        // concatMapIterable may run its mapper later, from its queue.
         return in.receive()
-                .concatMapIterable(pb -> {
-                    try {
-                        java.util.List<HttpRequest> rs = parser.feed(pb.buffer());
-                        pending.addAndGet(rs.size());
-                        deadlines.parsed(parser.inHead());
-                        if (!rs.isEmpty() || parser.hasPartialRequest()) {
-                            deadlines.idle(false);
-                        }
-                        return rs;
-                    } finally {
-                        pb.release();
+                .map(pb -> {
+                    java.util.List<HttpRequest> rs = parser.feed(pb.buffer());
+                    pending.addAndGet(rs.size());
+                    deadlines.parsed(parser.inHead());
+                    if (!rs.isEmpty() || parser.hasPartialRequest()) {
+                        deadlines.idle(false);
                     }
-                }, 1)
-                .doOnDiscard(PooledBuffer.class, PooledBuffer::release)
+                    return rs;
+                })
+                .concatMapIterable(rs -> rs, 1)
                 // One response at a time, in request order; after one that closes, stop reading.
                 .concatMap(r -> {
                     Mono<Boolean> response = responder.respond(r, out, loop);

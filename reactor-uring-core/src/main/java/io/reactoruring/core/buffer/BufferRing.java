@@ -1,5 +1,6 @@
 package io.reactoruring.core.buffer;
 
+import io.reactoruring.core.internal.CoreAccess;
 import io.reactoruring.core.internal.Native;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -20,9 +21,9 @@ import reactor.core.publisher.MonoSink;
  * registered by {@code UringLoop.registerBufferRing}.
  *
  * <p>Ownership: a buffer belongs to the kernel while it is in the ring. A CQE carrying
- * {@code IORING_CQE_F_BUFFER} hands buffer {@code id} to Java; {@link #take(int, int)} wraps it as a
- * {@link PooledBuffer} whose last {@link PooledBuffer#release()} (on any thread) puts it back into
- * the ring. A kernel that finds the ring empty fails the op with {@code -ENOBUFS}
+ * {@code IORING_CQE_F_BUFFER} hands buffer {@code id} to Java; the op that reaped it (in the net
+ * module, the multishot receive) wraps it as a {@link PooledBuffer} and hands that to its subscriber,
+ * who owns it: its last {@link PooledBuffer#release()} (on any thread) puts it back into the ring. A kernel that finds the ring empty fails the op with {@code -ENOBUFS}
  * ({@link #recordExhausted()} counts that).
  *
  * <p>Lifetime: the ring is reference counted. Its creator holds one reference ({@link #close()}),
@@ -61,6 +62,26 @@ public final class BufferRing {
     private boolean closed;
     private boolean freed;
 
+    static {
+        CoreAccess.register(new CoreAccess.Rings() {
+            @Override
+            public BufferRing allocate(int entries, int bufferSize, int groupId, BufferPool pool,
+                    Consumer<BufferRing> unregister, Runnable onExhausted) {
+                return BufferRing.allocate(entries, bufferSize, groupId, pool, unregister, onExhausted);
+            }
+
+            @Override
+            public PooledBuffer take(BufferRing ring, int id, int length, @Nullable Runnable whenBack) {
+                return ring.take(id, length, whenBack);
+            }
+
+            @Override
+            public void free(BufferRing ring) {
+                ring.free();
+            }
+        });
+    }
+
     private BufferRing(int entries, int bufferSize, int groupId, BufferPool pool, Consumer<BufferRing> unregister,
             Runnable onExhausted) {
         this.entries = entries;
@@ -98,7 +119,7 @@ public final class BufferRing {
      * @throws IllegalArgumentException if {@code entries} is not a power of two in 1..32768 or the
      *         total size exceeds 2 GiB
      */
-    public static BufferRing allocate(int entries, int bufferSize, int groupId, BufferPool pool,
+    static BufferRing allocate(int entries, int bufferSize, int groupId, BufferPool pool,
             Consumer<BufferRing> unregister, Runnable onExhausted) {
         checkSize(entries, bufferSize);
         if (groupId < 0 || groupId > 0xffff) {
@@ -182,7 +203,7 @@ public final class BufferRing {
      * @throws IllegalArgumentException for an id out of range or a length above the buffer size
      * @throws IllegalStateException if the buffer is already taken (the kernel and Java disagree)
      */
-    public PooledBuffer take(int id, int length) {
+    PooledBuffer take(int id, int length) {
         return take(id, length, null);
     }
 
@@ -190,7 +211,7 @@ public final class BufferRing {
      * {@link #take(int, int)}, and runs {@code whenBack} (on the releasing thread) once the buffer's
      * last release has put it back into the ring: how a user of a shared ring counts what it holds.
      */
-    public PooledBuffer take(int id, int length, @Nullable Runnable whenBack) {
+    PooledBuffer take(int id, int length, @Nullable Runnable whenBack) {
         if (id < 0 || id >= entries) {
             throw new IllegalArgumentException("buffer id " + id + " out of range 0.." + (entries - 1));
         }
@@ -320,7 +341,7 @@ public final class BufferRing {
      * Returns the memory to the pool (idempotent). For the loop, once the last reference is gone
      * and the kernel has dropped the ring.
      */
-    public void free() {
+    void free() {
         synchronized (this) {
             if (freed || refs.get() != 0) {
                 if (!freed) {

@@ -18,9 +18,16 @@ import org.jspecify.annotations.Nullable;
  * every acquisition, so a stale reference kept after its release can never release the memory
  * again while someone else owns it: it only fails.
  *
+ * <p><b>Lent buffers.</b> Some APIs (reactor-uring-net's {@code receive()}) {@linkplain #lendTo lend}
+ * each buffer to {@code onNext} instead of handing it over: the library releases it when
+ * {@code onNext} returns, unless the subscriber {@link #retain() retained} it (then it owns that
+ * reference and releases it once) or passed it to an API that {@linkplain #adopt() adopts} what it is
+ * given (reactor-uring-net's {@code sendPooled}). Releasing a lent buffer you did not retain is a
+ * double release.
+ *
  * <p><b>Dropped values.</b> reactor-uring hands each buffer it emits to {@code onNext} exactly once,
  * or releases it itself when the subscriber cancelled first; it never passes one to Reactor's
- * drop or discard hooks. After {@code onNext} the buffer belongs downstream. Reactor operators that
+ * drop or discard hooks. After {@code onNext} a buffer that was not lent belongs downstream. Reactor operators that
  * drop a value they received because a cancel raced with it on another thread (for example
  * {@code timeout}, or {@code dispose()} of a subscriber from another thread) hand it to
  * {@code Hooks.onNextDropped}: install a hook that releases PooledBuffers
@@ -30,7 +37,12 @@ import org.jspecify.annotations.Nullable;
 public final class PooledBuffer {
     private static final AtomicIntegerFieldUpdater<PooledBuffer> REFS =
             AtomicIntegerFieldUpdater.newUpdater(PooledBuffer.class, "refs");
+    private static final AtomicIntegerFieldUpdater<PooledBuffer> LENT =
+            AtomicIntegerFieldUpdater.newUpdater(PooledBuffer.class, "lent");
     private static final AtomicLong DOUBLE_RELEASES = new AtomicLong();
+    private static final reactor.util.Logger LOG = reactor.util.Loggers.getLogger(PooledBuffer.class);
+    private static final java.util.concurrent.atomic.AtomicBoolean LENT_RELEASE_WARNED =
+            new java.util.concurrent.atomic.AtomicBoolean();
 
     /** Where the memory goes after the last release: {@code pool}, or else {@code ring}. */
     final @Nullable BufferPool pool;
@@ -42,6 +54,8 @@ public final class PooledBuffer {
     final BufferPool.@Nullable Block block;
     private final ByteBuffer buffer;
     private volatile int refs;
+    /** 1 while {@link #lendTo} runs and the lender still holds its reference; cleared by {@link #adopt()}. */
+    private volatile int lent;
 
     /** One acquisition of {@code block}: a fresh object and a fresh view, holding one reference. */
     PooledBuffer(BufferPool pool, BufferPool.Block block) {
@@ -68,6 +82,7 @@ public final class PooledBuffer {
 
     void reset() {
         buffer.clear();
+        LENT.set(this, 0);
         REFS.set(this, 1);
     }
 
@@ -125,13 +140,78 @@ public final class PooledBuffer {
     }
 
     /**
+     * Lends this buffer to {@code onNext} (typically a subscriber's): the caller's reference is
+     * released as soon as {@code onNext} returns (or throws), unless {@code onNext} passed the buffer
+     * to something that {@linkplain #adopt() adopted} that reference. Whoever wants the buffer beyond
+     * {@code onNext} calls {@link #retain()} in it and later releases that reference. A release
+     * inside {@code onNext} of a reference it did not retain makes the lender's release a double
+     * release: counted ({@link #doubleReleases()}) and logged once at WARN, not thrown.
+     *
+     * @throws IllegalStateException if the buffer is already released, or already being lent
+     */
+    public void lendTo(java.util.function.Consumer<? super PooledBuffer> onNext) {
+        if (refs <= 0) {
+            throw new IllegalStateException("lendTo() of a released buffer");
+        }
+        if (!LENT.compareAndSet(this, 0, 1)) {
+            throw new IllegalStateException("lendTo() of a buffer that is already lent");
+        }
+        try {
+            onNext.accept(this);
+        } finally {
+            if (LENT.compareAndSet(this, 1, 0)) {
+                try {
+                    release();
+                } catch (IllegalStateException alreadyReleased) { // counted in doubleReleases()
+                    if (LENT_RELEASE_WARNED.compareAndSet(false, true)) {
+                        LOG.warn("A subscriber released a lent buffer it had not "
+                                + "retained (receive() releases each buffer after onNext; retain() to keep one)",
+                                alreadyReleased);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Makes sure the caller holds a reference to this buffer, for APIs that take ownership of the
+     * buffers they are given (reactor-uring-net's {@code sendPooled}): if the buffer is being
+     * {@linkplain #lendTo lent} and the lender's is its only reference, the caller takes that one
+     * over (the lender then does not release it); otherwise the caller is given the reference its
+     * source owned (one it acquired or {@link #retain() retained}).
+     *
+     * @return this buffer
+     * @throws IllegalStateException if the buffer is already released (for example a lent buffer
+     *         that an operator such as {@code publishOn} held past {@code onNext} without retaining it)
+     */
+    public PooledBuffer adopt() {
+        if (refs <= 0) {
+            throw new IllegalStateException("a released buffer was handed on: retain() a buffer received from "
+                    + "receive() to keep it past onNext (operators that queue, such as publishOn or flatMap, keep it)");
+        }
+        if (lent != 0 && refs == 1) {
+            LENT.compareAndSet(this, 1, 0);
+        }
+        return this;
+    }
+
+    /** True while this buffer is {@linkplain #lendTo lent} and the lender still holds its reference. */
+    public boolean isLent() {
+        return lent != 0;
+    }
+
+    /**
      * Releases {@code value} if it is a PooledBuffer, for {@code Hooks.onNextDropped} and
      * {@code doOnDiscard}; a buffer that was already released is ignored (counted as a double
-     * release, not thrown, since a hook must not fail).
+     * release, not thrown, since a hook must not fail). A {@linkplain #lendTo lent} buffer whose only
+     * reference is the lender's is left to the lender, which releases it when {@code onNext} returns.
      */
     public static void releaseDropped(Object value) {
         if (value instanceof PooledBuffer) {
             PooledBuffer b = (PooledBuffer) value;
+            if (b.lent != 0 && b.refs == 1) {
+                return;
+            }
             try {
                 b.release();
             } catch (IllegalStateException alreadyReleased) {

@@ -106,6 +106,18 @@ public final class Native {
 
     public static native int unregisterBuffers(long ring);
 
+    /** io_uring_register_buffers_sparse: {@code count} empty fixed-buffer slots (kernel 5.19+); 0 or -errno. */
+    public static native int registerBuffersSparse(long ring, int count);
+
+    /**
+     * io_uring_register_buffers_update_tag of one slot: {@code [addr, addr + len)} becomes fixed
+     * buffer {@code index} ({@code 0, 0} empties the slot); 1 or -errno (ENOMEM: RLIMIT_MEMLOCK).
+     */
+    public static native int registerBufferUpdate(long ring, int index, long addr, long len);
+
+    /** io_uring_register_file_alloc_range: IORING_FILE_INDEX_ALLOC allocates in {@code [offset, offset + len)}. */
+    public static native int registerFileAllocRange(long ring, int offset, int len);
+
     public static native int eventfd();
 
     public static native int eventfdWrite(int fd);

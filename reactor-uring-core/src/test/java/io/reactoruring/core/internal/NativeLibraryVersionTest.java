@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.reactoruring.core.Uring;
 import io.reactoruring.core.testing.ChildJvm;
-import io.reactoruring.core.testing.NativeLoadChild;
+import io.reactoruring.core.children.NativeLoadChild;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.reactoruring.core.UringLoop;
+import io.reactoruring.core.testing.Fds;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -165,7 +166,7 @@ class UringAsynchronousFileChannelTest {
         Path p = dir.resolve("data");
         byte[] data = random(100_000, 1);
         Files.write(p, data);
-        long fds = openFds();
+        long fds = Fds.openUnder(dir);
         long outstanding = loop.bufferPool().outstanding();
         long[][] cases = {
             {0, 4096}, {1, 70_000}, {99_000, 4096} /* partial */, {100_000, 10} /* EOF */,
@@ -185,7 +186,7 @@ class UringAsynchronousFileChannelTest {
             assertThat(u.size()).isEqualTo(j.size()).isEqualTo(100_000);
         }
         awaitOnLoop(loop, "pooled copies returned", () -> loop.bufferPool().outstanding() == outstanding);
-        assertThat(openFds()).isEqualTo(fds);
+        assertThat(Fds.openUnder(dir)).isEqualTo(fds);
     }
 
     @Test
@@ -560,7 +561,7 @@ class UringAsynchronousFileChannelTest {
         Path fifo = dir.resolve("fifo");
         Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
         assertThat(mkfifo.waitFor()).isZero();
-        long fds = openFds();
+        long fds = Fds.openUnder(dir);
         long outstanding = loop.bufferPool().outstanding();
         AsynchronousFileChannel ch = ours(fifo, StandardOpenOption.READ, StandardOpenOption.WRITE);
         Future<Integer> heapRead = ch.read(ByteBuffer.allocate(64), 0);
@@ -578,7 +579,7 @@ class UringAsynchronousFileChannelTest {
         assertThat(directRead.get(SECONDS, TimeUnit.SECONDS)).isInstanceOf(AsynchronousCloseException.class);
         assertThat(cancelled.isCancelled()).isTrue();
         assertThat(loop.bufferPool().outstanding()).isEqualTo(outstanding);
-        assertThat(openFds()).isEqualTo(fds);
+        assertThat(Fds.openUnder(dir)).isEqualTo(fds);
     }
 
     @Test
@@ -586,7 +587,7 @@ class UringAsynchronousFileChannelTest {
         Path p = dir.resolve("many");
         byte[] data = random(1 << 20, 12);
         Files.write(p, data);
-        long fds = openFds();
+        long fds = Fds.openUnder(dir);
         long outstanding = loop.bufferPool().outstanding();
         ExecutorService callers = Executors.newFixedThreadPool(8);
         try (AsynchronousFileChannel ch = ours(p, StandardOpenOption.READ)) {
@@ -618,13 +619,13 @@ class UringAsynchronousFileChannelTest {
             callers.shutdownNow();
         }
         assertThat(loop.bufferPool().outstanding()).isEqualTo(outstanding);
-        assertThat(openFds()).isEqualTo(fds);
+        assertThat(Fds.openUnder(dir)).isEqualTo(fds);
     }
 
     @Test
     void closeRacingWithReadsFromManyThreadsLosesNothing() throws Exception {
         Path p = Files.write(dir.resolve("race"), random(256 * 1024, 13));
-        long fds = openFds();
+        long fds = Fds.openUnder(dir);
         long outstanding = loop.bufferPool().outstanding();
         AsynchronousFileChannel ch = ours(p, StandardOpenOption.READ);
         int threads = 4;
@@ -662,7 +663,7 @@ class UringAsynchronousFileChannelTest {
         callers.shutdownNow();
         assertThat(done + closedMidway).isEqualTo(threads * 2000);
         assertThat(loop.bufferPool().outstanding()).isEqualTo(outstanding);
-        assertThat(openFds()).isEqualTo(fds);
+        assertThat(Fds.openUnder(dir)).isEqualTo(fds);
     }
 
     @Test

@@ -1,12 +1,12 @@
 package io.reactoruring.file.nio;
 
 import static io.reactoruring.file.nio.UringAsynchronousFileChannelTest.awaitOnLoop;
-import static io.reactoruring.file.nio.UringAsynchronousFileChannelTest.openFds;
 import static io.reactoruring.file.nio.UringAsynchronousFileChannelTest.random;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.reactoruring.core.UringLoop;
+import io.reactoruring.core.testing.Fds;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -175,7 +175,7 @@ class UringFileSystemProviderTest {
     void springDataBufferUtilsReadsAMultiMebibyteFileThroughOurChannel() throws Exception {
         byte[] data = random(5 * 1024 * 1024 + 123, 2);
         Path p = Files.write(dir.resolve("spring"), data);
-        long fds = openFds();
+        long fds = Fds.openUnder(dir);
         long outstanding = loop.bufferPool().outstanding();
         List<AsynchronousFileChannel> opened = new ArrayList<>();
         Flux<DataBuffer> read = DataBufferUtils.readAsynchronousFileChannel(() -> {
@@ -187,7 +187,7 @@ class UringFileSystemProviderTest {
         assertThat(join(read)).isEqualTo(data);
         assertThat(opened).hasSize(1).allMatch(ch -> !ch.isOpen());
         awaitOnLoop(loop, "pooled copies returned", () -> loop.bufferPool().outstanding() == outstanding);
-        assertThat(openFds()).isEqualTo(fds);
+        assertThat(Fds.openUnder(dir)).isEqualTo(fds);
 
         // DataBufferUtils.read(Path) opens through the path's provider: with our file system's path, ours.
         UringFileSystemProvider provider = provider();

@@ -1,4 +1,4 @@
-package io.reactoruring.core.testing;
+package io.reactoruring.core.children;
 
 import io.reactoruring.core.Uring;
 import java.nio.file.Files;

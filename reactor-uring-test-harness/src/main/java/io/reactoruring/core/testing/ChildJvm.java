@@ -13,7 +13,7 @@ import org.jspecify.annotations.Nullable;
 /**
  * Runs a {@code main} class of the current test class path in a child JVM, optionally inside a
  * {@link Restriction} (a seccomp filter, a memlock limit without CAP_IPC_LOCK, a JDK that refuses
- * native access). Shared by core, file and net through core's test-jar.
+ * native access). Shared by the tests of core, file and net through reactor-uring-test-harness (test scope, never deployed).
  */
 public final class ChildJvm {
     private static @Nullable Path launcher;

@@ -1,12 +1,14 @@
-package io.reactoruring.core;
+package io.reactoruring.core.internal;
 
-import io.reactoruring.core.internal.Native;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The one place reactor-uring allocates native memory. Every allocation has an owner that frees it
  * (a loop, a pool, an op's resources); the counters let tests prove that everything allocated was
- * released.
+ * released. Internal (exported only to the file and net modules); applications read the counters
+ * through {@link io.reactoruring.core.Uring#nativeMemoryBytes()}.
+ *
+ * <p>Thread-safe: any thread may allocate and free; the counters are atomic.
  */
 public final class NativeMemory {
     /** Page alignment: required by O_DIRECT and good for registered buffers. */
@@ -50,6 +52,14 @@ public final class NativeMemory {
         return address;
     }
 
+    /**
+     * Frees a block from {@link #allocate(long, int)} or {@link #allocateUninitialized(long, int)}.
+     * Exactly once per block, by its owner, and only when nothing (the kernel included) can still use
+     * it; 0 is ignored.
+     *
+     * @param address the block's address, or 0
+     * @param size the size it was allocated with (for the counters)
+     */
     public static void free(long address, long size) {
         if (address == 0) {
             return;

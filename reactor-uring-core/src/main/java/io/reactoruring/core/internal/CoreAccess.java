@@ -1,0 +1,220 @@
+package io.reactoruring.core.internal;
+
+import io.reactoruring.core.SharedFd;
+import io.reactoruring.core.UringLoop;
+import io.reactoruring.core.buffer.BufferPool;
+import io.reactoruring.core.buffer.BufferRing;
+import io.reactoruring.core.buffer.PooledBuffer;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The non-public parts of core's public types that core's other packages and the file and net modules
+ * need: adopting a file descriptor as a {@link SharedFd}, and a provided-buffer ring's allocation,
+ * hand-over and release ({@link BufferRing}). Those members are package-private in their own classes so
+ * that applications cannot call them; each class registers its implementation here from its static
+ * initializer (the JDK's "shared secrets" pattern). Internal: this package is exported only to
+ * {@code io.reactoruring.file} and {@code io.reactoruring.net}.
+ */
+public final class CoreAccess {
+    /** {@link SharedFd}'s package-private constructor and reference counting. */
+    public interface Fds {
+        /**
+         * See {@link CoreAccess#adoptFd}.
+         *
+         * @param fd an open file descriptor
+         * @param loop the loop that closes it
+         * @param description what it is, for errors and logs
+         * @return its new owner
+         */
+        SharedFd adopt(int fd, UringLoop loop, String description);
+
+        /**
+         * See {@link CoreAccess#tryAcquire}.
+         *
+         * @param fd the fd
+         * @return false when it is closed or closing
+         */
+        boolean tryAcquire(SharedFd fd);
+
+        /**
+         * See {@link CoreAccess#release}.
+         *
+         * @param fd the fd
+         */
+        void release(SharedFd fd);
+    }
+
+    /** {@link BufferRing}'s package-private members. */
+    public interface Rings {
+        /**
+         * See {@link CoreAccess#allocateRing}.
+         *
+         * @param entries buffers in the ring
+         * @param bufferSize bytes per buffer
+         * @param groupId the buffer group id
+         * @param pool where the memory comes from
+         * @param unregister called once, after the last release
+         * @param onExhausted called per {@code -ENOBUFS}
+         * @return the ring
+         */
+        BufferRing allocate(int entries, int bufferSize, int groupId, BufferPool pool, Consumer<BufferRing> unregister,
+                Runnable onExhausted);
+
+        /**
+         * See {@link CoreAccess#take}.
+         *
+         * @param ring the ring
+         * @param id the buffer id from the CQE
+         * @param length the bytes the kernel wrote
+         * @param whenBack run once the buffer is back in the ring, or null
+         * @return the buffer, owned by the caller
+         */
+        PooledBuffer take(BufferRing ring, int id, int length, @Nullable Runnable whenBack);
+
+        /**
+         * See {@link CoreAccess#free}.
+         *
+         * @param ring the ring
+         */
+        void free(BufferRing ring);
+    }
+
+    private static volatile @Nullable Fds fds;
+    private static volatile @Nullable Rings rings;
+
+    private CoreAccess() {
+    }
+
+    /**
+     * Called once by {@link SharedFd}'s static initializer.
+     *
+     * @param f the implementation
+     */
+    public static void register(Fds f) {
+        fds = f;
+    }
+
+    /**
+     * Called once by {@link BufferRing}'s static initializer.
+     *
+     * @param r the implementation
+     */
+    public static void register(Rings r) {
+        rings = r;
+    }
+
+    /**
+     * Wraps {@code fd} as a {@link SharedFd} that now owns it: it is closed exactly once, through
+     * {@code loop} (IORING_OP_CLOSE after the last op using it, close(2) if the loop is gone). The
+     * caller must not close {@code fd} itself. Any thread.
+     *
+     * @param fd an open file descriptor, {@code >= 0}
+     * @param loop the loop whose ops use it and which closes it
+     * @param description what it is ("file /tmp/x", "listen 0.0.0.0:8080"), for errors and logs
+     * @return the fd's owner
+     * @throws IllegalArgumentException if {@code fd < 0}
+     */
+    public static SharedFd adoptFd(int fd, UringLoop loop, String description) {
+        return fds().adopt(fd, loop, description);
+    }
+
+    private static Fds fds() {
+        Fds f = fds;
+        if (f == null) {
+            initialize(SharedFd.class);
+            f = fds;
+        }
+        return f;
+    }
+
+    /**
+     * Takes a reference on {@code fd} for an op that uses it other than as the op's own fd (e.g. a
+     * splice's input): the fd stays open until {@link #release} however soon its owner closes it.
+     * (An op's own fd, {@code Op.Builder.fd(SharedFd)}, is referenced by the op itself.) Any thread.
+     *
+     * @param fd the fd
+     * @return false when the fd is closed or closing: then nothing was taken, and the op must fail
+     *         with a {@link java.nio.channels.ClosedChannelException} before reaching the kernel
+     */
+    public static boolean tryAcquire(SharedFd fd) {
+        return fds().tryAcquire(fd);
+    }
+
+    /**
+     * Drops a reference taken by {@link #tryAcquire}, once the kernel is done with the fd (the op's
+     * terminal CQE); the last reference closes the fd. Any thread; exactly once per successful
+     * {@link #tryAcquire}.
+     *
+     * @param fd the fd
+     * @throws IllegalStateException if released more often than acquired
+     */
+    public static void release(SharedFd fd) {
+        fds().release(fd);
+    }
+
+    /**
+     * Allocates a provided-buffer ring from {@code pool}, every buffer handed to the kernel: for
+     * {@code UringLoop}, which registers it. Any thread.
+     *
+     * @param entries buffers in the ring, a power of two in 1..32768
+     * @param bufferSize bytes per buffer, {@code > 0}; the total below 2 GiB
+     * @param groupId the buffer group id, 0..65535
+     * @param pool where the ring array and the buffers come from
+     * @param unregister called once, after the ring's last release
+     * @param onExhausted called per {@code -ENOBUFS} completion recorded on the ring
+     * @return the ring, holding its creator's reference
+     * @throws IllegalArgumentException for a shape outside those bounds
+     */
+    public static BufferRing allocateRing(int entries, int bufferSize, int groupId, BufferPool pool,
+            Consumer<BufferRing> unregister, Runnable onExhausted) {
+        return rings().allocate(entries, bufferSize, groupId, pool, unregister, onExhausted);
+    }
+
+    /**
+     * Takes buffer {@code id} of {@code ring}, which a CQE with {@code IORING_CQE_F_BUFFER} just handed
+     * to Java with {@code length} bytes written, as a {@link PooledBuffer} (position 0, limit
+     * {@code length}) owned by the caller: its last {@link PooledBuffer#release()}, on any thread, puts
+     * it back into the ring and then runs {@code whenBack}. Call once per such CQE, on the loop thread
+     * that reaped it.
+     *
+     * @param ring the ring the CQE's buffer group names
+     * @param id the buffer id from the CQE's flags
+     * @param length the bytes the kernel wrote (the CQE's {@code res})
+     * @param whenBack run on the releasing thread once the buffer is back in the ring, or null
+     * @return the buffer, owned by the caller
+     * @throws IllegalArgumentException for an id out of range or a length above the buffer size
+     * @throws IllegalStateException if the buffer is already taken (the kernel and Java disagree)
+     */
+    public static PooledBuffer take(BufferRing ring, int id, int length, @Nullable Runnable whenBack) {
+        return rings().take(ring, id, length, whenBack);
+    }
+
+    /**
+     * Returns a ring's memory to its pool (idempotent): for the loop, once the ring's last reference is
+     * gone and the kernel has dropped the registration.
+     *
+     * @param ring the ring
+     * @throws IllegalStateException if the ring is still referenced
+     */
+    public static void free(BufferRing ring) {
+        rings().free(ring);
+    }
+
+    private static Rings rings() {
+        Rings r = rings;
+        if (r == null) {
+            initialize(BufferRing.class);
+            r = rings;
+        }
+        return r;
+    }
+
+    private static void initialize(Class<?> c) {
+        try {
+            Class.forName(c.getName(), true, c.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
