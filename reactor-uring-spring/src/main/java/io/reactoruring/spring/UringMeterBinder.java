@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import io.reactoruring.core.Uring;
 import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.UringLoopGroup;
 import io.reactoruring.core.UringMetrics;
@@ -13,14 +14,17 @@ import java.util.function.ToLongFunction;
 
 /**
  * Publishes every metric of each loop to Micrometer, tagged {@code loop=<name>}: each component of
- * {@link UringLoop#metrics()} and the loop's {@link io.reactoruring.core.buffer.BufferPool#outstanding()}.
+ * {@link UringLoop#metrics()} and the loop's {@link io.reactoruring.core.buffer.BufferPool#outstanding()};
+ * and, untagged, the process-wide {@link Uring#nativeMemoryBytes()} and {@link Uring#nativeMemoryBlocks()}.
  * <ul>
  *   <li>counters {@code reactor.uring.submitted}, {@code .completed}, {@code .sq.full.waits},
  *   {@code .inflight.limit.waits}, {@code .cq.overflows}, {@code .submit.busy}, {@code .wakeups},
  *   {@code .enter.calls}, {@code .stale.completions}, {@code .buffer.ring.exhaustions},
- *   {@code .iterations};</li>
+ *   {@code .iterations}, {@code .fixed.buffer.ops}, {@code .fixed.buffer.registrations},
+ *   {@code .fixed.file.ops};</li>
  *   <li>gauges {@code reactor.uring.inflight}, {@code .inflight.high.water}, {@code .inflight.max},
- *   {@code .waiting}, {@code .buffer.pool.outstanding}.</li>
+ *   {@code .waiting}, {@code .buffer.pool.outstanding}; untagged {@code reactor.uring.native.memory}
+ *   (bytes) and {@code .native.memory.blocks}.</li>
  * </ul>
  *
  * <p>Meters read a fresh snapshot when the registry polls them; the binder holds the group, not a copy.
@@ -30,6 +34,10 @@ public final class UringMeterBinder implements MeterBinder {
     static final String PREFIX = "reactor.uring.";
     /** The meter of the loop's buffer pool (not a {@link UringMetrics} component). */
     static final String BUFFER_POOL_OUTSTANDING = PREFIX + "buffer.pool.outstanding";
+    /** Process-wide, untagged: {@link Uring#nativeMemoryBytes()}. */
+    static final String NATIVE_MEMORY = PREFIX + "native.memory";
+    /** Process-wide, untagged: {@link Uring#nativeMemoryBlocks()}. */
+    static final String NATIVE_MEMORY_BLOCKS = PREFIX + "native.memory.blocks";
 
     /** One {@link UringMetrics} component and its meter. */
     record Binding(String component, String meter, boolean counter, String description,
@@ -64,7 +72,14 @@ public final class UringMeterBinder implements MeterBinder {
             counter("bufferRingExhaustions", "buffer.ring.exhaustions",
                     "times an op found one of the loop's provided-buffer rings empty (ENOBUFS)",
                     UringMetrics::bufferRingExhaustions),
-            counter("iterations", "iterations", "loop iterations", UringMetrics::iterations));
+            counter("iterations", "iterations", "loop iterations", UringMetrics::iterations),
+            counter("fixedBufferOps", "fixed.buffer.ops",
+                    "reads and writes through a pooled buffer submitted as READ_FIXED/WRITE_FIXED",
+                    UringMetrics::fixedBufferOps),
+            counter("fixedBufferRegistrations", "fixed.buffer.registrations",
+                    "pool blocks registered with the ring as fixed buffers", UringMetrics::fixedBufferRegistrations),
+            counter("fixedFileOps", "fixed.file.ops", "ops submitted on a direct descriptor (the ring's file table)",
+                    UringMetrics::fixedFileOps));
 
     private final UringLoopGroup group;
 
@@ -90,6 +105,12 @@ public final class UringMeterBinder implements MeterBinder {
                     .description("buffers of the loop's pool acquired and not yet released")
                     .baseUnit("buffers").register(registry);
         }
+        // Registering the same id again (a second binder) returns the existing gauge.
+        Gauge.builder(NATIVE_MEMORY, Uring::nativeMemoryBytes)
+                .description("native memory reactor-uring holds, process-wide (op tables, pools, buffer rings)")
+                .baseUnit("bytes").register(registry);
+        Gauge.builder(NATIVE_MEMORY_BLOCKS, Uring::nativeMemoryBlocks)
+                .description("native blocks behind reactor.uring.native.memory").register(registry);
     }
 
     private static Binding counter(String component, String name, String description, ToLongFunction<UringMetrics> read) {
