@@ -20,6 +20,7 @@ public final class ChainResult {
         this.errors = errors.clone();
     }
 
+    /** The number of ops in the chain (every op submitted, including those the kernel cancelled). */
     public int size() {
         return results.length;
     }

@@ -50,6 +50,18 @@ final class LoopDriver {
     /** Inbox tasks run per iteration at most. */
     static final int INBOX_BATCH = 4096;
 
+    /**
+     * How long the loop polls its inbox before going to sleep in the kernel, after an iteration
+     * that delivered completions: the work those completions started (a completion handler that
+     * starts the next read, a {@code block()}ing caller's next op) usually comes back within
+     * microseconds, and finding it in the inbox saves the poster an eventfd write and the loop a
+     * sleep and wake-up. System property {@code reactoruring.loop.spinMicros} (default 50; 0 turns it
+     * off), read when a loop is created. An idle loop never spins: only an iteration that dispatched
+     * completions leads to one, and only while no op is in the kernel (whose completion the spin would
+     * delay; so loops with armed multishot ops never spin).
+     */
+    static final String SPIN_PROPERTY = "reactoruring.loop.spinMicros";
+
     /** Ops the kernel never completed before a shutdown timeout: their memory must never be reused. */
     private static final List<OpHandle> ABANDONED = new ArrayList<>();
 
@@ -67,6 +79,8 @@ final class LoopDriver {
     private @Nullable LoopRegistrations registrations;
     private volatile int wakeState = AWAKE;
     private final AtomicInteger wakeWriters = new AtomicInteger();
+    /** Eventfd writes that woke the loop (any thread). */
+    final java.util.concurrent.atomic.AtomicLong wakeSignals = new java.util.concurrent.atomic.AtomicLong();
     private volatile int lifecycle = RUNNING;
     private volatile @Nullable Throwable startFailure;
     /** Why the loop died, if it did (not set by a dispose). */
@@ -82,9 +96,13 @@ final class LoopDriver {
     private long deadline;
     private boolean slotsAbandoned;
     private boolean moreReady;
+    /** Completions the last iteration dispatched to ops (a spin before sleeping pays off after them). */
+    private int lastDispatched;
     /** New slots this iteration may still take ({@link RingOptions#submissionsPerIteration}). */
     private int budget;
     private final int budgetPerIteration;
+    /** {@link #SPIN_PROPERTY} in ns, read when the loop is created. */
+    private final long spinNanos = Math.max(0, Long.getLong(SPIN_PROPERTY, 50)) * 1000;
 
     LoopDriver(UringLoop loop, String name, RingOptions options) {
         this.loop = loop;
@@ -193,6 +211,7 @@ final class LoopDriver {
             wakeWriters.incrementAndGet();
             try {
                 if (wakeState != CLOSED) {
+                    wakeSignals.incrementAndGet();
                     Native.eventfdWrite(ring.eventFd);
                 }
             } finally {
@@ -231,12 +250,19 @@ final class LoopDriver {
     long write(SubmissionBatch b, OpHandle h, int member, Op op, int extraSqeFlags) {
         long userData = slots.acquire(h, member);
         budget--;
-        int fd = op.sharedFd != null ? op.sharedFd.fd() : op.fd;
+        int fd = op.fd;
+        int flags = op.sqeFlags | extraSqeFlags;
+        if (op.sharedFd != null) {
+            fd = op.sharedFd.sqeFd();
+            if (op.sharedFd.isDirect()) {
+                flags |= Opcode.IOSQE_FIXED_FILE;
+                metrics.fixedFileOps++;
+            }
+        }
         long addr = op.addr;
         if (op.timespecNanos >= 0) {
             addr = slots.writeTimespec(userData, 0, op.timespecNanos);
         }
-        int flags = op.sqeFlags | extraSqeFlags;
         int opcode = op.opcode;
         int bufIndex = op.bufIndex;
         if (op.buffer != null && (opcode == Opcode.READ || opcode == Opcode.WRITE)
@@ -272,9 +298,14 @@ final class LoopDriver {
     }
 
     void orphaned(Op op, int res) {
-        if (op.closesOrphanedFd && res >= 0 && (op.fileIndex == 0)) {
-            batch.addRaw(Opcode.CLOSE, res, 0, 0, 0, 0, 0, IGNORED_USER_DATA);
+        if (!op.closesOrphanedFd || res < 0) {
+            return;
         }
+        if (op.fileIndex == 0) {
+            batch.addRaw(Opcode.CLOSE, res, 0, 0, 0, 0, 0, IGNORED_USER_DATA);
+        } else if (op.fileIndex == Opcode.IORING_FILE_INDEX_ALLOC) {
+            batch.addRawFileIndex(Opcode.CLOSE, res + 1, IGNORED_USER_DATA); // the slot the kernel picked
+        } // a slot the caller named is the caller's to close
     }
 
     // ---------------------------------------------------------------- the loop
@@ -284,6 +315,9 @@ final class LoopDriver {
             ring = RingSetup.open(name, options, supported);
             ringFlags = ring.flags;
             fixedBuffers.setUp(ring.ring, name);
+            if (registrations != null) {
+                registrations.setUpFileTable(ring.ring, options.registeredFiles);
+            }
             slots = new OpSlots(options.effectiveCqEntries());
             batch = new SubmissionBatch(options.sqEntries * 2);
             metrics.publish();
@@ -316,9 +350,11 @@ final class LoopDriver {
             if (lifecycle != RUNNING && deadline == 0) {
                 beginShutdown();
             }
+            int rearm = 0;
             if (!wakeArmed && lifecycle == RUNNING) {
                 batch.addRaw(Opcode.READ, r.eventFd, r.wakeBuffer, 8, 0, 0, 0, WAKEUP_USER_DATA);
                 wakeArmed = true;
+                rearm = 1; // may wait for a spin: no poster writes the eventfd while the loop is awake
             }
             fillBatch();
             if (deadline != 0 && slots.used() == 0 && !wakeArmed && batch.isEmpty()) {
@@ -334,9 +370,18 @@ final class LoopDriver {
                     return;
                 }
             }
+            if (block && lastDispatched > 0 && spinNanos > 0 && batch.count() == rearm && slots.used() == 0 && deadline == 0) {
+                if (spinForInbox()) {
+                    // The next op arrived without a wake-up: it goes into this iteration's enter.
+                    drainInbox();
+                    fillBatch();
+                    block = !moreReady && inbox.isEmpty() && waiting.isEmpty();
+                }
+            }
             if (block) {
                 wakeState = SLEEPING;
-                if (!inbox.isEmpty()) {
+                // A dispose that came after this iteration's check saw the loop awake and wrote no wake-up.
+                if (!inbox.isEmpty() || lifecycle != RUNNING && deadline == 0) {
                     block = false;
                 }
             }
@@ -359,9 +404,24 @@ final class LoopDriver {
             metrics.submitBusy += r.stat(Native.STAT_BUSY);
             metrics.sqFullWaits += r.stat(Native.STAT_SQ_FULL);
             moreReady = r.stat(Native.STAT_MORE_READY) > 0;
-            dispatch(r.cqes, n);
+            lastDispatched = dispatch(r.cqes, n);
             metrics.publish();
         }
+    }
+
+    /** Polls the inbox for up to {@link #spinNanos}; true when something arrived. */
+    private boolean spinForInbox() {
+        long end = System.nanoTime() + spinNanos;
+        do {
+            for (int i = 0; i < 64; i++) {
+                if (!inbox.isEmpty()) {
+                    metrics.spinHits++;
+                    return true;
+                }
+                Thread.onSpinWait();
+            }
+        } while (System.nanoTime() - end < 0 && lifecycle == RUNNING);
+        return !inbox.isEmpty();
     }
 
     /**
@@ -407,7 +467,9 @@ final class LoopDriver {
         }
     }
 
-    private void dispatch(ByteBuffer c, int n) {
+    /** Dispatches the {@code n} CQEs in {@code c}; how many were for ops. */
+    private int dispatch(ByteBuffer c, int n) {
+        int delivered = 0;
         for (int i = 0; i < n; i++) {
             int p = i * Native.CQE_SIZE;
             long userData = c.getLong(p + Native.CQE_USER_DATA);
@@ -430,12 +492,14 @@ final class LoopDriver {
                 slots.release(userData);
             }
             metrics.completed++;
+            delivered++;
             try {
                 h.onCqe(member, res, flags, terminal);
             } catch (Throwable t) {
                 Operators.onErrorDropped(t, Context.empty());
             }
         }
+        return delivered;
     }
 
     private void beginShutdown() {

@@ -15,6 +15,12 @@ import org.jspecify.annotations.Nullable;
  * <p>Raw addresses ({@link Builder#addr(long)}) must point to memory that outlives the operation:
  * hand the owner of that memory to {@link Builder#keepAlive(Object)} and it stays referenced until
  * the kernel's terminal CQE, even when the subscriber cancels.
+ *
+ * <p>Immutable and thread-safe; the {@link Builder} is not (one thread builds). Each subscription to
+ * the {@code Mono}/{@code Flux} returned for an op submits it anew. Cancelling a subscription
+ * after submission sends {@code IORING_OP_ASYNC_CANCEL} for it; the op's memory ({@code keepAlive})
+ * and fd stay referenced, and {@link Builder#whenKernelDone(Runnable)} runs, only once the kernel's
+ * terminal CQE has arrived.
  */
 public final class Op {
     private static final Op NOP = builder(Opcode.NOP).build();
@@ -128,14 +134,19 @@ public final class Op {
         return toBuilder().linkTimeout(timeout).build();
     }
 
+    /** The opcode ({@link Opcode}) this op submits. */
     public int opcode() {
         return opcode;
     }
 
+    /**
+     * The operation's name in error messages and metrics, e.g. {@code "openat"} (by default {@link Opcode#name(int)}).
+     */
     public String name() {
         return name;
     }
 
+    /** What the op acts on, for error messages (a path, an address), or empty. */
     public String target() {
         return target;
     }
@@ -226,16 +237,23 @@ public final class Op {
             return this;
         }
 
+        /**
+         * The SQE's {@code off} field: the file offset for reads and writes ({@code -1}: the file's current position), or the opcode's meaning of it (e.g. a timeout's count). Default 0.
+         */
         public Builder offset(long off) {
             this.off = off;
             return this;
         }
 
+        /**
+         * The SQE's {@code addr} field: usually the native address of the op's buffer, path or struct. The memory must stay valid until the op's terminal CQE: keep its owner with {@link #keepAlive} or free it in {@link #whenKernelDone}. Default 0.
+         */
         public Builder addr(long addr) {
             this.addr = addr;
             return this;
         }
 
+        /** The SQE's {@code len} field: a buffer length, an iovec count, a mode, per opcode. Default 0. */
         public Builder length(int len) {
             this.len = len;
             return this;
@@ -253,6 +271,9 @@ public final class Op {
             return this;
         }
 
+        /**
+         * The SQE's 16-bit {@code ioprio} field: an I/O priority, or an opcode's extra flags (e.g. {@link Opcode#IORING_RECV_MULTISHOT}). Default 0.
+         */
         public Builder ioprio(int ioprio) {
             this.ioprio = ioprio;
             return this;
@@ -276,6 +297,9 @@ public final class Op {
             return this;
         }
 
+        /**
+         * A linked IORING_OP_LINK_TIMEOUT: the kernel cancels the op if it has not completed after {@code timeout}, and the op fails with {@link java.util.concurrent.TimeoutException} (errno {@code ETIME}). Must be positive.
+         */
         public Builder linkTimeout(Duration timeout) {
             this.linkTimeoutNanos = nanos(timeout, "timeout");
             return this;
@@ -335,6 +359,7 @@ public final class Op {
             return this;
         }
 
+        /** The operation's name in error messages and metrics (see {@link Op#name()}). */
         public Builder name(String name) {
             this.name = Objects.requireNonNull(name, "name");
             return this;
@@ -346,6 +371,13 @@ public final class Op {
             return this;
         }
 
+        /**
+         * The op, immutable: it may be submitted any number of times, each subscription to the
+         * returned {@code Mono}/{@code Flux} submitting it anew.
+         *
+         * @throws IllegalArgumentException for unknown SQE flags, link flags set by hand ({@link UringLoop#submitLinked}
+         *         sets them), {@code ioprio} or {@code bufIndex} outside 16 bits, or a timespec together with an address
+         */
         public Op build() {
             if ((sqeFlags & ~0x7f) != 0) {
                 throw new IllegalArgumentException("unknown SQE flags: 0x" + Integer.toHexString(sqeFlags));

@@ -49,6 +49,13 @@ public final class RingOptions {
         this.registeredFiles = registeredFiles;
     }
 
+    /**
+     * The defaults described above (256 SQ entries, a CQ 8 times larger, SINGLE_ISSUER and friends
+     * where the kernel has them, io-wq capped at 4/16, a 5 s shutdown timeout). The same immutable
+     * instance every time; any thread.
+     *
+     * @return the default options
+     */
     public static RingOptions defaults() {
         return DEFAULTS;
     }

@@ -16,6 +16,13 @@ public class UringException extends IOException implements UringError {
     private final String operation;
     private final String target;
 
+    /**
+     * An exception for a failed operation; its message is {@code "operation target: ENAME (description)"}.
+     *
+     * @param errno the errno, positive
+     * @param operation what was attempted, e.g. {@code "read"}
+     * @param target what it was attempted on, e.g. a path; may be empty
+     */
     public UringException(int errno, String operation, String target) {
         super(Errno.message(errno, operation, target));
         this.errno = errno;

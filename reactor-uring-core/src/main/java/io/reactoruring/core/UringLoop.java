@@ -105,6 +105,7 @@ public final class UringLoop implements Scheduler, Executor {
      */
     public Mono<Integer> submit(Op op) {
         Objects.requireNonNull(op, "op");
+        checkOwnDescriptor(op);
         return new MonoOp.Publisher(this, op);
     }
 
@@ -119,6 +120,7 @@ public final class UringLoop implements Scheduler, Executor {
         if (op.linkTimeoutNanos >= 0) {
             throw new IllegalArgumentException("a multishot op cannot have a linked timeout");
         }
+        checkOwnDescriptor(op);
         return new FluxOp.Publisher(this, op);
     }
 
@@ -219,12 +221,21 @@ public final class UringLoop implements Scheduler, Executor {
             if (op.linkTimeoutNanos >= 0) {
                 throw new IllegalArgumentException("ops in a linked chain cannot carry their own timeout: " + op);
             }
+            checkOwnDescriptor(op);
         }
         if (array.length > options.sqEntries) {
             throw new IllegalArgumentException("chain of " + array.length + " ops exceeds the ring (sq="
                     + options.sqEntries + ")");
         }
         return new ChainOp.Publisher(this, array, hard);
+    }
+
+    /** A direct descriptor is a slot of one ring's file table: rejected on any other loop. */
+    void checkOwnDescriptor(Op op) {
+        if (op.sharedFd != null && op.sharedFd.isDirect() && op.sharedFd.loop() != this) {
+            throw new IllegalArgumentException(op + ": " + op.sharedFd + " is a direct descriptor of "
+                    + op.sharedFd.loop().name() + " and cannot be used on " + name);
+        }
     }
 
     /** Whether the kernel supports {@code opcode} (io_uring_get_probe). */
@@ -247,6 +258,7 @@ public final class UringLoop implements Scheduler, Executor {
         return driver.ringFlags();
     }
 
+    /** The loop's name, also its thread's name and the label of its metrics. */
     public String name() {
         return name;
     }
@@ -267,10 +279,22 @@ public final class UringLoop implements Scheduler, Executor {
     /**
      * Registers a sparse table of {@code count} direct descriptors (io_uring_register_files_sparse):
      * ops may then create fds into it ({@link Op.Builder#fileIndex}) and use them with
-     * {@link Opcode#IOSQE_FIXED_FILE}.
+     * {@link Opcode#IOSQE_FIXED_FILE}. A ring has one file table: when the loop registered its own
+     * ({@link RingOptions#registeredFiles}, the default), this succeeds without a syscall for
+     * {@code count <= 64}, the table's first 64 slots being left for callers that name their slots
+     * (IORING_FILE_INDEX_ALLOC never picks them), and fails with EBUSY above.
      */
     public Mono<Void> registerFiles(int count) {
         return registrations.registerFiles(count);
+    }
+
+    /**
+     * How many direct descriptors IORING_FILE_INDEX_ALLOC may create in this ring's file table
+     * ({@link RingOptions#registeredFiles}); 0 when the kernel or the options gave none. Ops on them
+     * use {@link SharedFd#direct}.
+     */
+    public int directDescriptorSlots() {
+        return registrations.directSlots();
     }
 
     /**
@@ -284,6 +308,12 @@ public final class UringLoop implements Scheduler, Executor {
         return registrations.registerBuffers(buffers);
     }
 
+    /**
+     * Unregisters the buffers of {@link #registerBuffers} (io_uring_unregister_buffers), on the loop thread.
+     * Completes once the kernel has dropped them: only then may their owner release them. Errors with the
+     * errno's exception if none were registered ({@code ENXIO}) or the loop is disposed
+     * ({@link java.util.concurrent.RejectedExecutionException}).
+     */
     public Mono<Void> unregisterBuffers() {
         return registrations.unregisterBuffers();
     }
@@ -402,6 +432,16 @@ public final class UringLoop implements Scheduler, Executor {
     /** Loop thread: queue {@code h} for submission; false when the loop no longer takes ops. */
     boolean accept(OpHandle h) {
         return driver.accept(h);
+    }
+
+    /** Loop thread: how many spins before sleeping found new work in the inbox ({@code LoopDriver}). */
+    long spinHits() {
+        return driver.metrics().spinHits;
+    }
+
+    /** Any thread: how many eventfd writes other threads made to wake this loop. */
+    long wakeSignals() {
+        return driver.wakeSignals.get();
     }
 
     /** Why this loop's thread died, or null (also after a plain dispose). */

@@ -30,6 +30,10 @@ import reactor.core.publisher.Mono;
  *     warnOnce(UringLoopGroup.sharedUnavailabilityCause()); // then use plain NIO
  * }
  * }</pre>
+ *
+ * <p><b>Threads.</b> Every method may be called from any thread; {@link #next()} never blocks.
+ * {@link #dispose()} disposes every loop (non-blocking). The library never disposes the shared
+ * group (its threads are daemons); a group the application creates is the application's to dispose.
  */
 public final class UringLoopGroup implements Disposable {
     private static volatile @Nullable UringLoopGroup shared;
@@ -186,6 +190,9 @@ public final class UringLoopGroup implements Disposable {
         return loops.get(Math.floorMod(next.getAndIncrement(), loops.size()));
     }
 
+    /**
+     * The group's loops, in creation order. Immutable; the same list for the group's lifetime (a loop that fails stays in it).
+     */
     public List<UringLoop> loops() {
         return loops;
     }

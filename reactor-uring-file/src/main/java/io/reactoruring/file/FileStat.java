@@ -15,10 +15,12 @@ public record FileStat(long size, int mode, int blockSize, Instant lastModified)
     private static final int S_IFREG = 0100000;
     private static final int S_IFDIR = 0040000;
 
+    /** True when {@link #mode()} says a regular file ({@code S_IFREG}). */
     public boolean isRegularFile() {
         return (mode & S_IFMT) == S_IFREG;
     }
 
+    /** True when {@link #mode()} says a directory ({@code S_IFDIR}). */
     public boolean isDirectory() {
         return (mode & S_IFMT) == S_IFDIR;
     }

@@ -57,6 +57,9 @@ public final class GroupCommit {
      * constructor throws {@link IllegalArgumentException} if {@code offset < 0} or the range overflows.
      */
     public record Write(long offset, ByteBuffer data) {
+        /**
+         * Validates the write; {@code data} is not copied here (its bytes are copied when the commit is subscribed).
+         */
         public Write {
             Objects.requireNonNull(data, "data");
             if (offset < 0) {
@@ -162,7 +165,7 @@ public final class GroupCommit {
         }
 
         Mono<Void> run() {
-            SharedFd fd = file.sharedFd();
+            SharedFd fd = file.ringFd();
             if (fd == null) {
                 return writeOneByOne(null, runs).then(barrierThroughFile());
             }

@@ -68,6 +68,7 @@ public final class RandomReads {
      * {@link IllegalArgumentException} if {@code offset < 0}, {@code length <= 0} or the range overflows.
      */
     public record Request(long offset, int length) {
+        /** Validates the request. */
         public Request {
             if (offset < 0) {
                 throw new IllegalArgumentException("offset must be >= 0, was " + offset);
@@ -86,6 +87,7 @@ public final class RandomReads {
      * must be released once.
      */
     public record Result(long offset, PooledBuffer buffer) {
+        /** A result; {@code buffer} must not be null and is owned by whoever holds the result. */
         public Result {
             Objects.requireNonNull(buffer, "buffer");
         }
@@ -173,7 +175,7 @@ public final class RandomReads {
     /** Starts one read at once (so subscribe to it where it should start): a pooled buffer and a transfer. */
     private static Mono<Result> read(UringFile file, Request r, Completer completer) {
         PooledBuffer buf = file.bufferPool().acquire(r.length());
-        SharedFd fd = file.sharedFd();
+        SharedFd fd = file.ringFd();
         if (fd == null) {
             return readThroughFile(file, r, buf, completer);
         }

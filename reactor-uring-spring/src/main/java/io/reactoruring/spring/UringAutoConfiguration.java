@@ -55,6 +55,9 @@ import org.springframework.web.reactive.function.server.ServerResponse;
 @ConditionalOnProperty(prefix = "reactor-uring", name = "enabled", havingValue = "true", matchIfMissing = true)
 @EnableConfigurationProperties(UringProperties.class)
 public class UringAutoConfiguration {
+    /** Instantiated by Spring Boot's auto-configuration, not by applications. */
+    public UringAutoConfiguration() {
+    }
 
     /** The loops, where io_uring works. */
     @Configuration(proxyBeanMethods = false)

@@ -83,6 +83,12 @@ public final class UringMeterBinder implements MeterBinder {
 
     private final UringLoopGroup group;
 
+    /**
+     * A binder for {@code group}'s loops (one set of meters per loop, tagged with the loop's name). Registers
+     * nothing until {@link #bindTo} is called; the group stays the caller's to dispose.
+     *
+     * @param group the loops to measure
+     */
     public UringMeterBinder(UringLoopGroup group) {
         this.group = Objects.requireNonNull(group, "group");
     }

@@ -24,30 +24,69 @@ public class UringProperties {
     private int ringSize = 256;
     private final Resources resources = new Resources();
 
+    /** The defaults; Spring Boot binds {@code reactor-uring.*} onto it. */
+    public UringProperties() {
+    }
+
+    /**
+     * Whether the io_uring beans are created ({@code reactor-uring.enabled}, default true).
+     *
+     * @return the setting
+     */
     public boolean isEnabled() {
         return enabled;
     }
 
+    /**
+     * Sets {@code reactor-uring.enabled}.
+     *
+     * @param enabled false: no io_uring beans at all
+     */
     public void setEnabled(boolean enabled) {
         this.enabled = enabled;
     }
 
+    /**
+     * The number of loops ({@code reactor-uring.loops}); 0, the default, means one per available processor.
+     *
+     * @return the setting
+     */
     public int getLoops() {
         return loops;
     }
 
+    /**
+     * Sets {@code reactor-uring.loops}.
+     *
+     * @param loops rings (one thread each), or 0 for one per available processor
+     */
     public void setLoops(int loops) {
         this.loops = loops;
     }
 
+    /**
+     * SQ entries per ring ({@code reactor-uring.ring-size}, default 256).
+     *
+     * @return the setting
+     */
     public int getRingSize() {
         return ringSize;
     }
 
+    /**
+     * Sets {@code reactor-uring.ring-size}; checked when the loops are created.
+     *
+     * @param ringSize a power of two in [2, 32768]
+     */
     public void setRingSize(int ringSize) {
         this.ringSize = ringSize;
     }
 
+    /**
+     * The {@code reactor-uring.resources.*} settings (never null; bound in place).
+     *
+     * @return the settings
+     */
     public Resources getResources() {
         return resources;
     }
@@ -63,34 +102,78 @@ public class UringProperties {
         /** Keep the server's sendfile path where it applies (plain HTTP, no compression). */
         private boolean zeroCopy = true;
 
+        /** The defaults: no location, {@code /**}, the default chunk size, zero-copy kept. */
+        public Resources() {
+        }
+
+        /**
+         * The directory to serve ({@code reactor-uring.resources.location}); null, the default, registers no router.
+         *
+         * @return the setting
+         */
         public @Nullable String getLocation() {
             return location;
         }
 
+        /**
+         * Sets {@code reactor-uring.resources.location}.
+         *
+         * @param location a directory, or null
+         */
         public void setLocation(@Nullable String location) {
             this.location = location;
         }
 
+        /**
+         * The route pattern ({@code reactor-uring.resources.path-pattern}, default {@code /**}).
+         *
+         * @return the setting
+         */
         public String getPathPattern() {
             return pathPattern;
         }
 
+        /**
+         * Sets {@code reactor-uring.resources.path-pattern}.
+         *
+         * @param pathPattern a pattern ending in {@code /**}
+         */
         public void setPathPattern(String pathPattern) {
             this.pathPattern = pathPattern;
         }
 
+        /**
+         * Bytes per io_uring read ({@code reactor-uring.resources.chunk-size}).
+         *
+         * @return the setting
+         */
         public int getChunkSize() {
             return chunkSize;
         }
 
+        /**
+         * Sets {@code reactor-uring.resources.chunk-size}.
+         *
+         * @param chunkSize bytes per read, {@code > 0}
+         */
         public void setChunkSize(int chunkSize) {
             this.chunkSize = chunkSize;
         }
 
+        /**
+         * Whether the server's sendfile path is kept where it applies ({@code reactor-uring.resources.zero-copy}, default true).
+         *
+         * @return the setting
+         */
         public boolean isZeroCopy() {
             return zeroCopy;
         }
 
+        /**
+         * Sets {@code reactor-uring.resources.zero-copy}.
+         *
+         * @param zeroCopy false: always read through io_uring
+         */
         public void setZeroCopy(boolean zeroCopy) {
             this.zeroCopy = zeroCopy;
         }

@@ -216,6 +216,13 @@ public final class UringResources {
         return b.build();
     }
 
+    /**
+     * A copy that keeps ({@link ZeroCopy#AUTO}, the default) or bypasses ({@link ZeroCopy#NEVER}) the server's own
+     * zero-copy file transfer where it applies.
+     *
+     * @param zeroCopy the policy
+     * @return the modified copy
+     */
     public UringResources withZeroCopy(ZeroCopy zeroCopy) {
         Builder b = copy();
         b.zeroCopy = Objects.requireNonNull(zeroCopy, "zeroCopy");

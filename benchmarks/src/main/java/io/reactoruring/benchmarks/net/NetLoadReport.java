@@ -46,6 +46,7 @@ import java.util.stream.Stream;
  *   --only echo|http            run one section
  *   --nio true                  also run the echo on reactor-uring's NIO fallback (a server JVM with
  *                               -Dreactoruring.disabled=true), as row "uring-nio"
+ *   --extra-echo a,b            more echo servers (ServerMain kinds without "-echo"), e.g. uring-nodefer; rows only
  *   --slow-readers K            HTTP section: afterwards, each server again with K clients that request a
  *                               64 MiB file and never read (SO_RCVBUF 4 KiB), wrk on the largest file
  *                               measured with them and without them, back to back (default 0: skipped)
@@ -62,9 +63,20 @@ public final class NetLoadReport {
 
     /** {@code ring}: deltas of the server's ring counters over the window, or null (not reactor-uring). */
     private record EchoRow(int connections, int size, String server, EchoLoad.Result r, long serverCpuNanos,
-            long serverRunQueueNanos, long serverSleeps, long[] ring) {
+            long serverRunQueueNanos, long serverSleeps, long serverSlices, long[] ring, long[] sys) {
+        /** The server process's syscalls per request and io_uring_enter per request, counted by perf; "" without perf. */
+        String syscallsPerRequest() {
+            return sys == null ? "" : String.format(Locale.ROOT, "%.2f syscalls (%.2f io_uring_enter)",
+                    (double) sys[0] / r.requests(), (double) sys[1] / r.requests());
+        }
+
         double cpuMicrosPerRequest() {
             return serverCpuNanos / 1000.0 / r.requests();
+        }
+
+        /** Run-queue wait of the server's threads per timeslice they got, in microseconds: the wait after a wake-up. */
+        double runQueueMicrosPerSlice() {
+            return serverSlices <= 0 ? Double.NaN : serverRunQueueNanos / 1000.0 / serverSlices;
         }
 
         /** Voluntary context switches of the server's threads per request: how often it really slept. */
@@ -121,6 +133,10 @@ public final class NetLoadReport {
         if (Boolean.parseBoolean(opt.getOrDefault("nio", "false"))) {
             echoServers = java.util.stream.Stream.concat(ECHO_SERVERS.stream(), java.util.stream.Stream.of("uring-nio")).toList();
         }
+        if (opt.containsKey("extra-echo")) {
+            echoServers = java.util.stream.Stream.concat(echoServers.stream(),
+                    Arrays.stream(opt.get("extra-echo").split(",")).map(String::strip)).toList();
+        }
 
         long started = System.nanoTime();
         System.out.printf("# net load harness: %d CPUs, Linux %s, %s %s; loadavg at start: %s%n",
@@ -163,8 +179,10 @@ public final class NetLoadReport {
                     List<String> order = rotate(echoServers, config++);
                     for (String name : order) {
                         ServerProcess p = servers.get(name);
-                        long[] cpu = new long[6];
+                        long[] cpu = new long[8];
                         long[][] ring = new long[2][];
+                        PerfSyscalls[] perf = new PerfSyscalls[1];
+                        long[][] sys = new long[1][];
                         EchoLoad.Result r = EchoLoad.run(p.address(), c, size,
                                 TimeUnit.SECONDS.toNanos(warmup), TimeUnit.SECONDS.toNanos(measure),
                                 () -> {
@@ -172,18 +190,23 @@ public final class NetLoadReport {
                                     cpu[0] = ProcCpu.nanos(p.pid());
                                     cpu[2] = ProcCpu.runQueueWaitNanos(p.pid());
                                     cpu[4] = ProcCpu.voluntarySwitches(p.pid());
+                                    cpu[6] = ProcCpu.timeslices(p.pid());
+                                    perf[0] = PerfSyscalls.process(p.pid());
                                 }, () -> {
+                                    sys[0] = perf[0] == null ? null : perf[0].stop();
                                     cpu[1] = ProcCpu.nanos(p.pid());
                                     cpu[3] = ProcCpu.runQueueWaitNanos(p.pid());
                                     cpu[5] = ProcCpu.voluntarySwitches(p.pid());
+                                    cpu[7] = ProcCpu.timeslices(p.pid());
                                     ring[1] = ringStats(p);
                                 });
                         EchoRow row = new EchoRow(c, size, name, r, cpu[1] - cpu[0], cpu[3] - cpu[2], cpu[5] - cpu[4],
-                                delta(ring[0], ring[1]));
+                                cpu[7] - cpu[6], delta(ring[0], ring[1]), sys[0]);
                         rows.add(row);
-                        System.out.printf("  %-15s conns %3d size %5d: %,10.0f req/s (median 1 s: %,10.0f)  p50 %7.1f us  p99 %7.1f us  server CPU %5.1f us/req  %.2f sleeps/req  %s%n",
+                        System.out.printf("  %-15s conns %3d size %5d: %,10.0f req/s (median 1 s: %,10.0f)  p50 %7.1f us  p99 %7.1f us  server CPU %5.1f us/req  %.2f sleeps/req  run-queue wait %.0f us/slice  %s  %s%n",
                                 name, c, size, r.requestsPerSecond(), r.medianPerSecond(), r.percentileMicros(50),
-                                r.percentileMicros(99), row.cpuMicrosPerRequest(), row.sleepsPerRequest(), row.ringPerRequest());
+                                r.percentileMicros(99), row.cpuMicrosPerRequest(), row.sleepsPerRequest(), row.runQueueMicrosPerSlice(),
+                                row.ringPerRequest(), row.syscallsPerRequest());
                         printOutput(p);
                     }
                 }
@@ -199,8 +222,8 @@ public final class NetLoadReport {
     private static void printEcho(List<EchoRow> rows, int[] connections, int[] sizes) {
         System.out.println("\n### Echo results (req/s = median of the 1-second rates in a window; with several rounds, the"
                 + " round with the median req/s, its other columns from the same round, and the min-max of req/s over the rounds)\n");
-        System.out.println("| conns | size | server | req/s | min-max | p50 us | p99 us | server CPU us/req | server CPU % | server run-queue wait % | client CPU % | server sleeps/req | ring per request |");
-        System.out.println("|---:|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|");
+        System.out.println("| conns | size | server | req/s | min-max | p50 us | p99 us | server CPU us/req | server CPU % | server run-queue wait % | client CPU % | server sleeps/req | server run-queue wait per slice us | ring per request | server syscalls per request (perf) |");
+        System.out.println("|---:|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
         for (int c : connections) {
             for (int size : sizes) {
                 for (String server : echoServers) {
@@ -208,12 +231,13 @@ public final class NetLoadReport {
                     .sorted(Comparator.comparingDouble(r -> r.r().medianPerSecond())).toList();
             EchoRow row = all.get((all.size() - 1) / 2);
             EchoLoad.Result r = row.r();
-            System.out.printf(Locale.ROOT, "| %d | %d | %s | %,.0f | %,.0f-%,.0f | %.1f | %.1f | %.1f | %.0f | %.0f | %.0f | %.2f | %s |%n",
+            System.out.printf(Locale.ROOT, "| %d | %d | %s | %,.0f | %,.0f-%,.0f | %.1f | %.1f | %.1f | %.0f | %.0f | %.0f | %.2f | %.0f | %s | %s |%n",
                     row.connections(), row.size(), row.server(), r.medianPerSecond(), all.get(0).r().medianPerSecond(),
                     all.get(all.size() - 1).r().medianPerSecond(), r.percentileMicros(50),
                     r.percentileMicros(99), row.cpuMicrosPerRequest(), 100.0 * row.serverCpuNanos() / (r.seconds() * 1e9),
                     100.0 * row.serverRunQueueNanos() / (r.seconds() * 1e9),
-                    100.0 * r.clientCpuNanos() / (r.seconds() * 1e9), row.sleepsPerRequest(), row.ringPerRequest());
+                    100.0 * r.clientCpuNanos() / (r.seconds() * 1e9), row.sleepsPerRequest(), row.runQueueMicrosPerSlice(),
+                    row.ringPerRequest(), row.syscallsPerRequest());
                 }
             }
         }

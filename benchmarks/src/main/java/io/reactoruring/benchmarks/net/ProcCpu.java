@@ -31,12 +31,24 @@ final class ProcCpu {
      * does not provide schedstat. Threads that ended in between are not counted.
      */
     static long runQueueWaitNanos(long pid) {
+        return schedstat(pid, 1);
+    }
+
+    /**
+     * Timeslices run by {@code pid}'s threads (third field of schedstat: how many times a thread got a CPU,
+     * i.e. about one per wake-up for an event loop), summed over its threads; -1 if unavailable.
+     */
+    static long timeslices(long pid) {
+        return schedstat(pid, 2);
+    }
+
+    private static long schedstat(long pid, int field) {
         long sum = 0;
         try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
             for (Path t : (Iterable<Path>) tasks::iterator) {
                 try {
                     String[] f = Files.readString(t.resolve("schedstat")).strip().split(" ");
-                    sum += Long.parseLong(f[1]);
+                    sum += Long.parseLong(f[field]);
                 } catch (IOException gone) {
                     // the thread ended
                 }

@@ -29,8 +29,9 @@ import reactor.netty.tcp.TcpServer;
  *
  * <pre>
  * ServerMain &lt;kind&gt; &lt;threads&gt; [root]
- *   kind: uring-echo | uring-nio-echo | netty-epoll-echo | netty-io_uring-echo | uring-http | netty-epoll-http | netty-io_uring-http
- *   (uring-nio-echo: the echo on reactor-uring's NIO fallback, in a JVM started with -Dreactoruring.disabled=true)
+ *   kind: uring-echo | uring-nio-echo | uring-nodefer-echo | netty-epoll-echo | netty-io_uring-echo | uring-http | netty-epoll-http | netty-io_uring-http
+ *   (uring-nio-echo: the echo on reactor-uring's NIO fallback, in a JVM started with -Dreactoruring.disabled=true;
+ *    uring-nodefer-echo: the echo on a ring without SINGLE_ISSUER/DEFER_TASKRUN, a diagnostic)
  * </pre>
  *
  * Prints {@code READY <port> <what serves>} once listening and {@code CHANNEL <class>} for the first
@@ -75,14 +76,16 @@ public final class ServerMain {
             if (!Uring.isAvailable()) {
                 throw new IllegalStateException("io_uring unavailable: " + Uring.unavailabilityCause());
             }
-            UringLoopGroup group = UringLoopGroup.create("srv", threads, RingOptions.defaults());
+            // uring-nodefer-*: a diagnostic variant without SINGLE_ISSUER and so without DEFER_TASKRUN
+            RingOptions options = kind.startsWith("uring-nodefer-") ? RingOptions.defaults().singleIssuer(false) : RingOptions.defaults();
+            UringLoopGroup group = UringLoopGroup.create("srv", threads, options);
             uringGroup = group;
             UringTcpServer base = UringTcpServer.create().host("127.0.0.1").port(0).group(group)
                     .doOnConnection(c -> {
                         count(open, c.onDispose());
                         report(reported, c.getClass().getName() + " on " + c.loop().name());
                     });
-            UringServer server = kind.equals("uring-echo")
+            UringServer server = kind.endsWith("-echo")
                     ? EchoServer.start(base)
                     : HttpFileServer.start(root, base);
             port = server.port();

@@ -45,6 +45,11 @@ final class ServerProcess implements AutoCloseable {
             throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         cmd.addAll(jvmOptions);
+        // -Dnetload.serverJvmOptions="-Xlog:gc ..." adds options to every server JVM (diagnostics)
+        String extra = System.getProperty("netload.serverJvmOptions", "").strip();
+        if (!extra.isEmpty()) {
+            cmd.addAll(List.of(extra.split("\\s+")));
+        }
         cmd.addAll(List.of(
                 // reactor-uring's NIO fallback runs where io_uring is off: the way a user meets it
                 "-D" + io.reactoruring.core.Uring.DISABLE_PROPERTY + "=" + kind.startsWith("uring-nio-"),

@@ -161,10 +161,12 @@ public final class BufferRing {
         return groupId;
     }
 
+    /** The number of buffers in the ring (a power of two). */
     public int entries() {
         return entries;
     }
 
+    /** The size of each buffer in bytes: the most one completion can deliver. */
     public int bufferSize() {
         return bufferSize;
     }

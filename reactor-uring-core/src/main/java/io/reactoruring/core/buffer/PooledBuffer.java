@@ -96,10 +96,14 @@ public final class PooledBuffer {
         return address;
     }
 
+    /** The buffer's size in bytes (at least what was asked of the pool). */
     public int capacity() {
         return capacity;
     }
 
+    /**
+     * The current number of references (0 once released): a diagnostic, stale as soon as it is read when other threads hold references.
+     */
     public int refCount() {
         return refs;
     }
