@@ -166,7 +166,7 @@ public final class AfcRatioReport {
                 + SECONDS + " s, reactoruring.loop.spinMicros=" + System.getProperty("reactoruring.loop.spinMicros", "50 (default)")
                 + ")");
         System.out.printf("%-42s %14s %14s %8s %-28s %s%n", "scenario", "base", "io_uring", "ratio",
-                "goal", "per op: wakeups/enters/iterations; rounds' ratios");
+                "goal", "loop per op: blocking enters/enters/iterations; rounds' ratios");
         for (Scenario s : all) {
             List<double[]> rows = results.get(s.name);
             if (rows == null) {
