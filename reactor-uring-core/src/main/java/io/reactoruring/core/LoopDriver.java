@@ -383,6 +383,12 @@ final class LoopDriver {
                     block = !moreReady && inbox.isEmpty() && waiting.isEmpty();
                 }
             }
+            // The pool's idle memory is trimmed from here: the wait ends when a trim is due (no timer op).
+            long trimAt = loop.bufferPool().trimTick();
+            if (block && trimAt != Long.MAX_VALUE) {
+                long untilTrim = Math.max(0, trimAt - System.nanoTime());
+                timeout = timeout < 0 ? untilTrim : Math.min(timeout, untilTrim);
+            }
             if (block) {
                 wakeState = SLEEPING;
                 // A dispose that came after this iteration's check saw the loop awake and wrote no wake-up.

@@ -80,9 +80,16 @@ public final class IdleLoad {
         int n = Integer.parseInt(opt.getOrDefault("connections", "15000"));
         List<String> servers = List.of(opt.getOrDefault("servers", "uring,netty-epoll,netty-io_uring").split(","));
         String heap = opt.getOrDefault("heap", "512m");
-        System.out.printf("# idle connections: %d per server, client in this JVM (pid %d), one event-loop thread per server,"
-                + " server heap %s; %d CPUs, Linux %s; loadavg at start: %s%n", n, ProcessHandle.current().pid(), heap,
+        System.out.printf("# idle connections: %d CPUs, Linux %s; loadavg at start: %s%n",
                 Runtime.getRuntime().availableProcessors(), read("/proc/sys/kernel/osrelease"), read("/proc/loadavg"));
+        report(n, servers, heap);
+        System.out.printf("%n# loadavg at end: %s%n", read("/proc/loadavg"));
+    }
+
+    /** Runs {@code servers} one after the other with {@code n} idle connections each and prints the tables. */
+    static void report(int n, List<String> servers, String heap) throws Exception {
+        System.out.printf("%n## Idle connections: %d per server, client in this JVM (pid %d), one event-loop thread per server,"
+                + " server heap %s (pre-touched)%n", n, ProcessHandle.current().pid(), heap);
         List<Row> rows = new ArrayList<>();
         for (String s : servers) {
             // A pre-touched heap of fixed size is resident from the start: RSS deltas are then off-heap memory
@@ -90,7 +97,6 @@ public final class IdleLoad {
             rows.add(run(s, n, List.of("-Xms" + heap, "-Xmx" + heap, "-XX:+AlwaysPreTouch")));
         }
         print(rows);
-        System.out.printf("%n# loadavg at end: %s%n", read("/proc/loadavg"));
     }
 
     static Row run(String server, int n, List<String> jvmOptions) throws Exception {
