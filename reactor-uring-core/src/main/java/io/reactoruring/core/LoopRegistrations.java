@@ -21,6 +21,14 @@ import reactor.core.publisher.Mono;
  * single-issuer ring must); the buffer-ring table is loop-thread state.
  */
 final class LoopRegistrations {
+    private static final reactor.util.Logger LOG = reactor.util.Loggers.getLogger(UringLoop.class);
+    /**
+     * Slots at the start of the loop's own file table left to callers that name their slots
+     * ({@link UringLoop#registerFiles} users, such as reactor-uring-file's small-file reads); the
+     * rest is the range IORING_FILE_INDEX_ALLOC allocates from.
+     */
+    static final int EXPLICIT_FILE_SLOTS = 64;
+
     private final UringLoop loop;
     private final LoopDriver driver;
     private final BitSet bufferGroups = new BitSet();
@@ -28,14 +36,59 @@ final class LoopRegistrations {
     /** Fds of this loop's {@link SharedFd}s not closed yet (any thread adds and removes). */
     private final java.util.Set<SharedFd> openFds = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
+    /** The loop registered its own file table at setup (loop thread, then read-only). */
+    private volatile boolean ownFileTable;
+    /** Slots IORING_FILE_INDEX_ALLOC may hand out; 0 when direct descriptors are off. */
+    private volatile int directSlots;
+
     LoopRegistrations(UringLoop loop, LoopDriver driver) {
         this.loop = loop;
         this.driver = driver;
     }
 
+    /**
+     * Loop thread, at ring setup: registers a sparse file table of {@link #EXPLICIT_FILE_SLOTS} +
+     * {@code slots} entries and restricts allocation to the last {@code slots} (kernel 6.0+). A table
+     * larger than RLIMIT_NOFILE is refused (EMFILE): halve and retry. Any other refusal leaves direct
+     * descriptors off; files then get plain fds.
+     */
+    void setUpFileTable(long ring, int slots) {
+        int n = slots;
+        int res = -Errno.EINVAL;
+        while (n >= 16) {
+            res = Native.registerFilesSparse(ring, EXPLICIT_FILE_SLOTS + n);
+            if (res != -Errno.EMFILE) {
+                break;
+            }
+            n /= 2;
+        }
+        if (n < 16 || res < 0) {
+            LOG.debug("io_uring loop {}: no direct descriptors: io_uring_register_files_sparse failed with {}",
+                    loop.name(), Errno.name(res));
+            return;
+        }
+        ownFileTable = true;
+        res = Native.registerFileAllocRange(ring, EXPLICIT_FILE_SLOTS, n);
+        if (res < 0) {
+            LOG.debug("io_uring loop {}: no direct descriptors: io_uring_register_file_alloc_range failed with {}",
+                    loop.name(), Errno.name(res));
+            return;
+        }
+        directSlots = n;
+    }
+
+    int directSlots() {
+        return directSlots;
+    }
+
     Mono<Void> registerFiles(int count) {
         if (count <= 0) {
             throw new IllegalArgumentException("count must be > 0, was " + count);
+        }
+        if (ownFileTable) {
+            // The ring has one file table, the loop's: its first slots are the caller's to name.
+            return onLoop("io_uring_register_files_sparse",
+                    () -> count <= EXPLICIT_FILE_SLOTS ? 0 : -Errno.EBUSY);
         }
         return onLoop("io_uring_register_files_sparse", () -> Native.registerFilesSparse(driver.ring(), count));
     }

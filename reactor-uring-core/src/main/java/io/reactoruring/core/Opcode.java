@@ -219,6 +219,7 @@ public final class Opcode {
             case SOCKET: return "socket";
             case SEND_ZC: return "send_zc";
             case FTRUNCATE: return "ftruncate";
+            case FIXED_FD_INSTALL: return "fixed_fd_install";
             default: return "op " + opcode;
         }
     }

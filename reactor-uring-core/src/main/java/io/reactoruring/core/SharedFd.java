@@ -21,7 +21,9 @@ import reactor.core.publisher.Sinks;
  * still open (its owner never closed it, or ops still held it).
  */
 public final class SharedFd {
+    /** A process fd, or the slot of a direct descriptor ({@link #direct}). */
     private final int fd;
+    private final boolean direct;
     private final UringLoop loop;
     private final String description;
     private final AtomicInteger refs = new AtomicInteger(1); // the owner's reference
@@ -35,6 +37,11 @@ public final class SharedFd {
             @Override
             public SharedFd adopt(int fd, UringLoop loop, String description) {
                 return new SharedFd(fd, loop, description);
+            }
+
+            @Override
+            public SharedFd adoptDirect(int index, UringLoop loop, String description) {
+                return new SharedFd(index, true, loop, description);
             }
 
             @Override
@@ -54,10 +61,15 @@ public final class SharedFd {
      * file and net modules adopt fds through {@link CoreAccess#adoptFd}.
      */
     SharedFd(int fd, UringLoop loop, String description) {
+        this(fd, false, loop, description);
+    }
+
+    private SharedFd(int fd, boolean direct, UringLoop loop, String description) {
         if (fd < 0) {
-            throw new IllegalArgumentException("fd must be >= 0, was " + fd);
+            throw new IllegalArgumentException((direct ? "slot" : "fd") + " must be >= 0, was " + fd);
         }
         this.fd = fd;
+        this.direct = direct;
         this.loop = Objects.requireNonNull(loop, "loop");
         this.description = Objects.requireNonNull(description, "description");
         loop.fdOpened(this);
@@ -65,8 +77,29 @@ public final class SharedFd {
 
     /**
      * The raw file descriptor number. Valid only while the fd is open: after {@link #close()} completes the number may be reused by the process for another file; never close it directly.
+     *
+     * @throws IllegalStateException for a {@linkplain #isDirect() direct descriptor}, which has none
      */
     public int fd() {
+        if (direct) {
+            throw new IllegalStateException(description + " is a direct descriptor (slot " + fd + " of "
+                    + loop.name() + "'s file table) and has no process fd");
+        }
+        return fd;
+    }
+
+    /** True for a descriptor that lives only in its loop's registered file table ({@link CoreAccess#adoptDirectFd}). */
+    public boolean isDirect() {
+        return direct;
+    }
+
+    /** The slot of a {@linkplain #isDirect() direct descriptor} in its loop's file table, else -1. */
+    public int directIndex() {
+        return direct ? fd : -1;
+    }
+
+    /** What the SQE's fd field gets: the fd, or the slot (with IOSQE_FIXED_FILE). */
+    int sqeFd() {
         return fd;
     }
 
@@ -103,7 +136,9 @@ public final class SharedFd {
             if (!closeClaimed.compareAndSet(false, true)) {
                 return; // the loop terminated and closed it
             }
-            loop.submit(Op.close(fd)).subscribe(
+            Op close = direct ? Op.builder(Opcode.CLOSE).fd(0).fileIndex(fd + 1).name("close").target(description).build()
+                    : Op.close(fd);
+            loop.submit(close).subscribe(
                     res -> { },
                     e -> {
                         if (e instanceof RejectedExecutionException) {
@@ -141,7 +176,8 @@ public final class SharedFd {
     }
 
     private void closeSynchronously() {
-        int res = Native.close(fd);
+        // A direct descriptor goes with its ring, which is closed or closing: nothing to close(2).
+        int res = direct ? 0 : Native.close(fd);
         loop.fdClosed(this);
         if (res < 0) {
             closed.tryEmitError(Errno.exception(res, "close", description));

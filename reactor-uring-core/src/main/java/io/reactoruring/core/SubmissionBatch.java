@@ -60,6 +60,11 @@ final class SubmissionBatch implements AutoCloseable {
         put(opcode, sqeFlags, 0, fd, off, addr, len, opFlags, userData, 0, 0);
     }
 
+    /** A CLOSE (or other op on no fd) of direct-descriptor slot {@code fileIndex - 1}. */
+    void addRawFileIndex(int opcode, int fileIndex, long userData) {
+        put(opcode, 0, 0, 0, 0, 0, 0, 0, userData, 0, fileIndex);
+    }
+
     private void put(int opcode, int sqeFlags, int ioprio, int fd, long off, long addr, int len, int opFlags,
                      long userData, int bufIndex, int fileIndex) {
         if (count == capacity) {

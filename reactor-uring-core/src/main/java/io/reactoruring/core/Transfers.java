@@ -46,6 +46,10 @@ public final class Transfers {
         if (off < 0) {
             throw new IllegalArgumentException("offset must be >= 0, was " + off);
         }
+        if (fd.isDirect() && fd.loop() != loop) {
+            throw new IllegalArgumentException(fd + " is a direct descriptor of " + fd.loop().name()
+                    + " and cannot be used on " + loop.name());
+        }
         return new TransferOp.Publisher<>(loop, new Spec<>(Objects.requireNonNull(fd, "fd"), write, addr, len, off,
                 Objects.requireNonNull(keepAlive, "keepAlive"), Objects.requireNonNull(target, "target"),
                 Objects.requireNonNull(finish, "finish"), Objects.requireNonNull(abandon, "abandon")));

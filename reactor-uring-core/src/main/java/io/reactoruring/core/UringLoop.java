@@ -105,6 +105,7 @@ public final class UringLoop implements Scheduler, Executor {
      */
     public Mono<Integer> submit(Op op) {
         Objects.requireNonNull(op, "op");
+        checkOwnDescriptor(op);
         return new MonoOp.Publisher(this, op);
     }
 
@@ -119,6 +120,7 @@ public final class UringLoop implements Scheduler, Executor {
         if (op.linkTimeoutNanos >= 0) {
             throw new IllegalArgumentException("a multishot op cannot have a linked timeout");
         }
+        checkOwnDescriptor(op);
         return new FluxOp.Publisher(this, op);
     }
 
@@ -219,12 +221,21 @@ public final class UringLoop implements Scheduler, Executor {
             if (op.linkTimeoutNanos >= 0) {
                 throw new IllegalArgumentException("ops in a linked chain cannot carry their own timeout: " + op);
             }
+            checkOwnDescriptor(op);
         }
         if (array.length > options.sqEntries) {
             throw new IllegalArgumentException("chain of " + array.length + " ops exceeds the ring (sq="
                     + options.sqEntries + ")");
         }
         return new ChainOp.Publisher(this, array, hard);
+    }
+
+    /** A direct descriptor is a slot of one ring's file table: rejected on any other loop. */
+    void checkOwnDescriptor(Op op) {
+        if (op.sharedFd != null && op.sharedFd.isDirect() && op.sharedFd.loop() != this) {
+            throw new IllegalArgumentException(op + ": " + op.sharedFd + " is a direct descriptor of "
+                    + op.sharedFd.loop().name() + " and cannot be used on " + name);
+        }
     }
 
     /** Whether the kernel supports {@code opcode} (io_uring_get_probe). */
@@ -268,10 +279,22 @@ public final class UringLoop implements Scheduler, Executor {
     /**
      * Registers a sparse table of {@code count} direct descriptors (io_uring_register_files_sparse):
      * ops may then create fds into it ({@link Op.Builder#fileIndex}) and use them with
-     * {@link Opcode#IOSQE_FIXED_FILE}.
+     * {@link Opcode#IOSQE_FIXED_FILE}. A ring has one file table: when the loop registered its own
+     * ({@link RingOptions#registeredFiles}, the default), this succeeds without a syscall for
+     * {@code count <= 64}, the table's first 64 slots being left for callers that name their slots
+     * (IORING_FILE_INDEX_ALLOC never picks them), and fails with EBUSY above.
      */
     public Mono<Void> registerFiles(int count) {
         return registrations.registerFiles(count);
+    }
+
+    /**
+     * How many direct descriptors IORING_FILE_INDEX_ALLOC may create in this ring's file table
+     * ({@link RingOptions#registeredFiles}); 0 when the kernel or the options gave none. Ops on them
+     * use {@link SharedFd#direct}.
+     */
+    public int directDescriptorSlots() {
+        return registrations.directSlots();
     }
 
     /**

@@ -165,7 +165,7 @@ public final class GroupCommit {
         }
 
         Mono<Void> run() {
-            SharedFd fd = file.sharedFd();
+            SharedFd fd = file.ringFd();
             if (fd == null) {
                 return writeOneByOne(null, runs).then(barrierThroughFile());
             }

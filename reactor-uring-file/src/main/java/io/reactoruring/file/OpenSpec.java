@@ -40,6 +40,11 @@ record OpenSpec(Set<OpenOption> options, int flags, boolean readable, boolean wr
         return (flags & O_DIRECT) != 0;
     }
 
+    /** {@link UringOpenOption#PLAIN_FD}: a process fd even where the loop offers direct descriptors. */
+    boolean plainFd() {
+        return options.contains(UringOpenOption.PLAIN_FD);
+    }
+
     static OpenSpec of(Set<? extends OpenOption> options, FileAttribute<?>... attrs) {
         Objects.requireNonNull(options, "options");
         Objects.requireNonNull(attrs, "attrs");
@@ -59,6 +64,8 @@ record OpenSpec(Set<OpenOption> options, int flags, boolean readable, boolean wr
                 flags |= O_NOFOLLOW;
             } else if (o == UringOpenOption.DIRECT) {
                 flags |= O_DIRECT;
+            } else if (o == UringOpenOption.PLAIN_FD) {
+                continue; // a choice of descriptor, not an openat flag: plainFd()
             } else if (!(o instanceof StandardOpenOption)) {
                 throw new UnsupportedOperationException("unsupported open option: " + o);
             }
@@ -120,6 +127,7 @@ record OpenSpec(Set<OpenOption> options, int flags, boolean readable, boolean wr
             nio.add(com.sun.nio.file.ExtendedOpenOption.DIRECT);
         }
         nio.remove(StandardOpenOption.SPARSE);
+        nio.remove(UringOpenOption.PLAIN_FD);
         return nio;
     }
 }

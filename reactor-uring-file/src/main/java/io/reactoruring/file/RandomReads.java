@@ -175,7 +175,7 @@ public final class RandomReads {
     /** Starts one read at once (so subscribe to it where it should start): a pooled buffer and a transfer. */
     private static Mono<Result> read(UringFile file, Request r, Completer completer) {
         PooledBuffer buf = file.bufferPool().acquire(r.length());
-        SharedFd fd = file.sharedFd();
+        SharedFd fd = file.ringFd();
         if (fd == null) {
             return readThroughFile(file, r, buf, completer);
         }

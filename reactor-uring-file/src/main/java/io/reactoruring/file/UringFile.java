@@ -115,11 +115,31 @@ public final class UringFile {
     /**
      * The io_uring descriptor, for operations of other modules on this file (such as
      * reactor-uring-net's {@code sendFile(SharedFd, position, count)}, which then need not open it
-     * again); null on the NIO fallback. Operations that use it hold a reference while they run, so
-     * {@link #close()} waits for them; it stays this file's to close.
+     * again); null on the NIO fallback, and null for a file in its loop's registered file table
+     * ({@link #isDirectDescriptor()}, the default where the kernel has it), whose descriptor means
+     * nothing outside that ring: open with {@link UringOpenOption#PLAIN_FD} to share it. Operations
+     * that use it hold a reference while they run, so {@link #close()} waits for them; it stays this
+     * file's to close.
      */
     public @Nullable SharedFd sharedFd() {
+        SharedFd fd = io.sharedFd();
+        return fd == null || fd.isDirect() ? null : fd;
+    }
+
+    /** The descriptor this file's own ops use, direct or not (null on the NIO fallback). */
+    @Nullable SharedFd ringFd() {
         return io.sharedFd();
+    }
+
+    /**
+     * True when the file lives in its loop's registered file table (a direct descriptor: no process
+     * fd, every op carries IOSQE_FIXED_FILE, the close goes through the ring). Files opened on
+     * io_uring are, by default, where the kernel supports it and the table has room; see
+     * {@link UringOpenOption#PLAIN_FD}.
+     */
+    public boolean isDirectDescriptor() {
+        SharedFd fd = io.sharedFd();
+        return fd != null && fd.isDirect();
     }
 
     /** The pool {@link #readChunks} and {@link #writeAll} take buffers from. */
@@ -129,7 +149,8 @@ public final class UringFile {
 
     /**
      * The raw descriptor, for diagnostics; it is closed by {@link #close()}, never by the caller.
-     * -1 on the NIO fallback, which does not expose it.
+     * -1 on the NIO fallback, which does not expose it, and for a {@linkplain #isDirectDescriptor()
+     * direct descriptor}, which has none.
      */
     public int fd() {
         return io.fd();
@@ -467,7 +488,9 @@ public final class UringFile {
 
     @Override
     public String toString() {
-        return "UringFile[" + target + (io.isUring() ? ", fd " + io.fd() : ", nio") + (io.isClosing() ? ", closed" : "")
+        SharedFd fd = io.sharedFd();
+        return "UringFile[" + target + (fd != null && fd.isDirect() ? ", direct " + fd.directIndex()
+                : io.isUring() ? ", fd " + io.fd() : ", nio") + (io.isClosing() ? ", closed" : "")
                 + "]";
     }
 

@@ -50,7 +50,7 @@ final class UringFileIo implements FileIo {
 
     @Override
     public int fd() {
-        return fd.fd();
+        return fd.isDirect() ? -1 : fd.fd();
     }
 
     @Override
@@ -97,15 +97,28 @@ final class UringFileIo implements FileIo {
 
     @Override
     public Mono<FileStat> stat() {
-        return Mono.defer(() -> {
-            // statx buffer, then the empty path AT_EMPTY_PATH needs (already zero: NativeMemory zeroes).
-            NativeBlock block = NativeBlock.allocate(STATX_SIZE + 8);
-            Op op = Op.builder(Opcode.STATX).fd(fd).addr(block.address() + STATX_SIZE).length(STATX_BASIC_STATS)
-                    .opFlags(AT_EMPTY_PATH).offset(block.address()).whenKernelDone(block::free).name("statx")
-                    .target(target).build();
-            // The hook frees the block only after the subscriber was signalled, so map can still read it.
-            return fd.loop().submit(op).map(res -> parseStatx(block.buffer()));
-        });
+        if (!fd.isDirect()) {
+            return Mono.defer(() -> statx(Op.builder(Opcode.STATX).fd(fd)));
+        }
+        // statx takes no direct descriptor: install a process fd for it (IORING_OP_FIXED_FD_INSTALL,
+        // 6.8+; UringPathOps opens direct only where the kernel has it), then close that fd. A cancel
+        // between the install's CQE and its delivery closes the fd (closesOrphanedFd).
+        UringLoop loop = fd.loop();
+        Op install = Op.builder(Opcode.FIXED_FD_INSTALL).fd(fd).closesOrphanedFd(true).name("fixed_fd_install")
+                .target(target).build();
+        return Mono.usingWhen(loop.submit(install),
+                plain -> statx(Op.builder(Opcode.STATX).fd(plain)),
+                plain -> loop.submit(Op.close(plain)).then());
+    }
+
+    /** statx(AT_EMPTY_PATH) of the descriptor {@code b} names (subscribe per call: it allocates). */
+    private Mono<FileStat> statx(Op.Builder b) {
+        // statx buffer, then the empty path AT_EMPTY_PATH needs (already zero: NativeMemory zeroes).
+        NativeBlock block = NativeBlock.allocate(STATX_SIZE + 8);
+        Op op = b.addr(block.address() + STATX_SIZE).length(STATX_BASIC_STATS).opFlags(AT_EMPTY_PATH)
+                .offset(block.address()).whenKernelDone(block::free).name("statx").target(target).build();
+        // The hook frees the block only after the subscriber was signalled, so map can still read it.
+        return fd.loop().submit(op).map(res -> parseStatx(block.buffer()));
     }
 
     static FileStat parseStatx(ByteBuffer b) {

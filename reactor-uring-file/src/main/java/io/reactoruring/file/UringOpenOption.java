@@ -11,5 +11,15 @@ public enum UringOpenOption implements OpenOption {
      * flag at open (EINVAL). In the NIO fallback this is {@code com.sun.nio.file.ExtendedOpenOption.DIRECT},
      * where the JDK checks alignment itself and fails a misaligned transfer with a plain IOException.
      */
-    DIRECT
+    DIRECT,
+
+    /**
+     * A plain process fd, never a direct descriptor. By default a file opened on io_uring lives in its
+     * loop's registered file table (a direct descriptor: no entry in the process's fd table, no
+     * fdget/fdput per op; see {@code RingOptions.registeredFiles}), and {@link UringFile#sharedFd()}
+     * is then null because the descriptor means nothing outside that ring. Open with this option when
+     * the file's descriptor must be used elsewhere: {@code sharedFd()} for another module's ops
+     * (such as reactor-uring-net's {@code sendFile}), or {@link UringFile#fd()}. Ignored on the NIO fallback.
+     */
+    PLAIN_FD
 }

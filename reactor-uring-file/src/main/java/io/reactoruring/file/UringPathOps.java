@@ -1,8 +1,10 @@
 package io.reactoruring.file;
 
+import io.reactoruring.core.Errno;
 import io.reactoruring.core.Op;
 import io.reactoruring.core.Opcode;
 import io.reactoruring.core.SharedFd;
+import io.reactoruring.core.UringError;
 import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.internal.CoreAccess;
 import java.nio.file.Path;
@@ -28,20 +30,48 @@ final class UringPathOps implements PathOps {
         this.loop = loop;
     }
 
+    /**
+     * openat. Where the loop has direct descriptors ({@link UringLoop#directDescriptorSlots()}) and the
+     * caller did not ask for {@link UringOpenOption#PLAIN_FD}, the file goes into the ring's file table
+     * (IORING_FILE_INDEX_ALLOC) and its ops carry IOSQE_FIXED_FILE; a full table (ENFILE) or a kernel
+     * that refuses (ENXIO, EINVAL) gets a plain openat instead. Every file is bound to this one loop:
+     * all its ops run on it, so its direct descriptor is never used on another ring.
+     */
     @Override
     public Mono<UringFile> open(Path path, OpenSpec spec) {
         byte[] bytes = NativeBlock.pathBytes(path);
         String target = path.toString();
+        // stat() of a direct descriptor needs IORING_OP_FIXED_FD_INSTALL (6.8+): without it, plain fds.
+        if (spec.plainFd() || loop.directDescriptorSlots() == 0 || !loop.supports(Opcode.FIXED_FD_INSTALL)) {
+            return open(bytes, path, target, spec, false);
+        }
+        return open(bytes, path, target, spec, true).onErrorResume(e -> e instanceof UringError u
+                && (u.errno() == Errno.ENFILE || u.errno() == Errno.ENXIO || u.errno() == Errno.EINVAL),
+                e -> open(bytes, path, target, spec, false));
+    }
+
+    private Mono<UringFile> open(byte[] bytes, Path path, String target, OpenSpec spec, boolean direct) {
         return Mono.defer(() -> {
             NativeBlock block = NativeBlock.ofPaths(bytes);
-            // closesOrphanedFd: the CQE of a cancelled openat closes its fd in the loop.
-            Op op = Op.builder(Opcode.OPENAT).fd(AT_FDCWD).addr(block.address()).length(spec.mode())
-                    .opFlags(spec.flags()).closesOrphanedFd(true).whenKernelDone(block::free).name("openat")
-                    .target(target).build();
-            return handOff(loop.submit(op),
-                    fd -> new UringFile(CoreAccess.adoptFd(fd, loop, target), path, spec.readable(), spec.writable()),
-                    fd -> loop.submit(Op.close(fd)).subscribe(r -> { }, e -> { }));
+            // closesOrphanedFd: the CQE of a cancelled openat closes its fd (or direct slot) in the loop.
+            // A direct descriptor has no process fd, so no close-on-exec: the kernel refuses O_CLOEXEC (EINVAL).
+            Op.Builder b = Op.builder(Opcode.OPENAT).fd(AT_FDCWD).addr(block.address()).length(spec.mode())
+                    .opFlags(direct ? spec.flags() & ~OpenSpec.O_CLOEXEC : spec.flags()).closesOrphanedFd(true).whenKernelDone(block::free).name("openat")
+                    .target(target);
+            if (direct) {
+                b.fileIndex(Opcode.IORING_FILE_INDEX_ALLOC); // res is the slot the kernel picked
+            }
+            return handOff(loop.submit(b.build()),
+                    fd -> new UringFile(direct ? CoreAccess.adoptDirectFd(fd, loop, target) : CoreAccess.adoptFd(fd, loop, target),
+                            path, spec.readable(), spec.writable()),
+                    fd -> loop.submit(direct ? closeDirect(fd) : Op.close(fd)).subscribe(r -> { }, e -> { }));
         });
+    }
+
+    /** IORING_OP_CLOSE of direct-descriptor slot {@code index} (io_uring_prep_close_direct). */
+    static Op closeDirect(int index) {
+        return Op.builder(Opcode.CLOSE).fd(0).fileIndex(index + 1).name("close").target("direct descriptor " + index)
+                .build();
     }
 
     /**

@@ -91,9 +91,16 @@ class UringFileTest extends FileBackendTest {
         UringFile f = open(Files.createFile(dir.resolve("on-loop")), StandardOpenOption.READ);
         assertThat(f.isUring()).isTrue();
         assertThat(f.loop()).isSameAs(loop);
-        assertThat(f.sharedFd()).isNotNull();
-        assertThat(f.fd()).isEqualTo(f.sharedFd().fd());
+        // By default a direct descriptor: nothing to share outside the loop's ring, no process fd.
+        assertThat(f.isDirectDescriptor()).isTrue();
+        assertThat(f.sharedFd()).isNull();
+        assertThat(f.fd()).isEqualTo(-1);
         f.close().block(T);
+        UringFile plain = open(dir.resolve("on-loop"), StandardOpenOption.READ, UringOpenOption.PLAIN_FD);
+        assertThat(plain.isDirectDescriptor()).isFalse();
+        assertThat(plain.sharedFd()).isNotNull();
+        assertThat(plain.fd()).isEqualTo(plain.sharedFd().fd());
+        plain.close().block(T);
     }
 
     @Test
@@ -118,7 +125,7 @@ class UringFileTest extends FileBackendTest {
     void anFdArrivingAfterTheCancelIsClosed() throws Exception {
         Path p = Files.write(dir.resolve("orphan"), new byte[] {1});
         long before = Fds.openOn(p);
-        UringFile probe = open(p, StandardOpenOption.READ); // any fd of ours, taken over below
+        UringFile probe = open(p, StandardOpenOption.READ, UringOpenOption.PLAIN_FD); // any fd of ours, taken over below
         int fd = probe.fd();
         assertThat(Fds.openOn(p)).isEqualTo(before + 1);
         TestPublisher<Integer> cqe = TestPublisher.createNoncompliant(TestPublisher.Violation.DEFER_CANCELLATION);
@@ -148,7 +155,7 @@ class UringFileTest extends FileBackendTest {
     @Test
     void cancelsRacingOpensLeakNoFd() throws Exception {
         Path p = Files.write(dir.resolve("race"), new byte[] {1});
-        open(p, StandardOpenOption.READ).close().block(T); // warm-up
+        open(p, StandardOpenOption.READ, UringOpenOption.PLAIN_FD).close().block(T); // warm-up
         long before = Fds.openOn(p);
         for (int i = 0; i < 300; i++) {
             BaseSubscriber<UringFile> s = new BaseSubscriber<>() {
@@ -157,7 +164,8 @@ class UringFileTest extends FileBackendTest {
                     f.close().subscribe();
                 }
             };
-            UringFiles.open(loop, p, Set.of(StandardOpenOption.READ)).subscribe(s);
+            // Plain fds, counted in /proc/self/fd (FixedFilesTest storms direct descriptors).
+            UringFiles.open(loop, p, Set.of(StandardOpenOption.READ, UringOpenOption.PLAIN_FD)).subscribe(s);
             // Vary the cancelling thread, so cancels land before, during and after the CQE.
             if (i % 3 == 0) {
                 Schedulers.parallel().schedule(s::dispose);

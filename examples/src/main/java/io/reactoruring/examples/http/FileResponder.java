@@ -44,7 +44,8 @@ final class FileResponder {
      * and below this size one SEND was level with or ahead of head + sendFile.
      */
     static final int MERGE_LIMIT = 16 * 1024;
-    private static final Set<OpenOption> READ = Set.of(StandardOpenOption.READ);
+    /** PLAIN_FD: the body goes out through sendFile(sharedFd()), which needs a process fd, not a direct descriptor. */
+    private static final Set<OpenOption> READ = Set.of(StandardOpenOption.READ, io.reactoruring.file.UringOpenOption.PLAIN_FD);
     private static final Map<Integer, String> REASONS = Map.ofEntries(
             Map.entry(200, "OK"), Map.entry(206, "Partial Content"), Map.entry(304, "Not Modified"),
             Map.entry(400, "Bad Request"), Map.entry(414, "URI Too Long"), Map.entry(417, "Expectation Failed"),

@@ -30,6 +30,16 @@ public final class CoreAccess {
         SharedFd adopt(int fd, UringLoop loop, String description);
 
         /**
+         * See {@link CoreAccess#adoptDirectFd}.
+         *
+         * @param index the slot in {@code loop}'s file table
+         * @param loop the loop whose ring holds it
+         * @param description what it is, for errors and logs
+         * @return its new owner
+         */
+        SharedFd adoptDirect(int index, UringLoop loop, String description);
+
+        /**
          * See {@link CoreAccess#tryAcquire}.
          *
          * @param fd the fd
@@ -117,6 +127,22 @@ public final class CoreAccess {
      */
     public static SharedFd adoptFd(int fd, UringLoop loop, String description) {
         return fds().adopt(fd, loop, description);
+    }
+
+    /**
+     * Wraps the direct descriptor in slot {@code index} of {@code loop}'s registered file table (an
+     * OPENAT with IORING_FILE_INDEX_ALLOC created it) as a {@link SharedFd} that now owns it. Ops built
+     * with {@code Op.Builder.fd(SharedFd)} then carry IOSQE_FIXED_FILE; they must run on {@code loop}
+     * (the slot means nothing to another ring: submitting one elsewhere throws), and the close is
+     * IORING_OP_CLOSE of the slot. It has no process fd: {@link SharedFd#fd()} throws. Any thread.
+     *
+     * @param index the slot, {@code >= 0}
+     * @param loop the loop whose ring holds it and whose ops use it
+     * @param description what it is, for errors and logs
+     * @return the descriptor's owner
+     */
+    public static SharedFd adoptDirectFd(int index, UringLoop loop, String description) {
+        return fds().adoptDirect(index, loop, description);
     }
 
     private static Fds fds() {
