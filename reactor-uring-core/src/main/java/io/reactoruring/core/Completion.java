@@ -3,6 +3,9 @@ package io.reactoruring.core;
 /**
  * One CQE of a multishot operation, as emitted by {@link UringLoop#submitMultishot(Op)}.
  *
+ * <p>Emitted on the loop thread that reaped the CQE; a negative result other than the op's accepted
+ * errno ends the {@code Flux} with the errno's exception instead (see {@link Errno}). Immutable.
+ *
  * @param res   the kernel's result: a byte count, an fd, a poll mask, or {@code -errno}
  * @param flags the CQE flags ({@code Opcode.IORING_CQE_F_*})
  */

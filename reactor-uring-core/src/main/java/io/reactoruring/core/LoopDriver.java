@@ -50,6 +50,21 @@ final class LoopDriver {
     /** Inbox tasks run per iteration at most. */
     static final int INBOX_BATCH = 4096;
 
+    /**
+     * How long the loop polls its inbox before going to sleep in the kernel, after an iteration
+     * that delivered completions: the work those completions started (a completion handler that
+     * starts the next read, a {@code block()}ing caller's next op) usually comes back within
+     * microseconds, and finding it in the inbox saves the poster an eventfd write and the loop a
+     * sleep and wake-up. System property {@code reactoruring.loop.spinMicros} (default 50; 0 turns it
+     * off), read when a loop is created. An idle loop never spins: only an iteration that dispatched
+     * completions leads to one, and only while no op is in the kernel (whose completion the spin would
+     * delay; so loops with armed multishot ops never spin). The window adapts
+     * ({@link #nextSpinWindow}): each spin that finds nothing halves it, down to 1/16 of the
+     * property, and a spin that finds work restores it, so a loop whose callers do not come back
+     * quickly burns little CPU.
+     */
+    static final String SPIN_PROPERTY = "reactoruring.loop.spinMicros";
+
     /** Ops the kernel never completed before a shutdown timeout: their memory must never be reused. */
     private static final List<OpHandle> ABANDONED = new ArrayList<>();
 
@@ -67,6 +82,8 @@ final class LoopDriver {
     private @Nullable LoopRegistrations registrations;
     private volatile int wakeState = AWAKE;
     private final AtomicInteger wakeWriters = new AtomicInteger();
+    /** Eventfd writes that woke the loop (any thread). */
+    final java.util.concurrent.atomic.AtomicLong wakeSignals = new java.util.concurrent.atomic.AtomicLong();
     private volatile int lifecycle = RUNNING;
     private volatile @Nullable Throwable startFailure;
     /** Why the loop died, if it did (not set by a dispose). */
@@ -82,9 +99,15 @@ final class LoopDriver {
     private long deadline;
     private boolean slotsAbandoned;
     private boolean moreReady;
+    /** Completions the last iteration dispatched to ops (a spin before sleeping pays off after them). */
+    private int lastDispatched;
     /** New slots this iteration may still take ({@link RingOptions#submissionsPerIteration}). */
     private int budget;
     private final int budgetPerIteration;
+    /** {@link #SPIN_PROPERTY} in ns, read when the loop is created. */
+    private final long spinNanos = Math.max(0, Long.getLong(SPIN_PROPERTY, 50)) * 1000;
+    /** The current spin window (loop thread), between spinNanos / 16 and spinNanos. */
+    private long spinWindow = spinNanos;
 
     LoopDriver(UringLoop loop, String name, RingOptions options) {
         this.loop = loop;
@@ -193,6 +216,7 @@ final class LoopDriver {
             wakeWriters.incrementAndGet();
             try {
                 if (wakeState != CLOSED) {
+                    wakeSignals.incrementAndGet();
                     Native.eventfdWrite(ring.eventFd);
                 }
             } finally {
@@ -331,9 +355,11 @@ final class LoopDriver {
             if (lifecycle != RUNNING && deadline == 0) {
                 beginShutdown();
             }
+            int rearm = 0;
             if (!wakeArmed && lifecycle == RUNNING) {
                 batch.addRaw(Opcode.READ, r.eventFd, r.wakeBuffer, 8, 0, 0, 0, WAKEUP_USER_DATA);
                 wakeArmed = true;
+                rearm = 1; // may wait for a spin: no poster writes the eventfd while the loop is awake
             }
             fillBatch();
             if (deadline != 0 && slots.used() == 0 && !wakeArmed && batch.isEmpty()) {
@@ -349,9 +375,24 @@ final class LoopDriver {
                     return;
                 }
             }
+            if (block && lastDispatched > 0 && spinNanos > 0 && batch.count() == rearm && slots.used() == 0 && deadline == 0) {
+                if (spinForInbox()) {
+                    // The next op arrived without a wake-up: it goes into this iteration's enter.
+                    drainInbox();
+                    fillBatch();
+                    block = !moreReady && inbox.isEmpty() && waiting.isEmpty();
+                }
+            }
+            // The pool's idle memory is trimmed from here: the wait ends when a trim is due (no timer op).
+            long trimAt = loop.bufferPool().trimTick();
+            if (block && trimAt != Long.MAX_VALUE) {
+                long untilTrim = Math.max(0, trimAt - System.nanoTime());
+                timeout = timeout < 0 ? untilTrim : Math.min(timeout, untilTrim);
+            }
             if (block) {
                 wakeState = SLEEPING;
-                if (!inbox.isEmpty()) {
+                // A dispose that came after this iteration's check saw the loop awake and wrote no wake-up.
+                if (!inbox.isEmpty() || lifecycle != RUNNING && deadline == 0) {
                     block = false;
                 }
             }
@@ -374,9 +415,36 @@ final class LoopDriver {
             metrics.submitBusy += r.stat(Native.STAT_BUSY);
             metrics.sqFullWaits += r.stat(Native.STAT_SQ_FULL);
             moreReady = r.stat(Native.STAT_MORE_READY) > 0;
-            dispatch(r.cqes, n);
+            lastDispatched = dispatch(r.cqes, n);
             metrics.publish();
         }
+    }
+
+    /** Polls the inbox for up to the current spin window; true when something arrived. */
+    private boolean spinForInbox() {
+        long end = System.nanoTime() + spinWindow;
+        boolean found = false;
+        outer:
+        do {
+            for (int i = 0; i < 64; i++) {
+                if (!inbox.isEmpty()) {
+                    found = true;
+                    break outer;
+                }
+                Thread.onSpinWait();
+            }
+        } while (System.nanoTime() - end < 0 && lifecycle == RUNNING);
+        found = found || !inbox.isEmpty();
+        if (found) {
+            metrics.spinHits++;
+        }
+        spinWindow = nextSpinWindow(spinWindow, spinNanos, found);
+        return found;
+    }
+
+    /** The spin window after a spin of {@code window}: {@code max} after a hit, halved (not below max / 16) after a miss. */
+    static long nextSpinWindow(long window, long max, boolean hit) {
+        return hit ? max : Math.max(max / 16, window / 2);
     }
 
     /**
@@ -422,7 +490,9 @@ final class LoopDriver {
         }
     }
 
-    private void dispatch(ByteBuffer c, int n) {
+    /** Dispatches the {@code n} CQEs in {@code c}; how many were for ops. */
+    private int dispatch(ByteBuffer c, int n) {
+        int delivered = 0;
         for (int i = 0; i < n; i++) {
             int p = i * Native.CQE_SIZE;
             long userData = c.getLong(p + Native.CQE_USER_DATA);
@@ -445,12 +515,14 @@ final class LoopDriver {
                 slots.release(userData);
             }
             metrics.completed++;
+            delivered++;
             try {
                 h.onCqe(member, res, flags, terminal);
             } catch (Throwable t) {
                 Operators.onErrorDropped(t, Context.empty());
             }
         }
+        return delivered;
     }
 
     private void beginShutdown() {

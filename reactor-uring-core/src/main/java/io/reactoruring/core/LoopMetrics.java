@@ -14,6 +14,8 @@ final class LoopMetrics {
 
     /** Loop thread only. */
     long iterations, submitted, completed, sqFullWaits, inFlightLimitWaits, cqOverflows, submitBusy, wakeups, enterCalls, stale;
+    /** Loop thread only: spins before sleeping that found new work in the inbox (not in {@link UringMetrics}). */
+    long spinHits;
     /** Loop thread only: READ/WRITE ops submitted as READ_FIXED/WRITE_FIXED; pool blocks registered; ops on direct descriptors. */
     long fixedBufferOps, fixedBufferRegistrations, fixedFileOps;
     /** Any thread (buffer rings count their exhaustions where they see them). */

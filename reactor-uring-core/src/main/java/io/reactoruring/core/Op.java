@@ -15,6 +15,12 @@ import org.jspecify.annotations.Nullable;
  * <p>Raw addresses ({@link Builder#addr(long)}) must point to memory that outlives the operation:
  * hand the owner of that memory to {@link Builder#keepAlive(Object)} and it stays referenced until
  * the kernel's terminal CQE, even when the subscriber cancels.
+ *
+ * <p>Immutable and thread-safe; the {@link Builder} is not (one thread builds). Each subscription to
+ * the {@code Mono}/{@code Flux} returned for an op submits it anew. Cancelling a subscription
+ * after submission sends {@code IORING_OP_ASYNC_CANCEL} for it; the op's memory ({@code keepAlive})
+ * and fd stay referenced, and {@link Builder#whenKernelDone(Runnable)} runs, only once the kernel's
+ * terminal CQE has arrived.
  */
 public final class Op {
     private static final Op NOP = builder(Opcode.NOP).build();

@@ -8,6 +8,11 @@ import reactor.core.publisher.Mono;
 /**
  * Whole reads and writes of native memory as one {@code Mono}, for the modules above core that
  * stream pooled buffers (files, sockets).
+ *
+ * <p>Threads: the returned Mono may be subscribed from any thread; the transfer's ops run on
+ * {@code loop} and every signal and callback arrives on its thread. Not for applications: the
+ * ownership hand-over through {@code finish}/{@code abandon} is what the file and net modules build
+ * their buffer contracts on.
  */
 public final class Transfers {
     private Transfers() {

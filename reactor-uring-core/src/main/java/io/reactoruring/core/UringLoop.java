@@ -434,6 +434,16 @@ public final class UringLoop implements Scheduler, Executor {
         return driver.accept(h);
     }
 
+    /** Loop thread: how many spins before sleeping found new work in the inbox ({@code LoopDriver}). */
+    long spinHits() {
+        return driver.metrics().spinHits;
+    }
+
+    /** Any thread: how many eventfd writes other threads made to wake this loop. */
+    long wakeSignals() {
+        return driver.wakeSignals.get();
+    }
+
     /** Why this loop's thread died, or null (also after a plain dispose). */
     @Nullable Throwable failure() {
         return driver.failure();

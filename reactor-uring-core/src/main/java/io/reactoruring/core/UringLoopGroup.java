@@ -30,6 +30,10 @@ import reactor.core.publisher.Mono;
  *     warnOnce(UringLoopGroup.sharedUnavailabilityCause()); // then use plain NIO
  * }
  * }</pre>
+ *
+ * <p><b>Threads.</b> Every method may be called from any thread; {@link #next()} never blocks.
+ * {@link #dispose()} disposes every loop (non-blocking). The library never disposes the shared
+ * group (its threads are daemons); a group the application creates is the application's to dispose.
  */
 public final class UringLoopGroup implements Disposable {
     private static volatile @Nullable UringLoopGroup shared;

@@ -4,6 +4,9 @@ package io.reactoruring.core;
  * A snapshot of one ring's counters, read with {@link UringLoop#metrics()}. Counters are totals
  * since the loop started; {@code inFlight} and {@code waiting} are current values.
  *
+ * <p>Immutable: a snapshot taken on the loop thread at the end of an iteration and safe to read
+ * from any thread; call {@link UringLoop#metrics()} again for newer values.
+ *
  * @param submitted           operations handed to the kernel (a linked chain counts each member)
  * @param completed           CQEs delivered to operations (multishot ops deliver several)
  * @param inFlight            operations holding a slot: submitted, terminal CQE not yet seen (armed

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.reactoruring.core.buffer.PooledBuffer;
 import io.reactoruring.core.internal.CoreAccess;
 import io.reactoruring.core.internal.NativeMemory;
+import io.reactoruring.core.testing.CancelStorm;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -16,19 +17,14 @@ import java.time.Duration;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.IntFunction;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import reactor.core.Disposable;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Hooks;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * Issue 10 item 2: reads and writes through {@link Transfers#fully}, each cancelled at a random
@@ -90,7 +86,7 @@ class CancelStormTest {
                     return buf;
                 }, buf::release).doOnNext(inFlightToSubscriber::add); // left the library: now downstream's
             });
-            storm(READS, seeds, read, b -> {
+            CancelStorm.run(READS, CONCURRENCY, seeds, read, b -> {
                 if (inFlightToSubscriber.remove(b)) {
                     received[0]++;
                 }
@@ -145,7 +141,7 @@ class CancelStormTest {
                             return i;
                         }, buf::release);
             });
-            storm(WRITES, new SplittableRandom(7), write, i -> acknowledged.set(i, 1));
+            CancelStorm.run(WRITES, CONCURRENCY, new SplittableRandom(7), write, i -> acknowledged.set(i, 1));
             assertThat(awaitOnLoop(loop, () -> loop.bufferPool().outstanding() == poolBaseline))
                     .as("write buffers back: %d over %d", loop.bufferPool().outstanding(), poolBaseline).isTrue();
             fd.close().block(Duration.ofSeconds(10));
@@ -186,45 +182,5 @@ class CancelStormTest {
     private static SharedFd open(UringLoop loop, TestSupport.CPath path, int flags) {
         int fd = loop.submit(TestSupport.openat(path, flags, 0)).block(Duration.ofSeconds(10));
         return CoreAccess.adoptFd(fd, loop, "storm file");
-    }
-
-    /**
-     * Runs {@code n} ops, {@code CONCURRENCY} at a time, each left alone, raced with a twin under
-     * {@code take(1)}, given a random nanosecond timeout, or disposed from another thread after a
-     * random delay. {@code onValue} gets every value that reaches the end subscriber.
-     */
-    private static <T> void storm(int n, SplittableRandom seeds, IntFunction<Mono<T>> op, java.util.function.Consumer<T> onValue) {
-        long[] modeSeeds = new long[n];
-        for (int i = 0; i < n; i++) {
-            modeSeeds[i] = seeds.nextLong();
-        }
-        Flux.range(0, n)
-                .flatMap(i -> {
-                    SplittableRandom r = new SplittableRandom(modeSeeds[i]);
-                    long nanos = r.nextLong(200_000);
-                    switch (r.nextInt(4)) {
-                        case 0:
-                            return op.apply(i).doOnNext(onValue);
-                        case 1: // the twin is cancelled synchronously when the first value arrives
-                            return Flux.merge(op.apply(i), op.apply(i)).take(1).doOnNext(onValue).then();
-                        case 2:
-                            return op.apply(i).timeout(Duration.ofNanos(nanos), Schedulers.parallel())
-                                    .doOnNext(onValue)
-                                    .onErrorResume(TimeoutException.class, e -> Mono.empty());
-                        default:
-                            return Mono.<T>create(sink -> {
-                                Disposable d = op.apply(i).subscribe(v -> {
-                                    onValue.accept(v);
-                                    sink.success();
-                                }, sink::error, sink::success);
-                                Schedulers.parallel().schedule(() -> {
-                                    d.dispose();
-                                    sink.success();
-                                }, nanos, TimeUnit.NANOSECONDS);
-                            });
-                    }
-                }, CONCURRENCY)
-                .then()
-                .block(Duration.ofSeconds(120));
     }
 }

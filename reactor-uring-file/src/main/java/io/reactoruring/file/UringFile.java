@@ -52,6 +52,12 @@ import reactor.core.publisher.Mono;
  * submit no new op after cancellation; the pooled buffers they own are released once nothing touches
  * them any more, without waiting for the GC. Native copies of paths, iovec arrays and statx buffers
  * are freed the same way.
+ *
+ * <p><b>Sharing.</b> A {@code UringFile} is thread-safe: any thread may start operations on it,
+ * also concurrently (positional reads and writes are independent; ops using the file position are
+ * not ordered with each other unless the caller orders them). {@link #close()} may be called from
+ * any thread, once or more: the descriptor is closed when the last operation in flight has
+ * completed.
  */
 public final class UringFile {
     static final int STATX_BASIC_STATS = UringFileIo.STATX_BASIC_STATS;

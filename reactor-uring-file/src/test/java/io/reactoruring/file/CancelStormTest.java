@@ -8,6 +8,7 @@ import io.reactoruring.core.Op;
 import io.reactoruring.core.Uring;
 import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.buffer.PooledBuffer;
+import io.reactoruring.core.testing.CancelStorm;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -17,23 +18,17 @@ import java.time.Duration;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.BooleanSupplier;
-import java.util.function.Consumer;
 import java.util.function.IntFunction;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.reactivestreams.Publisher;
-import reactor.core.Disposable;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Hooks;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * Issue 10 item 2 through the file API: {@link UringFile#readChunks} streams of a large sparse file
@@ -85,7 +80,7 @@ class CancelStormTest {
                 return file.readChunks(off, (long) chunk * (1 + r.nextInt(4)), chunk, 1 + r.nextInt(4))
                         .doOnNext(leftTheLibrary::add);
             };
-            storm(READS, new SplittableRandom(42), read, b -> {
+            CancelStorm.run(READS, CONCURRENCY, new SplittableRandom(42), read, b -> {
                 if (leftTheLibrary.remove(b)) {
                     received.incrementAndGet();
                 }
@@ -135,7 +130,7 @@ class CancelStormTest {
                 // A heap buffer: writeAll copies it into pooled memory that the next write reuses at once.
                 return file.writeAll(Mono.just(ByteBuffer.wrap(bytes)), (long) i * SLOT, 1).map(n -> i);
             };
-            storm(WRITES, new SplittableRandom(7), write, i -> acknowledged.set(i, 1));
+            CancelStorm.run(WRITES, CONCURRENCY, new SplittableRandom(7), write, i -> acknowledged.set(i, 1));
             assertThat(awaitOnLoop(loop, () -> loop.bufferPool().outstanding() == poolBaseline))
                     .as("write buffers back: %d over %d", loop.bufferPool().outstanding(), poolBaseline).isTrue();
             file.close().block(T);
@@ -176,44 +171,5 @@ class CancelStormTest {
             loop.submit(Op.nop()).block(T);
         }
         return condition.getAsBoolean();
-    }
-
-    /**
-     * Runs {@code n} publishers, {@code CONCURRENCY} at a time, each consumed fully, cut by
-     * {@code take(1)} (a synchronous cancel), given a random nanosecond timeout, or disposed from
-     * another thread after a random delay. {@code onValue} gets every value that reaches the end
-     * subscriber.
-     */
-    private static <T> void storm(int n, SplittableRandom seeds, IntFunction<Publisher<T>> op, Consumer<T> onValue) {
-        long[] modeSeeds = new long[n];
-        for (int i = 0; i < n; i++) {
-            modeSeeds[i] = seeds.nextLong();
-        }
-        Flux.range(0, n)
-                .flatMap(i -> {
-                    SplittableRandom r = new SplittableRandom(modeSeeds[i]);
-                    long nanos = r.nextLong(200_000);
-                    Flux<T> p = Flux.from(op.apply(i));
-                    switch (r.nextInt(4)) {
-                        case 0:
-                            return p.doOnNext(onValue);
-                        case 1:
-                            return p.take(1).doOnNext(onValue);
-                        case 2:
-                            return p.timeout(Duration.ofNanos(nanos), Schedulers.parallel())
-                                    .doOnNext(onValue)
-                                    .onErrorResume(TimeoutException.class, e -> Mono.empty());
-                        default:
-                            return Mono.<T>create(sink -> {
-                                Disposable d = p.subscribe(onValue, sink::error, sink::success);
-                                Schedulers.parallel().schedule(() -> {
-                                    d.dispose();
-                                    sink.success();
-                                }, nanos, TimeUnit.NANOSECONDS);
-                            });
-                    }
-                }, CONCURRENCY)
-                .then()
-                .block(Duration.ofSeconds(120));
     }
 }

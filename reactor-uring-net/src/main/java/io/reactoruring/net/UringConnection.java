@@ -33,6 +33,12 @@ import reactor.core.publisher.Sinks;
  * <p>{@link #dispose()} shuts the socket down (a receive waiting for data then completes with end
  * of stream, so {@link #receive()} completes) and closes it once no operation uses it any more;
  * {@link #onDispose()} completes when it is closed.
+ *
+ * <p><b>Threads.</b> Every method may be called from any thread and never blocks. {@link #receive()}
+ * takes one subscriber at a time. Sends subscribed concurrently are each written in order and
+ * interleave only at buffer boundaries, never inside a buffer. Cancelling a receive or a send cancels
+ * its operation in the kernel; buffers the connection lent or was given are released by it once the
+ * kernel is done with them (see {@link UringInbound#receive()} and {@link UringOutbound#sendPooled}).
  */
 public final class UringConnection implements UringInbound, UringOutbound, Disposable {
     static final int DEFAULT_RECEIVE_BUFFER = ConnectionSettings.DEFAULT_RECEIVE_BUFFER;

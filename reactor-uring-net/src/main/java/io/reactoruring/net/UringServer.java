@@ -28,6 +28,10 @@ import reactor.util.Loggers;
  * {@link #disposeNow(Duration)} shut down gracefully: they stop accepting at once, give open
  * connections a grace period to finish, then close what is left. {@link #onDispose()} completes (on
  * io_uring, on a loop thread) when all of those sockets are closed and {@code doOnUnbound} has run.
+ *
+ * <p>Thread-safe: every method may be called from any thread; only {@link #disposeNow(Duration)}
+ * blocks, and on a loop thread (a {@code NonBlocking} one) it fails with {@link IllegalStateException}
+ * as {@code block()} does.
  */
 public final class UringServer implements Disposable {
     private static final Logger LOG = Loggers.getLogger(UringServer.class);

@@ -22,6 +22,11 @@ import reactor.core.publisher.SignalType;
  * An immutable TCP client configuration (every setter returns a modified copy). {@link #connect()}
  * opens a socket and connects it with IORING_OP_CONNECT on the next loop of the group; without
  * io_uring, with an {@link AsynchronousSocketChannel} on the NIO fallback (see {@link UringTcpServer}).
+ *
+ * <p>Thread-safe: immutable; {@link #connect()} may be subscribed from any thread, including a loop
+ * thread (it never blocks there). The connection it emits is the subscriber's: {@link
+ * UringConnection#dispose()} it when done (the client keeps no reference to it, and a connection
+ * nobody disposes stays open until its loop is disposed).
  */
 public final class UringTcpClient implements Cloneable {
     // Set only on a fresh copy inside a setter, never after the copy is returned.

@@ -1,6 +1,7 @@
 package io.reactoruring.spring;
 
 import io.reactoruring.core.UringLoop;
+import io.reactoruring.core.UringLoopGroup;
 import io.reactoruring.file.UringFile;
 import io.reactoruring.file.UringFiles;
 import java.nio.ByteBuffer;
@@ -12,6 +13,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferFactory;
@@ -109,6 +112,30 @@ public final class UringDataBuffers {
                 ? Set.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING)
                 : Set.of(options);
         return Mono.usingWhen(UringFiles.open(loop, path, opts), f -> write(source, f, 0, maxInFlight), UringFile::close);
+    }
+
+    /**
+     * {@link #write(Publisher, UringLoop, Path, int, OpenOption...)} on a loop of {@code group} (null: the
+     * shared group), or, where io_uring cannot be used, through Spring's
+     * {@link DataBufferUtils#write(Publisher, Path, OpenOption...)} after this module's one warning: the
+     * same file content, byte count and buffer releases either way. For applications that take the
+     * auto-configured group as {@code ObjectProvider<UringLoopGroup>.getIfAvailable()}.
+     */
+    public static Mono<Long> write(Publisher<? extends DataBuffer> source, @Nullable UringLoopGroup group, Path path,
+                                   int maxInFlight, OpenOption... options) {
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(path, "path");
+        Objects.requireNonNull(options, "options");
+        checkInFlight(maxInFlight);
+        return Mono.defer(() -> {
+            UringLoopGroup g = group != null ? group : UringGroups.sharedOrNull();
+            if (g != null) {
+                return write(source, g.next(), path, maxInFlight, options);
+            }
+            AtomicLong bytes = new AtomicLong();
+            Flux<DataBuffer> counted = Flux.<DataBuffer>from(source).doOnNext(b -> bytes.addAndGet(b.readableByteCount()));
+            return DataBufferUtils.write(counted, path, options).then(Mono.fromSupplier(bytes::get));
+        });
     }
 
     /**

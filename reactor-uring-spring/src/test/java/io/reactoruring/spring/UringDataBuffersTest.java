@@ -173,7 +173,7 @@ class UringDataBuffersTest {
     }
 
     /** A source buffer that counts how many are emitted and not yet released. */
-    private static final class Tracked extends DataBufferWrapper implements PooledDataBuffer {
+    static final class Tracked extends DataBufferWrapper implements PooledDataBuffer {
         private final AtomicInteger live;
         private final AtomicInteger refs = new AtomicInteger(1);
 
@@ -234,6 +234,41 @@ class UringDataBuffersTest {
         assertThat(Files.readAllBytes(file)).isEqualTo(content);
         assertThat(live.get()).isZero();
         assertThat(maxLive.get()).isBetween(1, 3);
+    }
+
+    /** 41 buffers of up to 1000 bytes of {@code content}, counted in {@code live} until released. */
+    static Flux<DataBuffer> tracked(byte[] content, AtomicInteger live) {
+        return Flux.range(0, (content.length + 999) / 1000).map(i -> {
+            int from = i * 1000;
+            int len = Math.min(1000, content.length - from);
+            DataBuffer raw = DefaultDataBufferFactory.sharedInstance.allocateBuffer(len);
+            raw.write(content, from, len);
+            live.incrementAndGet();
+            return new Tracked(raw, live);
+        });
+    }
+
+    @Test
+    void writesThroughAGroupOrTheSharedOne() throws Exception {
+        byte[] content = random(40 * 1000 + 17, 8);
+        io.reactoruring.core.UringLoopGroup group = io.reactoruring.core.UringLoopGroup.create("spring-write", 1,
+                io.reactoruring.core.RingOptions.defaults());
+        try {
+            for (io.reactoruring.core.UringLoopGroup g : Arrays.asList(group, null)) {
+                AtomicInteger live = new AtomicInteger();
+                Path file = dir.resolve("group-" + (g == null ? "shared" : "own") + ".bin");
+                long before = group.loops().get(0).metrics().submitted();
+                assertThat(UringDataBuffers.write(tracked(content, live), g, file, 3).block(T)).isEqualTo(content.length);
+                assertThat(Files.readAllBytes(file)).isEqualTo(content);
+                assertThat(live.get()).as("every buffer released").isZero();
+                if (g != null) {
+                    awaitOnLoop(g.loops().get(0), "the writes counted on the group's loop",
+                            () -> g.loops().get(0).metrics().submitted() >= before + 41);
+                }
+            }
+        } finally {
+            group.disposeLater().block(T);
+        }
     }
 
     @Test

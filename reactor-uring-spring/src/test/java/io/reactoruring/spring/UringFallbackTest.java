@@ -73,6 +73,17 @@ class UringFallbackTest {
     }
 
     @Test
+    void uploadsAreWrittenThroughSpringWithoutIoUring() throws Exception {
+        byte[] content = TestSupport.random(40 * 1000 + 17, 9);
+        java.util.concurrent.atomic.AtomicInteger live = new java.util.concurrent.atomic.AtomicInteger();
+        Path file = tmp.resolve("upload-fallback.bin");
+        assertThat(UringDataBuffers.write(UringDataBuffersTest.tracked(content, live), (UringLoopGroup) null, file, 3).block(T))
+                .isEqualTo(content.length);
+        assertThat(java.nio.file.Files.readAllBytes(file)).isEqualTo(content);
+        assertThat(live.get()).as("every buffer released").isZero();
+    }
+
+    @Test
     void autoConfigurationStartsAndServesWithoutIoUring() {
         new ReactiveWebApplicationContextRunner()
                 .withConfiguration(AutoConfigurations.of(UringAutoConfiguration.class))

@@ -81,8 +81,9 @@ public final class BroadcastLoad {
         if (ns.isEmpty()) {
             ns = List.of(16, 1000);
         }
-        System.out.println("| subscribers | server | messages/s (to all) | deliveries/s | server loop CPU us per message | io_uring_enter per message |");
-        System.out.println("|---:|---|---:|---:|---:|---:|");
+        System.out.println("| subscribers | server | messages/s (to all) | deliveries/s | server loop CPU us per message"
+                + " | io_uring_enter per message (loop metrics) | loop thread syscalls per message (perf) | of them io_uring_enter (perf) |");
+        System.out.println("|---:|---|---:|---:|---:|---:|---:|---:|");
         for (int n : ns) {
             double uring = row(n, "reactor-uring", uring(), measure);
             double epoll = row(n, "Reactor Netty epoll", netty(EpollIoHandler.newFactory()), measure);
@@ -96,10 +97,11 @@ public final class BroadcastLoad {
         try (server) {
             String prefix = server.loopThreadPrefix();
             double[] r = run(new InetSocketAddress("127.0.0.1", server.port()), n, server::subscribers,
-                    server::enterCalls, () -> threadCpuNanos(prefix), Duration.ofSeconds(2).toNanos(),
-                    Duration.ofSeconds(measureSeconds).toNanos());
-            System.out.printf(java.util.Locale.ROOT, "| %d | %s | %,.0f | %,.0f | %.1f | %s |%n", n, name, r[0], r[0] * n, r[2],
-                    r[1] < 0 ? "n/a" : String.format(java.util.Locale.ROOT, "%.3f", r[1]));
+                    server::enterCalls, prefix, Duration.ofSeconds(2).toNanos(), Duration.ofSeconds(measureSeconds).toNanos());
+            System.out.printf(java.util.Locale.ROOT, "| %d | %s | %,.0f | %,.0f | %.1f | %s | %s | %s |%n", n, name, r[0], r[0] * n, r[2],
+                    r[1] < 0 ? "n/a" : String.format(java.util.Locale.ROOT, "%.3f", r[1]),
+                    Double.isNaN(r[3]) ? "n/a" : String.format(java.util.Locale.ROOT, "%.3f", r[3]),
+                    Double.isNaN(r[4]) ? "n/a" : String.format(java.util.Locale.ROOT, "%.3f", r[4]));
             return r[0];
         }
     }
@@ -205,10 +207,14 @@ public final class BroadcastLoad {
 
     /**
      * {messages/s delivered to every subscriber, io_uring_enter calls per message (or -1), server loop
-     * CPU microseconds per message (from {@code loopCpuNanos})}.
+     * CPU microseconds per message, the loop thread's syscalls per message and io_uring_enter per
+     * message counted by perf (NaN without perf)}; the loop thread is the one named
+     * {@code loopThreadPrefix}.
      */
     static double[] run(InetSocketAddress address, int n, IntSupplier connected, LongSupplier enters,
-            LongSupplier loopCpuNanos, long warmupNanos, long measureNanos) throws IOException {
+            String loopThreadPrefix, long warmupNanos, long measureNanos) throws IOException {
+        LongSupplier loopCpuNanos = () -> threadCpuNanos(loopThreadPrefix);
+        PerfSyscalls perf = null;
         List<SocketChannel> subs = new ArrayList<>(n);
         long[] received = new long[n];
         try (Selector selector = Selector.open(); SocketChannel pub = SocketChannel.open(address)) {
@@ -252,13 +258,17 @@ public final class BroadcastLoad {
                     deliveredAtStart = minDelivered;
                     entersAtStart = enters.getAsLong();
                     cpuAtStart = loopCpuNanos.getAsLong();
+                    perf = PerfSyscalls.thread(PerfSyscalls.threadId(loopThreadPrefix));
                 } else if (measuring && now >= end) {
                     long msgs = minDelivered - deliveredAtStart;
                     long e = enters.getAsLong();
                     long cpu = loopCpuNanos.getAsLong() - cpuAtStart;
+                    long[] sys = perf == null ? null : perf.stop();
                     double seconds = (now - measureStart) / 1e9;
                     return new double[] {msgs / seconds, entersAtStart < 0 || msgs == 0 ? -1 : (double) (e - entersAtStart) / msgs,
-                        msgs == 0 ? Double.NaN : cpu / 1000.0 / msgs};
+                        msgs == 0 ? Double.NaN : cpu / 1000.0 / msgs,
+                        sys == null || msgs == 0 ? Double.NaN : (double) sys[0] / msgs,
+                        sys == null || msgs == 0 ? Double.NaN : (double) sys[1] / msgs};
                 }
                 long room = WINDOW - (sent - minDelivered);
                 if (room > 0) {
@@ -286,6 +296,9 @@ public final class BroadcastLoad {
                 minDelivered = min;
             }
         } finally {
+            if (perf != null) {
+                perf.abandon();
+            }
             for (SocketChannel ch : subs) {
                 ch.close();
             }

@@ -43,10 +43,13 @@ import java.util.stream.Stream;
  *   --http-connections 32       wrk connections (wrk -t1)
  *   --rounds N                  repeat every measurement N times (default 1); tables show the run with the
  *                               median throughput of each configuration and the min-max over the rounds
- *   --only echo|http            run one section
+ *   --only echo|http|idle       run one section (idle: with --idle N)
  *   --nio true                  also run the echo on reactor-uring's NIO fallback (a server JVM with
  *                               -Dreactoruring.disabled=true), as row "uring-nio"
  *   --extra-echo a,b            more echo servers (ServerMain kinds without "-echo"), e.g. uring-nodefer; rows only
+ *   --idle N                    also run the idle-connection section ({@link IdleLoad}): N idle connections per
+ *                               server (uring, netty-epoll, netty-io_uring), memory per connection and a new
+ *                               connection's echo round trip (default 0: skipped; N up to ~19,000 here)
  *   --slow-readers K            HTTP section: afterwards, each server again with K clients that request a
  *                               64 MiB file and never read (SO_RCVBUF 4 KiB), wrk on the largest file
  *                               measured with them and without them, back to back (default 0: skipped)
@@ -63,7 +66,13 @@ public final class NetLoadReport {
 
     /** {@code ring}: deltas of the server's ring counters over the window, or null (not reactor-uring). */
     private record EchoRow(int connections, int size, String server, EchoLoad.Result r, long serverCpuNanos,
-            long serverRunQueueNanos, long serverSleeps, long serverSlices, long[] ring) {
+            long serverRunQueueNanos, long serverSleeps, long serverSlices, long[] ring, long[] sys) {
+        /** The server process's syscalls per request and io_uring_enter per request, counted by perf; "" without perf. */
+        String syscallsPerRequest() {
+            return sys == null ? "" : String.format(Locale.ROOT, "%.2f syscalls (%.2f io_uring_enter)",
+                    (double) sys[0] / r.requests(), (double) sys[1] / r.requests());
+        }
+
         double cpuMicrosPerRequest() {
             return serverCpuNanos / 1000.0 / r.requests();
         }
@@ -138,11 +147,15 @@ public final class NetLoadReport {
                 System.getProperty("java.vm.name"), System.getProperty("java.version"), read("/proc/loadavg"));
         System.out.printf("# %d event-loop thread(s) per server; %d s of JIT warmup per server, then warmup %d s + measure %d s per run%n",
                 threads, jitWarmup, warmup, measure);
-        if (!only.equals("http")) {
+        if (!only.equals("http") && !only.equals("idle")) {
             List<EchoRow> rows = echo(threads, connections, sizes, rounds, jitWarmup, warmup, measure);
             printEcho(rows, connections, sizes);
         }
-        if (!only.equals("echo")) {
+        int idle = Integer.parseInt(opt.getOrDefault("idle", "0"));
+        if (idle > 0 && (only.isEmpty() || only.equals("idle"))) {
+            IdleLoad.report(idle, ECHO_SERVERS, "512m");
+        }
+        if (!only.equals("echo") && !only.equals("idle")) {
             if (Wrk.available()) {
                 printHttp(http(threads, files, httpConnections, rounds, jitWarmup, warmup, measure), files, httpConnections);
             } else {
@@ -175,6 +188,8 @@ public final class NetLoadReport {
                         ServerProcess p = servers.get(name);
                         long[] cpu = new long[8];
                         long[][] ring = new long[2][];
+                        PerfSyscalls[] perf = new PerfSyscalls[1];
+                        long[][] sys = new long[1][];
                         EchoLoad.Result r = EchoLoad.run(p.address(), c, size,
                                 TimeUnit.SECONDS.toNanos(warmup), TimeUnit.SECONDS.toNanos(measure),
                                 () -> {
@@ -183,7 +198,9 @@ public final class NetLoadReport {
                                     cpu[2] = ProcCpu.runQueueWaitNanos(p.pid());
                                     cpu[4] = ProcCpu.voluntarySwitches(p.pid());
                                     cpu[6] = ProcCpu.timeslices(p.pid());
+                                    perf[0] = PerfSyscalls.process(p.pid());
                                 }, () -> {
+                                    sys[0] = perf[0] == null ? null : perf[0].stop();
                                     cpu[1] = ProcCpu.nanos(p.pid());
                                     cpu[3] = ProcCpu.runQueueWaitNanos(p.pid());
                                     cpu[5] = ProcCpu.voluntarySwitches(p.pid());
@@ -191,12 +208,12 @@ public final class NetLoadReport {
                                     ring[1] = ringStats(p);
                                 });
                         EchoRow row = new EchoRow(c, size, name, r, cpu[1] - cpu[0], cpu[3] - cpu[2], cpu[5] - cpu[4],
-                                cpu[7] - cpu[6], delta(ring[0], ring[1]));
+                                cpu[7] - cpu[6], delta(ring[0], ring[1]), sys[0]);
                         rows.add(row);
-                        System.out.printf("  %-15s conns %3d size %5d: %,10.0f req/s (median 1 s: %,10.0f)  p50 %7.1f us  p99 %7.1f us  server CPU %5.1f us/req  %.2f sleeps/req  run-queue wait %.0f us/slice  %s%n",
+                        System.out.printf("  %-15s conns %3d size %5d: %,10.0f req/s (median 1 s: %,10.0f)  p50 %7.1f us  p99 %7.1f us  server CPU %5.1f us/req  %.2f sleeps/req  run-queue wait %.0f us/slice  %s  %s%n",
                                 name, c, size, r.requestsPerSecond(), r.medianPerSecond(), r.percentileMicros(50),
                                 r.percentileMicros(99), row.cpuMicrosPerRequest(), row.sleepsPerRequest(), row.runQueueMicrosPerSlice(),
-                                row.ringPerRequest());
+                                row.ringPerRequest(), row.syscallsPerRequest());
                         printOutput(p);
                     }
                 }
@@ -212,8 +229,8 @@ public final class NetLoadReport {
     private static void printEcho(List<EchoRow> rows, int[] connections, int[] sizes) {
         System.out.println("\n### Echo results (req/s = median of the 1-second rates in a window; with several rounds, the"
                 + " round with the median req/s, its other columns from the same round, and the min-max of req/s over the rounds)\n");
-        System.out.println("| conns | size | server | req/s | min-max | p50 us | p99 us | server CPU us/req | server CPU % | server run-queue wait % | client CPU % | server sleeps/req | server run-queue wait per slice us | ring per request |");
-        System.out.println("|---:|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        System.out.println("| conns | size | server | req/s | min-max | p50 us | p99 us | server CPU us/req | server CPU % | server run-queue wait % | client CPU % | server sleeps/req | server run-queue wait per slice us | ring per request | server syscalls per request (perf) |");
+        System.out.println("|---:|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
         for (int c : connections) {
             for (int size : sizes) {
                 for (String server : echoServers) {
@@ -221,13 +238,13 @@ public final class NetLoadReport {
                     .sorted(Comparator.comparingDouble(r -> r.r().medianPerSecond())).toList();
             EchoRow row = all.get((all.size() - 1) / 2);
             EchoLoad.Result r = row.r();
-            System.out.printf(Locale.ROOT, "| %d | %d | %s | %,.0f | %,.0f-%,.0f | %.1f | %.1f | %.1f | %.0f | %.0f | %.0f | %.2f | %.0f | %s |%n",
+            System.out.printf(Locale.ROOT, "| %d | %d | %s | %,.0f | %,.0f-%,.0f | %.1f | %.1f | %.1f | %.0f | %.0f | %.0f | %.2f | %.0f | %s | %s |%n",
                     row.connections(), row.size(), row.server(), r.medianPerSecond(), all.get(0).r().medianPerSecond(),
                     all.get(all.size() - 1).r().medianPerSecond(), r.percentileMicros(50),
                     r.percentileMicros(99), row.cpuMicrosPerRequest(), 100.0 * row.serverCpuNanos() / (r.seconds() * 1e9),
                     100.0 * row.serverRunQueueNanos() / (r.seconds() * 1e9),
                     100.0 * r.clientCpuNanos() / (r.seconds() * 1e9), row.sleepsPerRequest(), row.runQueueMicrosPerSlice(),
-                    row.ringPerRequest());
+                    row.ringPerRequest(), row.syscallsPerRequest());
                 }
             }
         }

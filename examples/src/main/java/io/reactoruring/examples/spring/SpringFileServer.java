@@ -4,7 +4,10 @@ import io.reactoruring.core.UringLoopGroup;
 import io.reactoruring.spring.UringDataBuffers;
 import io.reactoruring.spring.UringResources;
 import java.nio.file.Path;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.ApplicationListener;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.context.annotation.Bean;
@@ -30,7 +33,8 @@ import org.springframework.web.reactive.function.server.ServerResponse;
  *
  * <p>Run: {@code java -cp ... io.reactoruring.examples.spring.SpringFileServer --site.dir=/path}
  * (see {@code scripts/spring-e2e.sh}). The site directory gets an index page and a generated tone
- * if it has none. The io_uring loops come from the auto-configuration ({@code reactor-uring.*}).
+ * if it has none. The io_uring loops come from the auto-configuration ({@code reactor-uring.*}); where
+ * io_uring is unavailable the app starts and answers the same (see {@code SpringFileServerProcessTest}).
  */
 @SpringBootApplication
 public class SpringFileServer {
@@ -50,10 +54,26 @@ public class SpringFileServer {
         return SiteContent.prepare(Path.of(dir));
     }
 
+    /** Where it listens, once it does (local.server.port and ApplicationReadyEvent: the same on Boot 3.5 and 4). */
     @Bean
-    RouterFunction<ServerResponse> routes(SiteContent site, UringLoopGroup group,
+    ApplicationListener<ApplicationReadyEvent> announcePort(SiteContent site) {
+        return e -> {
+            System.out.println("SpringFileServer: serving " + site.root() + " on http://localhost:"
+                    + e.getApplicationContext().getEnvironment().getProperty("local.server.port") + "/");
+            System.out.flush();
+        };
+    }
+
+    /**
+     * @param groups the auto-configured io_uring loops; none where io_uring is unavailable (Docker's
+     *               default seccomp profile, an old kernel, {@code -Dreactoruring.disabled=true}): then
+     *               every route answers the same through NIO, after one warning
+     */
+    @Bean
+    RouterFunction<ServerResponse> routes(SiteContent site, ObjectProvider<UringLoopGroup> groups,
                                           @Value("${server.compression.enabled:false}") boolean compression,
                                           @Value("${site.upload-dir:target/spring-uploads}") String uploads) {
+        UringLoopGroup group = groups.getIfAvailable();
         UringResources files = UringResources.create(site.root()).withLoopGroup(group).withCompression(compression);
         Path uploadDir = SiteContent.directory(Path.of(uploads));
         return RouterFunctions.resources("/stock/**", new FileSystemResource(site.root().toString() + "/"))
@@ -64,7 +84,7 @@ public class SpringFileServer {
                         return ServerResponse.badRequest().bodyValue("bad file name\n");
                     }
                     return UringDataBuffers.write(request.bodyToFlux(org.springframework.core.io.buffer.DataBuffer.class),
-                                    group.next(), uploadDir.resolve(name), 4)
+                                    group, uploadDir.resolve(name), 4)
                             .flatMap(n -> ServerResponse.ok().contentType(MediaType.TEXT_PLAIN)
                                     .bodyValue("stored " + n + " bytes\n"));
                 }))

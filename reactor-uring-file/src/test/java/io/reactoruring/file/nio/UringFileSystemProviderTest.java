@@ -110,6 +110,37 @@ class UringFileSystemProviderTest {
         assertThat(provider.uringChannels()).isZero();
     }
 
+    /**
+     * Issue 12: only a reactor-uring loop thread (which would wait for a loop, possibly its own) gets
+     * the platform's channel; Reactor's other non-blocking threads get io_uring, and a whole Spring
+     * read-and-write round trip started there runs on it.
+     */
+    @Test
+    void reactorsNonBlockingThreadsGetIoUringChannels() throws Exception {
+        UringFileSystemProvider provider = provider();
+        byte[] data = random(300_000, 6);
+        Path src = Files.write(dir.resolve("np-src"), data);
+        Path dst = dir.resolve("np-dst");
+        List<String> kinds = Mono.fromCallable(() -> {
+            assertThat(reactor.core.scheduler.Schedulers.isInNonBlockingThread()).isTrue();
+            List<String> k = new ArrayList<>();
+            try (AsynchronousFileChannel in = provider.newAsynchronousFileChannel(src, Set.of(StandardOpenOption.READ), null);
+                    AsynchronousFileChannel out = provider.newAsynchronousFileChannel(dst,
+                            Set.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW), null)) {
+                k.add(in.getClass().getSimpleName());
+                k.add(out.getClass().getSimpleName());
+                DataBufferUtils.write(DataBufferUtils.readAsynchronousFileChannel(() -> in,
+                        DefaultDataBufferFactory.sharedInstance, 4096), out).then().toFuture()
+                        .get(30, TimeUnit.SECONDS); // Reactor's block() refuses these threads; the JDK's waits do not
+            }
+            return k;
+        }).subscribeOn(reactor.core.scheduler.Schedulers.parallel()).block(T);
+        assertThat(kinds).containsExactly("UringAsynchronousFileChannel", "UringAsynchronousFileChannel");
+        assertThat(Files.readAllBytes(dst)).isEqualTo(data);
+        assertThat(provider.uringChannels()).isEqualTo(2);
+        assertThat(provider.fallbackChannels()).isZero();
+    }
+
     @Test
     void pathsOfItsFileSystemLeadBackToItAndWorkWithFiles() throws Exception {
         UringFileSystemProvider provider = provider();

@@ -1,0 +1,258 @@
+package io.reactoruring.examples.spring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The real example app ({@link SpringFileServer#main}) in a child JVM on the test's class path, run
+ * twice: as is, and with {@code -Dreactoruring.disabled=true} (io_uring unavailable, as under Docker's
+ * default seccomp profile). Both must answer the same requests the same way (200 with the body, 206
+ * ranges, multipart ranges, 304, uploads, 404) on every route; the fallback run logs exactly one
+ * reactor-uring warning, naming the cause, and the normal run none; only the normal run has io_uring
+ * meters. About 15 s per run on a loaded 2-core machine (a Boot start each).
+ */
+class SpringFileServerProcessTest {
+    private static final Duration T = Duration.ofSeconds(30);
+    private static final Pattern LISTENING = Pattern.compile("SpringFileServer: serving .* on http://localhost:(\\d+)/");
+
+    @TempDir
+    static Path tmp;
+
+    static Path site;
+    static byte[] data;
+    static byte[] upload;
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(T).build();
+
+    @BeforeAll
+    static void site() throws IOException {
+        site = Files.createDirectories(tmp.resolve("site"));
+        data = new byte[300_000];
+        new Random(15).nextBytes(data);
+        Files.write(site.resolve("data.bin"), data);
+        Files.createDirectories(site.resolve("docs"));
+        Files.writeString(site.resolve("docs/index.html"), "<p>docs</p>");
+        upload = new byte[200_000];
+        new Random(16).nextBytes(upload);
+    }
+
+    @Test
+    void sameResponsesWithAndWithoutIoUringAndOneWarning() throws Exception {
+        Run normal = run("normal");
+        Run fallback = run("fallback", "-Dreactoruring.disabled=true");
+
+        assertThat(fallback.responses).as("the same answers without io_uring").isEqualTo(normal.responses);
+
+        assertThat(warnings(normal.log)).as("no reactor-uring warning with io_uring; log:%n%s", normal.log).isEmpty();
+        List<String> warned = warnings(fallback.log);
+        assertThat(warned).as("exactly one reactor-uring warning without io_uring; log:%n%s", fallback.log).hasSize(1);
+        assertThat(warned.get(0)).contains("io_uring is unavailable", "reactoruring.disabled=true");
+
+        assertThat(normal.meterStatus).as("io_uring meters with io_uring").isEqualTo(200);
+        assertThat(fallback.meterStatus).as("no io_uring loops, so no meters, without io_uring").isEqualTo(404);
+        for (String log : List.of(normal.log, fallback.log)) {
+            assertThat(log).doesNotContain("APPLICATION FAILED TO START", "Exception in thread", "ERROR");
+        }
+    }
+
+    /** Lines at WARN level about io_uring or from reactor-uring. */
+    private static List<String> warnings(String log) {
+        return log.lines().filter(l -> l.contains("WARN"))
+                .filter(l -> l.contains("io_uring") || l.contains("reactor-uring") || l.contains("reactoruring"))
+                .toList();
+    }
+
+    private record Run(Map<String, String> responses, int meterStatus, String log) {
+    }
+
+    private Run run(String name, String... jvmArgs) throws Exception {
+        List<String> command = new ArrayList<>(List.of(java(), "-Xshare:auto", "-XX:TieredStopAtLevel=1"));
+        if (Runtime.version().feature() >= 22) {
+            command.add("--enable-native-access=ALL-UNNAMED");
+        }
+        command.addAll(List.of(jvmArgs));
+        command.addAll(List.of("-cp", runtimeClassPath(), SpringFileServer.class.getName(), "--server.port=0",
+                "--reactor-uring.loops=1", "--site.dir=" + site, "--site.upload-dir=" + tmp.resolve("uploads-" + name)));
+        Path log = tmp.resolve(name + ".log");
+        Process app = new ProcessBuilder(command).redirectErrorStream(true).start();
+        CompletableFuture<Integer> port = new CompletableFuture<>();
+        Thread pump = new Thread(() -> pump(app.getInputStream(), log, port), "spring-file-server-output");
+        pump.setDaemon(true);
+        pump.start();
+        Map<String, String> responses;
+        int meterStatus;
+        try {
+            int p = port.get(3, TimeUnit.MINUTES); // a bound against a hung child, not a timing check
+            assertThat(p).as("%s run started; log:%n%s", name, read(log)).isPositive();
+            String base = "http://127.0.0.1:" + p;
+            try {
+                responses = exercise(base, tmp.resolve("uploads-" + name));
+                meterStatus = get(base + "/actuator/metrics/reactor.uring.submitted").statusCode();
+            } catch (Exception | AssertionError e) {
+                throw new AssertionError(name + " run: " + e + "; log:\n" + read(log), e);
+            }
+        } finally {
+            app.destroy();
+            if (!app.waitFor(30, TimeUnit.SECONDS)) {
+                app.destroyForcibly();
+            }
+            pump.join(TimeUnit.SECONDS.toMillis(30));
+        }
+        return new Run(responses, meterStatus, read(log));
+    }
+
+    /**
+     * The requests, each checked, and a record of each answer (status, the headers a client relies on,
+     * a digest of the body) for comparing the two runs.
+     */
+    private Map<String, String> exercise(String base, Path uploads) throws Exception {
+        Map<String, String> seen = new LinkedHashMap<>();
+        for (String route : List.of("/", "/uring/", "/stock/")) {
+            String uri = base + route + "data.bin";
+            HttpResponse<byte[]> full = get(uri);
+            assertThat(full.statusCode()).as(uri).isEqualTo(200);
+            assertThat(full.body()).as(uri).isEqualTo(data);
+            seen.put("GET " + route, describe(full));
+
+            HttpResponse<byte[]> range = get(uri, "Range", "bytes=1000-50999");
+            assertThat(range.statusCode()).as(uri).isEqualTo(206);
+            assertThat(range.headers().firstValue("Content-Range")).hasValue("bytes 1000-50999/" + data.length);
+            assertThat(range.body()).isEqualTo(Arrays.copyOfRange(data, 1000, 51000));
+            seen.put("range " + route, describe(range));
+
+            HttpResponse<byte[]> missing = get(base + route + "missing.bin");
+            assertThat(missing.statusCode()).isEqualTo(404);
+            seen.put("404 " + route, String.valueOf(missing.statusCode()));
+        }
+        // reactor-uring's own routes (stock RouterFunctions.resources sends no validators): 304 for
+        // ETag and Last-Modified, multipart ranges, directory redirects
+        for (String route : List.of("/", "/uring/")) {
+            String uri = base + route + "data.bin";
+            HttpResponse<byte[]> full = get(uri);
+            String etag = full.headers().firstValue("ETag").orElseThrow();
+            HttpResponse<byte[]> match = get(uri, "If-None-Match", etag);
+            assertThat(match.statusCode()).isEqualTo(304);
+            assertThat(match.body()).isEmpty();
+            seen.put("etag " + route, describe(match));
+            String lastModified = full.headers().firstValue("Last-Modified").orElseThrow();
+            HttpResponse<byte[]> since = get(uri, "If-Modified-Since", lastModified);
+            assertThat(since.statusCode()).as(uri).isEqualTo(304);
+            seen.put("since " + route, describe(since));
+            HttpResponse<byte[]> multi = get(uri, "Range", "bytes=0-9,100000-100009");
+            assertThat(multi.statusCode()).isEqualTo(206);
+            assertThat(multi.headers().firstValue("Content-Type")).hasValueSatisfying(
+                    t -> assertThat(t).startsWith("multipart/byteranges"));
+            String body = new String(multi.body(), StandardCharsets.ISO_8859_1);
+            assertThat(body).contains("Content-Range: bytes 0-9/" + data.length,
+                    "Content-Range: bytes 100000-100009/" + data.length);
+            seen.put("multi " + route, String.valueOf(multi.statusCode()));
+            HttpResponse<byte[]> dir = get(base + route + "docs");
+            assertThat(dir.statusCode()).isEqualTo(301);
+            seen.put("dir " + route, describe(dir));
+        }
+        HttpResponse<byte[]> index = get(base + "/");
+        assertThat(index.statusCode()).isEqualTo(200);
+        assertThat(new String(index.body(), StandardCharsets.UTF_8)).contains("<audio");
+        seen.put("index", describe(index));
+
+        HttpResponse<byte[]> stored = http.send(HttpRequest.newBuilder(URI.create(base + "/upload/clip.bin")).timeout(T)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(upload)).build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(stored.statusCode()).isEqualTo(200);
+        assertThat(new String(stored.body(), StandardCharsets.UTF_8)).isEqualTo("stored " + upload.length + " bytes\n");
+        assertThat(Files.readAllBytes(uploads.resolve("clip.bin"))).isEqualTo(upload);
+        seen.put("upload", describe(stored));
+        return seen;
+    }
+
+    private static String describe(HttpResponse<byte[]> r) throws Exception {
+        StringBuilder b = new StringBuilder().append(r.statusCode());
+        for (String h : List.of("Content-Type", "Content-Length", "Content-Range", "ETag", "Last-Modified", "Location",
+                "Accept-Ranges")) {
+            r.headers().firstValue(h).ifPresent(v -> b.append(' ').append(h).append('=').append(v));
+        }
+        byte[] digest = MessageDigest.getInstance("SHA-256").digest(r.body());
+        return b.append(" body=").append(HexFormat.of().formatHex(digest)).toString();
+    }
+
+    private HttpResponse<byte[]> get(String uri, String... headers) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(uri)).timeout(T);
+        for (int i = 0; i < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    /** Copies the app's output to {@code log} and completes {@code port} from its listening line (0 if it exits first). */
+    private static void pump(InputStream in, Path log, CompletableFuture<Integer> port) {
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+             OutputStream out = Files.newOutputStream(log)) {
+            for (String line; (line = r.readLine()) != null; ) {
+                out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+                out.flush();
+                Matcher m = LISTENING.matcher(line);
+                if (m.find()) {
+                    port.complete(Integer.parseInt(m.group(1)));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            port.completeExceptionally(e);
+        } finally {
+            port.complete(0);
+        }
+    }
+
+    private static String read(Path log) throws IOException {
+        return Files.exists(log) ? Files.readString(log) : "";
+    }
+
+    private static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    /** The test's class path without test-only entries: what the app needs to run. */
+    private static String runtimeClassPath() {
+        List<String> cp = new ArrayList<>();
+        for (String e : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            String name = Path.of(e).getFileName().toString();
+            boolean testOnly = e.endsWith("test-classes") || name.startsWith("surefire") || name.startsWith("junit-")
+                    || name.startsWith("assertj") || name.startsWith("opentest4j") || name.startsWith("apiguardian")
+                    || name.startsWith("reactor-test") || name.startsWith("spring-test")
+                    || name.startsWith("spring-boot-test") || name.startsWith("common-")
+                    || name.startsWith("maven-surefire") || name.startsWith("spring-boot-loader")
+                    || name.startsWith("spring-boot-jarmode-tools");
+            if (!testOnly) {
+                cp.add(e);
+            }
+        }
+        return String.join(File.pathSeparator, cp);
+    }
+}
