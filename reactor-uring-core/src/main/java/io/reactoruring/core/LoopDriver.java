@@ -58,7 +58,10 @@ final class LoopDriver {
      * sleep and wake-up. System property {@code reactoruring.loop.spinMicros} (default 50; 0 turns it
      * off), read when a loop is created. An idle loop never spins: only an iteration that dispatched
      * completions leads to one, and only while no op is in the kernel (whose completion the spin would
-     * delay; so loops with armed multishot ops never spin).
+     * delay; so loops with armed multishot ops never spin). The window adapts
+     * ({@link #nextSpinWindow}): each spin that finds nothing halves it, down to 1/16 of the
+     * property, and a spin that finds work restores it, so a loop whose callers do not come back
+     * quickly burns little CPU.
      */
     static final String SPIN_PROPERTY = "reactoruring.loop.spinMicros";
 
@@ -103,6 +106,8 @@ final class LoopDriver {
     private final int budgetPerIteration;
     /** {@link #SPIN_PROPERTY} in ns, read when the loop is created. */
     private final long spinNanos = Math.max(0, Long.getLong(SPIN_PROPERTY, 50)) * 1000;
+    /** The current spin window (loop thread), between spinNanos / 16 and spinNanos. */
+    private long spinWindow = spinNanos;
 
     LoopDriver(UringLoop loop, String name, RingOptions options) {
         this.loop = loop;
@@ -378,6 +383,12 @@ final class LoopDriver {
                     block = !moreReady && inbox.isEmpty() && waiting.isEmpty();
                 }
             }
+            // The pool's idle memory is trimmed from here: the wait ends when a trim is due (no timer op).
+            long trimAt = loop.bufferPool().trimTick();
+            if (block && trimAt != Long.MAX_VALUE) {
+                long untilTrim = Math.max(0, trimAt - System.nanoTime());
+                timeout = timeout < 0 ? untilTrim : Math.min(timeout, untilTrim);
+            }
             if (block) {
                 wakeState = SLEEPING;
                 // A dispose that came after this iteration's check saw the loop awake and wrote no wake-up.
@@ -409,19 +420,31 @@ final class LoopDriver {
         }
     }
 
-    /** Polls the inbox for up to {@link #spinNanos}; true when something arrived. */
+    /** Polls the inbox for up to the current spin window; true when something arrived. */
     private boolean spinForInbox() {
-        long end = System.nanoTime() + spinNanos;
+        long end = System.nanoTime() + spinWindow;
+        boolean found = false;
+        outer:
         do {
             for (int i = 0; i < 64; i++) {
                 if (!inbox.isEmpty()) {
-                    metrics.spinHits++;
-                    return true;
+                    found = true;
+                    break outer;
                 }
                 Thread.onSpinWait();
             }
         } while (System.nanoTime() - end < 0 && lifecycle == RUNNING);
-        return !inbox.isEmpty();
+        found = found || !inbox.isEmpty();
+        if (found) {
+            metrics.spinHits++;
+        }
+        spinWindow = nextSpinWindow(spinWindow, spinNanos, found);
+        return found;
+    }
+
+    /** The spin window after a spin of {@code window}: {@code max} after a hit, halved (not below max / 16) after a miss. */
+    static long nextSpinWindow(long window, long max, boolean hit) {
+        return hit ? max : Math.max(max / 16, window / 2);
     }
 
     /**

@@ -101,6 +101,20 @@ class LoopSpinTest {
     }
 
     @Test
+    void theSpinWindowHalvesOnEachMissDownToASixteenthAndAHitRestoresIt() {
+        long max = 50_000;
+        long w = max;
+        List<Long> windows = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            w = LoopDriver.nextSpinWindow(w, max, false);
+            windows.add(w);
+        }
+        assertThat(windows).containsExactly(25_000L, 12_500L, 6_250L, 3_125L, 3_125L, 3_125L);
+        assertThat(LoopDriver.nextSpinWindow(w, max, true)).isEqualTo(max);
+        assertThat(LoopDriver.nextSpinWindow(0, 0, false)).isZero();
+    }
+
+    @Test
     void aLoopDisposedWhileSpinningTerminates() {
         assumeUring();
         for (int i = 0; i < 20; i++) {

@@ -30,7 +30,7 @@ enum Transport {
     private static @Nullable AsynchronousChannelGroup nioGroup;
 
     /** The fallback's own pool: there is no loop to own one. */
-    static final BufferPool NIO_POOL = new BufferPool(16);
+    static final BufferPool NIO_POOL = new BufferPool(16).trimOn(reactor.core.scheduler.Schedulers.parallel());
 
     /**
      * {@code forced}; else io_uring when the caller gave its own {@code group} or the shared group is

@@ -35,6 +35,11 @@ public final class AcceptEmfileMain {
             warm.shutdownOutput();
             warm.getInputStream().readAllBytes();
         }
+        if (io.reactoruring.core.Uring.isAvailable()) {
+            // The accept retry waits on a loop timer: load its classes while files can be opened.
+            reactor.core.publisher.Mono.delay(Duration.ofMillis(1), io.reactoruring.core.UringLoopGroup.shared().next())
+                    .block(t);
+        }
         Loggers.getLogger(AcceptEmfileMain.class).warn("warm-up " + server, Errno.exception(Errno.EMFILE, "accept", "warm-up"));
         Loggers.getLogger(AcceptEmfileMain.class).warn("warm-up", new IOException("Too many open files"));
         System.out.println("port=" + server.port());

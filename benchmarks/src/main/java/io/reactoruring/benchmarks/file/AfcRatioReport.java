@@ -136,17 +136,27 @@ public final class AfcRatioReport {
                 }
                 double base = 0;
                 double ours;
+                double[] baseSwitches = {0, 0};
                 UringMetrics before = s.loop == null ? null : s.loop.metrics();
                 if (s.base != null && r % 2 == 0) {
+                    long[] cs = contextSwitches();
+                    long t = System.nanoTime();
                     base = s.base.run();
+                    baseSwitches = perOp(cs, base, t);
                 }
                 long opsBefore = before == null ? 0 : before.completed();
+                long[] csOurs = contextSwitches();
+                long tOurs = System.nanoTime();
                 ours = s.ours.run();
+                double[] oursSwitches = perOp(csOurs, ours, tOurs);
                 UringMetrics after = s.loop == null ? null : s.loop.metrics();
                 if (s.base != null && r % 2 == 1) {
+                    long[] cs = contextSwitches();
+                    long t = System.nanoTime();
                     base = s.base.run();
+                    baseSwitches = perOp(cs, base, t);
                 }
-                double[] row = {base, ours, 0, 0, 0};
+                double[] row = {base, ours, 0, 0, 0, baseSwitches[0], baseSwitches[1], oursSwitches[0], oursSwitches[1]};
                 if (after != null) {
                     double ops = Math.max(1, after.completed() - opsBefore);
                     row[2] = (after.wakeups() - before.wakeups()) / ops;
@@ -166,7 +176,21 @@ public final class AfcRatioReport {
                 + SECONDS + " s, reactoruring.loop.spinMicros=" + System.getProperty("reactoruring.loop.spinMicros", "50 (default)")
                 + ")");
         System.out.printf("%-42s %14s %14s %8s %-28s %s%n", "scenario", "base", "io_uring", "ratio",
-                "goal", "per op: wakeups/enters/iterations; rounds' ratios");
+                "goal", "loop per op: blocking enters/enters/iterations; rounds' ratios");
+        System.out.println();
+        System.out.println("Context switches of the whole process per op (per MB for the copies), voluntary (a thread slept) /");
+        System.out.println("involuntary (a running thread was preempted), medians; load-independent where the ratios are not:");
+        System.out.printf("%-42s %16s %16s%n", "scenario", "base vol/invol", "io_uring vol/invol");
+        for (Scenario s : all) {
+            List<double[]> rows = results.get(s.name);
+            if (rows == null) {
+                continue;
+            }
+            System.out.printf("%-42s %16s %16s%n", s.name,
+                    s.base == null ? "n/a" : String.format("%.2f/%.2f", median(col(rows, 5)), median(col(rows, 6))),
+                    String.format("%.2f/%.2f", median(col(rows, 7)), median(col(rows, 8))));
+        }
+        System.out.println();
         for (Scenario s : all) {
             List<double[]> rows = results.get(s.name);
             if (rows == null) {
@@ -205,6 +229,40 @@ public final class AfcRatioReport {
             Files.deleteIfExists(p);
         }
         Files.deleteIfExists(dir);
+    }
+
+    static double[] col(List<double[]> rows, int i) {
+        return rows.stream().mapToDouble(x -> x[i]).toArray();
+    }
+
+    /** Voluntary and involuntary context switches of every thread of this process (Linux /proc). */
+    static long[] contextSwitches() {
+        long[] out = new long[2];
+        java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
+        if (tasks == null) {
+            return out;
+        }
+        for (java.io.File t : tasks) {
+            try {
+                for (String line : Files.readAllLines(t.toPath().resolve("status"))) {
+                    if (line.startsWith("voluntary_ctxt_switches:")) {
+                        out[0] += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                    } else if (line.startsWith("nonvoluntary_ctxt_switches:")) {
+                        out[1] += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                // the thread ended meanwhile
+            }
+        }
+        return out;
+    }
+
+    /** Context switches since {@code before} per op, the op count being {@code rate} x the seconds since {@code startNanos}. */
+    static double[] perOp(long[] before, double rate, long startNanos) {
+        long[] now = contextSwitches();
+        double ops = Math.max(1, rate * (System.nanoTime() - startNanos) / 1e9);
+        return new double[] {(now[0] - before[0]) / ops, (now[1] - before[1]) / ops};
     }
 
     static double median(double[] xs) {

@@ -54,8 +54,12 @@ public final class IdleLoad {
         }
     }
 
-    /** Echo round trips of new connections, sorted (nanoseconds); and connect + first echo, sorted. */
-    record Rtt(long[] roundTrips, long[] connectAndFirst) {
+    /**
+     * Echo round trips of new connections, sorted (nanoseconds); connect + first echo, sorted; the
+     * connect alone (the client's connect(2): handshake done by the kernels, no server code), sorted;
+     * and the first echo alone (the server's accept and first receive on its side), sorted.
+     */
+    record Rtt(long[] roundTrips, long[] connectAndFirst, long[] connect, long[] firstEcho) {
         double micros(long[] sorted, double p) {
             int i = (int) Math.min(sorted.length - 1, Math.ceil(p / 100.0 * sorted.length) - 1);
             return sorted[Math.max(0, i)] / 1000.0;
@@ -80,9 +84,16 @@ public final class IdleLoad {
         int n = Integer.parseInt(opt.getOrDefault("connections", "15000"));
         List<String> servers = List.of(opt.getOrDefault("servers", "uring,netty-epoll,netty-io_uring").split(","));
         String heap = opt.getOrDefault("heap", "512m");
-        System.out.printf("# idle connections: %d per server, client in this JVM (pid %d), one event-loop thread per server,"
-                + " server heap %s; %d CPUs, Linux %s; loadavg at start: %s%n", n, ProcessHandle.current().pid(), heap,
+        System.out.printf("# idle connections: %d CPUs, Linux %s; loadavg at start: %s%n",
                 Runtime.getRuntime().availableProcessors(), read("/proc/sys/kernel/osrelease"), read("/proc/loadavg"));
+        report(n, servers, heap);
+        System.out.printf("%n# loadavg at end: %s%n", read("/proc/loadavg"));
+    }
+
+    /** Runs {@code servers} one after the other with {@code n} idle connections each and prints the tables. */
+    static void report(int n, List<String> servers, String heap) throws Exception {
+        System.out.printf("%n## Idle connections: %d per server, client in this JVM (pid %d), one event-loop thread per server,"
+                + " server heap %s (pre-touched)%n", n, ProcessHandle.current().pid(), heap);
         List<Row> rows = new ArrayList<>();
         for (String s : servers) {
             // A pre-touched heap of fixed size is resident from the start: RSS deltas are then off-heap memory
@@ -90,7 +101,6 @@ public final class IdleLoad {
             rows.add(run(s, n, List.of("-Xms" + heap, "-Xmx" + heap, "-XX:+AlwaysPreTouch")));
         }
         print(rows);
-        System.out.printf("%n# loadavg at end: %s%n", read("/proc/loadavg"));
     }
 
     static Row run(String server, int n, List<String> jvmOptions) throws Exception {
@@ -156,12 +166,15 @@ public final class IdleLoad {
     static Rtt probe(InetSocketAddress address, int connections, int roundTrips) throws IOException {
         long[] rtt = new long[connections * roundTrips];
         long[] first = new long[connections];
+        long[] connect = new long[connections];
+        long[] firstEcho = new long[connections];
         ByteBuffer out = ByteBuffer.allocateDirect(SIZE);
         ByteBuffer in = ByteBuffer.allocateDirect(SIZE);
         int k = 0;
         for (int c = 0; c < connections; c++) {
             long t0 = System.nanoTime();
             try (SocketChannel ch = SocketChannel.open(address)) {
+                connect[c] = System.nanoTime() - t0;
                 ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
                 for (int r = 0; r < roundTrips; r++) {
                     long t = System.nanoTime();
@@ -170,13 +183,16 @@ public final class IdleLoad {
                     rtt[k++] = now - t;
                     if (r == 0) {
                         first[c] = now - t0;
+                        firstEcho[c] = now - t;
                     }
                 }
             }
         }
         Arrays.sort(rtt);
         Arrays.sort(first);
-        return new Rtt(rtt, first);
+        Arrays.sort(connect);
+        Arrays.sort(firstEcho);
+        return new Rtt(rtt, first, connect, firstEcho);
     }
 
     /** One echo on each connection: all sent first, then all read back. */
@@ -230,15 +246,17 @@ public final class IdleLoad {
         }
         System.out.println("\n### Idle connections: echo round trip of a new connection (" + PROBE_CONNECTIONS + " new connections × "
                 + PROBE_ROUND_TRIPS + " round trips of " + SIZE + " B, one at a time)\n");
-        System.out.println("| server | idle open | RTT p50 | RTT p99 | connect + first echo p50 | p99 | goal RTT < 10 ms |");
-        System.out.println("|---|---:|---:|---:|---:|---:|---|");
+        System.out.println("| server | idle open | RTT p50 | RTT p99 | connect + first echo p50 | p99 | of which connect p50"
+                + " | first echo p50 | first echo p99 | goal RTT < 10 ms |");
+        System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         for (Row r : rows) {
             for (int k = 0; k < 2; k++) {
                 Rtt t = k == 0 ? r.rtt0() : r.rttN();
                 double p99 = t.micros(t.roundTrips(), 99);
-                System.out.printf(Locale.ROOT, "| %s | %,d | %.0f us | %.0f us | %.0f us | %.0f us | %s |%n", r.server(), k == 0 ? 0 : r.n(),
-                        t.micros(t.roundTrips(), 50), p99, t.micros(t.connectAndFirst(), 50), t.micros(t.connectAndFirst(), 99),
-                        p99 < 10_000 ? "met" : "NOT met");
+                System.out.printf(Locale.ROOT, "| %s | %,d | %.0f us | %.0f us | %.0f us | %.0f us | %.0f us | %.0f us | %.0f us | %s |%n",
+                        r.server(), k == 0 ? 0 : r.n(), t.micros(t.roundTrips(), 50), p99, t.micros(t.connectAndFirst(), 50),
+                        t.micros(t.connectAndFirst(), 99), t.micros(t.connect(), 50), t.micros(t.firstEcho(), 50),
+                        t.micros(t.firstEcho(), 99), p99 < 10_000 ? "met" : "NOT met");
             }
         }
         System.out.println("\n### Baselines\n");

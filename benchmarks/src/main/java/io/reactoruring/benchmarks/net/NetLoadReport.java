@@ -43,10 +43,13 @@ import java.util.stream.Stream;
  *   --http-connections 32       wrk connections (wrk -t1)
  *   --rounds N                  repeat every measurement N times (default 1); tables show the run with the
  *                               median throughput of each configuration and the min-max over the rounds
- *   --only echo|http            run one section
+ *   --only echo|http|idle       run one section (idle: with --idle N)
  *   --nio true                  also run the echo on reactor-uring's NIO fallback (a server JVM with
  *                               -Dreactoruring.disabled=true), as row "uring-nio"
  *   --extra-echo a,b            more echo servers (ServerMain kinds without "-echo"), e.g. uring-nodefer; rows only
+ *   --idle N                    also run the idle-connection section ({@link IdleLoad}): N idle connections per
+ *                               server (uring, netty-epoll, netty-io_uring), memory per connection and a new
+ *                               connection's echo round trip (default 0: skipped; N up to ~19,000 here)
  *   --slow-readers K            HTTP section: afterwards, each server again with K clients that request a
  *                               64 MiB file and never read (SO_RCVBUF 4 KiB), wrk on the largest file
  *                               measured with them and without them, back to back (default 0: skipped)
@@ -144,11 +147,15 @@ public final class NetLoadReport {
                 System.getProperty("java.vm.name"), System.getProperty("java.version"), read("/proc/loadavg"));
         System.out.printf("# %d event-loop thread(s) per server; %d s of JIT warmup per server, then warmup %d s + measure %d s per run%n",
                 threads, jitWarmup, warmup, measure);
-        if (!only.equals("http")) {
+        if (!only.equals("http") && !only.equals("idle")) {
             List<EchoRow> rows = echo(threads, connections, sizes, rounds, jitWarmup, warmup, measure);
             printEcho(rows, connections, sizes);
         }
-        if (!only.equals("echo")) {
+        int idle = Integer.parseInt(opt.getOrDefault("idle", "0"));
+        if (idle > 0 && (only.isEmpty() || only.equals("idle"))) {
+            IdleLoad.report(idle, ECHO_SERVERS, "512m");
+        }
+        if (!only.equals("echo") && !only.equals("idle")) {
             if (Wrk.available()) {
                 printHttp(http(threads, files, httpConnections, rounds, jitWarmup, warmup, measure), files, httpConnections);
             } else {

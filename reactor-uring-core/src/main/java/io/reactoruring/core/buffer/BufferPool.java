@@ -3,12 +3,24 @@ package io.reactoruring.core.buffer;
 import io.reactoruring.core.internal.FixedBufferRegistrar;
 import io.reactoruring.core.internal.NativeMemory;
 import io.reactoruring.core.internal.Native;
+import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
+import reactor.core.scheduler.Scheduler;
+import reactor.util.Logger;
+import reactor.util.Loggers;
 
 /**
  * A pool of page-aligned native buffers in power-of-two size classes (4 KiB to 4 MiB); larger
@@ -26,10 +38,40 @@ import org.jspecify.annotations.Nullable;
  * reads and writes into the block are READ_FIXED/WRITE_FIXED; a registered block is taken out of the
  * ring's table before its memory is freed. Where the ring refuses (RLIMIT_MEMLOCK), the pool works
  * unregistered. See {@link io.reactoruring.core.RingOptions#registeredBuffers(int)}.
+ *
+ * <p><b>Trimming.</b> Cached blocks are memory the process keeps (RSS) after the connections or
+ * files that used them are gone. {@link #trim()} frees the cached blocks that stayed idle since the
+ * previous trim, beyond a small floor ({@link #trimFloor(long)}, default {@value #DEFAULT_TRIM_FLOOR}
+ * bytes, kept in the smallest size classes first). It runs by itself once per
+ * {@linkplain #trimInterval(Duration) trim interval} (default 10 s, system property
+ * {@code reactoruring.bufferTrimMillis}) while idle memory above the floor is cached: a loop's pool
+ * is trimmed by its loop thread (the loop bounds its wait in io_uring_enter by the next trim, no
+ * timer op and no thread), another pool by the scheduler given to {@link #trimOn(Scheduler)}.
+ *
+ * <p><b>Leak detection.</b> With {@code -Dreactoruring.leakDetection=true} (or
+ * {@link #leakDetection(boolean)}) every acquisition records where it happened; a buffer that becomes
+ * unreachable without its last release is reported at WARN with that stack (and counted,
+ * {@link #leaksDetected()}), and {@link #outstandingAcquisitions()} lists where the buffers still out
+ * were acquired. It costs a stack trace per acquisition: for tests and debugging. Buffers of a
+ * provided-buffer ring ({@link BufferRing}) are not tracked.
  */
 public final class BufferPool implements AutoCloseable {
     static final int MIN_SHIFT = 12;
     static final int MAX_SHIFT = 22;
+    /** Bytes of idle cached blocks a trim keeps by default. */
+    public static final long DEFAULT_TRIM_FLOOR = 1024 * 1024;
+    private static final long DEFAULT_TRIM_NANOS =
+            TimeUnit.MILLISECONDS.toNanos(Math.max(1, Long.getLong("reactoruring.bufferTrimMillis", 10_000)));
+    private static final Logger LOG = Loggers.getLogger(BufferPool.class);
+    private static volatile boolean leakDetection = Boolean.getBoolean("reactoruring.leakDetection");
+    private static final AtomicLong LEAKS = new AtomicLong();
+    private static final int RECENT_LEAKS = 16;
+    private static final ArrayDeque<String> RECENT = new ArrayDeque<>();
+
+    /** The Cleaner's thread starts only when leak detection first tracks a buffer. */
+    private static final class LeakCleaner {
+        static final Cleaner CLEANER = Cleaner.create();
+    }
 
     /** A block of native memory owned by the pool; acquisitions are {@link PooledBuffer} views of it. */
     static final class Block {
@@ -56,6 +98,19 @@ public final class BufferPool implements AutoCloseable {
     private final AtomicLong outstanding = new AtomicLong();
     private volatile boolean closed;
     private volatile @Nullable FixedBufferRegistrar registrar;
+    /** Bytes in the free lists. */
+    private final AtomicLong cachedBytes = new AtomicLong();
+    /** Per class, the fewest blocks cached since the last trim: those were idle the whole interval. */
+    private final AtomicInteger[] lowWater;
+    private volatile long trimNanos = DEFAULT_TRIM_NANOS;
+    private volatile long trimFloor = DEFAULT_TRIM_FLOOR;
+    /** When the next trim is due (System.nanoTime), valid while {@link #trimArmed}. */
+    private volatile long trimDue;
+    private final AtomicBoolean trimArmed = new AtomicBoolean();
+    private volatile @Nullable Scheduler trimScheduler;
+    /** Acquisitions being tracked (leak detection): where each buffer still out was acquired. */
+    private final Set<Tracker> tracked = ConcurrentHashMap.newKeySet();
+    private final AtomicLong trimmedBytes = new AtomicLong();
 
     /** @param maxCachedPerClass how many free buffers each size class keeps; more are freed. */
     @SuppressWarnings("unchecked")
@@ -67,9 +122,157 @@ public final class BufferPool implements AutoCloseable {
         int classes = MAX_SHIFT - MIN_SHIFT + 1;
         this.free = new ConcurrentLinkedQueue[classes];
         this.cached = new AtomicInteger[classes];
+        this.lowWater = new AtomicInteger[classes];
         for (int i = 0; i < classes; i++) {
             free[i] = new ConcurrentLinkedQueue<>();
             cached[i] = new AtomicInteger();
+            lowWater[i] = new AtomicInteger();
+        }
+    }
+
+    // ------------------------------------------------------------------ trimming
+
+    /**
+     * How long cached memory above the floor may stay idle before a trim frees it (default 10 s, or
+     * the system property {@code reactoruring.bufferTrimMillis}).
+     */
+    public BufferPool trimInterval(Duration interval) {
+        if (interval.isNegative() || interval.isZero()) {
+            throw new IllegalArgumentException("trimInterval must be > 0, was " + interval);
+        }
+        this.trimNanos = interval.toNanos();
+        if (trimArmed.get()) {
+            long soonest = System.nanoTime() + trimNanos;
+            if (soonest - trimDue < 0) {
+                trimDue = soonest;
+            }
+        }
+        return this;
+    }
+
+    /** The current trim interval (see {@link #trimInterval(Duration)}). */
+    public Duration trimInterval() {
+        return Duration.ofNanos(trimNanos);
+    }
+
+    /** Bytes of idle cached blocks a trim keeps (smallest size classes first); default {@value #DEFAULT_TRIM_FLOOR}. */
+    public BufferPool trimFloor(long bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("trimFloor must be >= 0, was " + bytes);
+        }
+        this.trimFloor = bytes;
+        return this;
+    }
+
+    /**
+     * Trims this pool on {@code scheduler} (a one-shot task each interval, only while idle memory
+     * above the floor is cached): for pools that no loop thread drives, such as the NIO fallbacks'.
+     */
+    public BufferPool trimOn(Scheduler scheduler) {
+        this.trimScheduler = java.util.Objects.requireNonNull(scheduler, "scheduler");
+        return this;
+    }
+
+    /** Bytes of memory cached in the free lists: what {@link #trim()} may free down to the floor. */
+    public long cachedBytes() {
+        return cachedBytes.get();
+    }
+
+    /** Bytes freed by trims so far. */
+    public long trimmedBytes() {
+        return trimmedBytes.get();
+    }
+
+    /**
+     * Frees the cached blocks that were not needed since the previous trim (each size class's
+     * low-water mark), keeping up to {@link #trimFloor(long)} bytes, smallest classes first. Any
+     * thread; runs by itself every trim interval (see the class comment). Returns the bytes freed.
+     */
+    public long trim() {
+        long keep = trimFloor;
+        long freedBytes = 0;
+        for (int cls = 0; cls < free.length; cls++) {
+            int capacity = 1 << (cls + MIN_SHIFT);
+            int now = cached[cls].get();
+            int idle = Math.min(lowWater[cls].getAndSet(Integer.MAX_VALUE), now);
+            int kept = (int) Math.min(now, keep / capacity);
+            keep -= (long) kept * capacity;
+            int toFree = Math.min(idle, now - kept);
+            for (int i = 0; i < toFree; i++) {
+                Block b = free[cls].poll();
+                if (b == null) {
+                    break;
+                }
+                cached[cls].decrementAndGet();
+                cachedBytes.addAndGet(-b.capacity);
+                freeBlock(b);
+                freedBytes += b.capacity;
+            }
+            lowWater[cls].accumulateAndGet(cached[cls].get(), Math::min);
+        }
+        trimmedBytes.addAndGet(freedBytes);
+        return freedBytes;
+    }
+
+    /**
+     * For the loop thread that owns this pool, each iteration before it may block: runs
+     * {@link #trim()} when one is due and returns when the next one is due ({@link System#nanoTime()}
+     * based), or {@link Long#MAX_VALUE} when no idle memory above the floor is cached.
+     */
+    public long trimTick() {
+        if (!trimArmed.get()) {
+            return Long.MAX_VALUE;
+        }
+        long now = System.nanoTime();
+        long due = trimDue;
+        if (now - due < 0) {
+            return due;
+        }
+        trim();
+        return rearmTrim(now);
+    }
+
+    /** After a trim at {@code now}: the next due time while idle memory above the floor remains, else disarmed. */
+    private long rearmTrim(long now) {
+        trimArmed.set(false);
+        if (cachedBytes.get() > trimFloor && trimArmed.compareAndSet(false, true)) {
+            trimDue = now + trimNanos;
+            return trimDue;
+        }
+        return Long.MAX_VALUE;
+    }
+
+    /** A block went into the cache: starts the trim clock if the cache is above the floor. */
+    private void cachedMore() {
+        if (cachedBytes.get() <= trimFloor || trimArmed.get() || !trimArmed.compareAndSet(false, true)) {
+            return;
+        }
+        for (AtomicInteger lw : lowWater) {
+            lw.set(Integer.MAX_VALUE); // an interval of observation starts now
+        }
+        for (int cls = 0; cls < free.length; cls++) {
+            lowWater[cls].accumulateAndGet(cached[cls].get(), Math::min);
+        }
+        trimDue = System.nanoTime() + trimNanos;
+        Scheduler s = trimScheduler;
+        if (s != null) {
+            scheduleTrim(s);
+        }
+    }
+
+    private void scheduleTrim(Scheduler s) {
+        try {
+            s.schedule(() -> {
+                if (closed) {
+                    return;
+                }
+                long next = trimTick();
+                if (next != Long.MAX_VALUE) {
+                    scheduleTrim(s);
+                }
+            }, Math.max(1, trimDue - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            trimArmed.set(false); // the scheduler is gone: the next cached block tries again
         }
     }
 
@@ -84,7 +287,12 @@ public final class BufferPool implements AutoCloseable {
         int cls = sizeClass(minCapacity);
         Block b = cls >= 0 ? free[cls].poll() : null;
         if (b != null) {
-            cached[cls].decrementAndGet();
+            int left = cached[cls].decrementAndGet();
+            cachedBytes.addAndGet(-b.capacity);
+            AtomicInteger lw = lowWater[cls];
+            if (left < lw.get()) {
+                lw.accumulateAndGet(left, Math::min);
+            }
         } else {
             int capacity = cls >= 0 ? 1 << (cls + MIN_SHIFT) : minCapacity;
             if (Native.isLoadable()) {
@@ -98,21 +306,33 @@ public final class BufferPool implements AutoCloseable {
             }
         }
         outstanding.incrementAndGet();
-        return new PooledBuffer(this, b);
+        PooledBuffer pb = new PooledBuffer(this, b);
+        if (leakDetection) {
+            pb.tracker = track(pb);
+        }
+        return pb;
     }
 
     /** The last release of {@code buffer}: its block goes back to the cache, or is freed. */
     void recycle(PooledBuffer buffer) {
         outstanding.decrementAndGet();
+        Tracker t = buffer.tracker;
+        if (t != null) {
+            t.released();
+        }
         Block b = java.util.Objects.requireNonNull(buffer.block, "not a pool buffer");
         int cls = sizeClass(b.capacity); // -1 for unpooled (oversized) buffers
         if (cls >= 0 && !closed) {
             if (cached[cls].incrementAndGet() <= maxCachedPerClass) {
+                cachedBytes.addAndGet(b.capacity);
                 free[cls].offer(b);
                 if (closed && free[cls].remove(b)) { // raced with close(): free it here
                     cached[cls].decrementAndGet();
+                    cachedBytes.addAndGet(-b.capacity);
                     freeBlock(b);
+                    return;
                 }
+                cachedMore();
                 return;
             }
             cached[cls].decrementAndGet();
@@ -193,8 +413,105 @@ public final class BufferPool implements AutoCloseable {
         for (ConcurrentLinkedQueue<Block> q : free) {
             Block b;
             while ((b = q.poll()) != null) {
+                cachedBytes.addAndGet(-b.capacity);
                 freeBlock(b);
             }
+        }
+    }
+
+    // ------------------------------------------------------------------ leak detection
+
+    /** Turns leak detection on or off for acquisitions from now on (all pools); see the class comment. */
+    public static void leakDetection(boolean on) {
+        leakDetection = on;
+    }
+
+    /** True when acquisitions are tracked ({@code -Dreactoruring.leakDetection=true} or {@link #leakDetection(boolean)}). */
+    public static boolean leakDetection() {
+        return leakDetection;
+    }
+
+    /** Buffers reported as leaked (unreachable without their last release), JVM-wide, since start. */
+    public static long leaksDetected() {
+        return LEAKS.get();
+    }
+
+    /** The latest leak reports (at most 16, oldest first), as logged: what leaked and where it was acquired. */
+    public static List<String> recentLeakReports() {
+        synchronized (RECENT) {
+            return List.copyOf(RECENT);
+        }
+    }
+
+    /**
+     * With leak detection on: where each buffer of this pool that is still out was acquired (only
+     * those acquired while it was on), as throwables whose stack trace is the acquisition's.
+     */
+    public List<Throwable> outstandingAcquisitions() {
+        List<Throwable> out = new ArrayList<>();
+        for (Tracker t : tracked) {
+            out.add(t.acquiredAt);
+        }
+        return out;
+    }
+
+    private Tracker track(PooledBuffer pb) {
+        Tracker t = new Tracker(this, pb.capacity, new Throwable("PooledBuffer of " + pb.capacity
+                + " bytes acquired on thread " + Thread.currentThread().getName()));
+        tracked.add(t);
+        t.cleanable = LeakCleaner.CLEANER.register(pb, t); // t must not reference pb
+        return t;
+    }
+
+    /** One tracked acquisition: released, or reported once its buffer is unreachable. */
+    static final class Tracker implements Runnable {
+        private final BufferPool pool;
+        private final int capacity;
+        final Throwable acquiredAt;
+        private volatile boolean released;
+        private volatile Cleaner.@Nullable Cleanable cleanable;
+
+        Tracker(BufferPool pool, int capacity, Throwable acquiredAt) {
+            this.pool = pool;
+            this.capacity = capacity;
+            this.acquiredAt = acquiredAt;
+        }
+
+        void released() {
+            released = true;
+            Cleaner.Cleanable c = cleanable;
+            if (c != null) {
+                c.clean(); // runs run() now, which only forgets the acquisition
+            } else {
+                pool.tracked.remove(this);
+            }
+        }
+
+        /** The buffer was released, or the Cleaner found it unreachable. */
+        @Override
+        public void run() {
+            pool.tracked.remove(this);
+            if (released) {
+                return;
+            }
+            String report = "LEAK: a PooledBuffer of " + capacity + " bytes became unreachable without its last "
+                    + "release(); its memory never returns to the pool (BufferPool.outstanding() keeps counting it). "
+                    + "It was acquired at:\n" + stackText(acquiredAt);
+            synchronized (RECENT) {
+                if (RECENT.size() == RECENT_LEAKS) {
+                    RECENT.poll();
+                }
+                RECENT.add(report);
+            }
+            LEAKS.incrementAndGet(); // after the report is readable
+            LOG.warn("LEAK: a PooledBuffer of " + capacity + " bytes became unreachable without its last release(); "
+                    + "its memory never returns to the pool. Where it was acquired:", acquiredAt);
+        }
+
+        private static String stackText(Throwable t) {
+            java.io.StringWriter w = new java.io.StringWriter();
+            t.printStackTrace(new java.io.PrintWriter(w));
+            return w.toString();
         }
     }
 }

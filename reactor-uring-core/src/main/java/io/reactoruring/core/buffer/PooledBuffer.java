@@ -53,6 +53,8 @@ public final class PooledBuffer {
     /** The pool's block behind this buffer ({@code pool} only): it outlives this acquisition. */
     final BufferPool.@Nullable Block block;
     private final ByteBuffer buffer;
+    /** Leak detection's record of this acquisition, or null. */
+    BufferPool.@Nullable Tracker tracker;
     private volatile int refs;
     /** 1 while {@link #lendTo} runs and the lender still holds its reference; cleared by {@link #adopt()}. */
     private volatile int lent;

@@ -1,0 +1,161 @@
+package io.reactoruring.net;
+
+import io.reactoruring.core.internal.NativeMemory;
+import io.reactoruring.core.RingOptions;
+import io.reactoruring.core.UringLoopGroup;
+import io.reactoruring.core.buffer.BufferPool;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Child JVM of {@link MemoryBackTest}: opens {@code connections} echo connections, sends
+ * {@code bytes} through each and back, closes them all, waits (bounded) for the pools to be trimmed,
+ * and prints its memory figures before and after as {@code key=value} lines. Started with a short
+ * {@code -Dreactoruring.bufferTrimMillis} and a fully committed heap (-Xms = -Xmx, AlwaysPreTouch),
+ * so that its resident set moves with native memory, not with the heap.
+ */
+public final class MemoryBackMain {
+    private static final Duration T = Duration.ofSeconds(60);
+
+    private MemoryBackMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int connections = Integer.parseInt(args[0]);
+        int bytes = Integer.parseInt(args[1]);
+        boolean nio = Boolean.parseBoolean(args[2]);
+        Transport transport = nio ? Transport.NIO : Transport.IO_URING;
+        UringLoopGroup group = nio ? null : UringLoopGroup.create("memory-back", 2, RingOptions.defaults());
+        List<BufferPool> pools = new ArrayList<>();
+        if (nio) {
+            pools.add(Transport.NIO_POOL);
+        } else {
+            group.loops().forEach(l -> pools.add(l.bufferPool()));
+        }
+        UringServer server = withGroup(UringTcpServer.create(), group).transport(transport).host("127.0.0.1").port(0)
+                .handle((in, out) -> out.sendPooled(in.receive())).bindNow(T);
+        try {
+            // Warm up the same paths (classes, JIT, the JDK's own buffers), then let the pools trim.
+            exchange(group, transport, server, 200, bytes);
+            settle(server, pools);
+            long nativeBefore = NativeMemory.allocatedBytes();
+            long outstandingBefore = outstanding(pools);
+            long rssBefore = rssBytes();
+            System.out.println("before native=" + nativeBefore + " direct=" + directBytes() + " outstanding=" + outstandingBefore
+                    + " rss=" + rssBefore);
+
+            long nativePeak = exchange(group, transport, server, connections, bytes);
+            System.out.println("peak native=" + nativePeak + " direct=" + directBytes() + " rss=" + rssBytes());
+            boolean settled = settle(server, pools);
+            long nativeAfter = NativeMemory.allocatedBytes();
+            long outstandingAfter = outstanding(pools);
+            long rssAfter = rssBytes();
+            long trimmed = pools.stream().mapToLong(BufferPool::trimmedBytes).sum();
+            System.out.println("after native=" + nativeAfter + " direct=" + directBytes() + " outstanding=" + outstandingAfter
+                    + " rss=" + rssAfter
+                    + " trimmed=" + trimmed + " pools=" + pools.size() + " settled=" + settled);
+        } finally {
+            server.disposeNow(Duration.ofSeconds(10));
+            if (group != null) {
+                group.disposeLater().block(T);
+            }
+        }
+        System.out.println("done");
+    }
+
+    /**
+     * Opens {@code n} connections, all at once, echoes {@code bytes} through each, closes them;
+     * returns the native memory allocated while all were open and done echoing.
+     */
+    private static UringTcpServer withGroup(UringTcpServer s, @Nullable UringLoopGroup group) {
+        return group == null ? s : s.group(group);
+    }
+
+    private static UringTcpClient withGroup(UringTcpClient c, @Nullable UringLoopGroup group) {
+        return group == null ? c : c.group(group);
+    }
+
+    private static long exchange(@Nullable UringLoopGroup group, Transport transport, UringServer server, int n, int bytes) {
+        byte[] payload = new byte[bytes];
+        for (int i = 0; i < bytes; i++) {
+            payload[i] = (byte) i;
+        }
+        List<UringConnection> open = Flux.range(0, n)
+                .flatMap(i -> withGroup(UringTcpClient.create(), group).transport(transport).host("127.0.0.1")
+                        .port(server.port()).connect(), 64)
+                .collectList().block(T);
+        if (open == null || open.size() != n) {
+            throw new IllegalStateException("connected " + (open == null ? 0 : open.size()) + " of " + n);
+        }
+        Long echoed = Flux.fromIterable(open)
+                .flatMap(c -> Mono.zip(c.send(Mono.just(ByteBuffer.wrap(payload))).then(c.shutdownOutput()).thenReturn(0L),
+                                c.receive().reduce(0L, (sum, pb) -> sum + pb.buffer().remaining()))
+                        .map(t -> t.getT2()), 256)
+                .reduce(0L, Long::sum).block(T);
+        if (echoed == null || echoed != (long) n * bytes) {
+            throw new IllegalStateException("echoed " + echoed + " bytes, expected " + (long) n * bytes);
+        }
+        long peak = NativeMemory.allocatedBytes();
+        open.forEach(UringConnection::dispose);
+        Mono.when(open.stream().map(UringConnection::onDispose).toList()).block(T);
+        return peak;
+    }
+
+    /** Waits (bounded) until the server has no connection, nothing is out and every pool is trimmed to its floor. */
+    private static boolean settle(UringServer server, List<BufferPool> pools) throws InterruptedException {
+        return poll(() -> server.activeConnections() == 0)
+                && poll(() -> {
+                    System.gc();
+                    return pools.stream().allMatch(p -> p.cachedBytes() <= BufferPool.DEFAULT_TRIM_FLOOR);
+                });
+    }
+
+    private static long outstanding(List<BufferPool> pools) {
+        return pools.stream().mapToLong(BufferPool::outstanding).sum();
+    }
+
+    /** Polls {@code condition} every 20 ms for at most 30 s. */
+    private static boolean poll(BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(20);
+        }
+        return true;
+    }
+
+    /** JDK direct buffer memory in use (the NIO fallback's pool allocates there when the JNI library is not loaded). */
+    static long directBytes() throws ReflectiveOperationException {
+        // Reflection: the net module (which the test classes are patched into) does not read java.management.
+        Class<?> factory = Class.forName("java.lang.management.ManagementFactory");
+        Class<?> bean = Class.forName("java.lang.management.BufferPoolMXBean");
+        long used = 0;
+        for (Object b : (List<?>) factory.getMethod("getPlatformMXBeans", Class.class).invoke(null, bean)) {
+            if ("direct".equals(bean.getMethod("getName").invoke(b))) {
+                used += (Long) bean.getMethod("getMemoryUsed").invoke(b);
+            }
+        }
+        return used;
+    }
+
+    /** VmRSS of this process, from /proc/self/status. */
+    static long rssBytes() throws java.io.IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        }
+        throw new IllegalStateException("no VmRSS in /proc/self/status");
+    }
+
+}
