@@ -3,7 +3,9 @@
 #   echo:  reactor-uring vs Reactor Netty on epoll vs Reactor Netty on Netty's io_uring transport
 #   HTTP:  examples' HttpFileServer vs Reactor Netty HttpServer (epoll, io_uring) vs nginx, with wrk
 # Prints markdown tables and ratios (see docs/benchmarks.md, "Net"). Extra arguments go to
-# io.reactoruring.benchmarks.net.NetLoadReport (e.g. --only echo, --measure 10, --threads 2).
+# io.reactoruring.benchmarks.net.NetLoadReport (e.g. --only echo, --measure 10, --threads 2; --idle 15000
+# adds the idle-connection tables, --slow-readers 500 the slow-reader rows: give those more time with
+# LOAD_NET_TIMEOUT=600, the run's bound in seconds, default 280).
 #
 # REACTORURING_PREBUILT=1 builds only examples and benchmarks, against core/file/net already
 # installed in ~/.m2 (offline); SKIP_BUILD=1 runs benchmarks/target/benchmarks.jar as it is; by default
@@ -29,4 +31,4 @@ elif [ "${REACTORURING_PREBUILT:-0}" = 1 ]; then
 else
   mvn -B -q -ntp -pl benchmarks -am package -Dmaven.test.skip=true
 fi
-exec timeout 280 java -cp benchmarks/target/benchmarks.jar io.reactoruring.benchmarks.net.NetLoadReport "$@"
+exec timeout "${LOAD_NET_TIMEOUT:-280}" java -cp benchmarks/target/benchmarks.jar io.reactoruring.benchmarks.net.NetLoadReport "$@"

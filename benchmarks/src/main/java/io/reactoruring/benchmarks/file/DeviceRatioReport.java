@@ -36,7 +36,9 @@ public final class DeviceRatioReport {
             for (RunResult rr : new Runner(opt).run()) {
                 String b = rr.getParams().getBenchmark();
                 String qd = rr.getParams().getParam("qd");
-                String name = b.substring(b.lastIndexOf('.') + 1) + (qd == null ? "" : "[qd=" + qd + "]");
+                // fixed=false: the same reads without registered buffers and fixed files ("uringPlain").
+                String plain = "false".equals(rr.getParams().getParam("fixed")) ? "Plain" : "";
+                String name = b.substring(b.lastIndexOf('.') + 1) + plain + (qd == null ? "" : "[qd=" + qd + "]");
                 scores.computeIfAbsent(name, k -> new ArrayList<>()).add(rr.getPrimaryResult().getScore());
             }
             for (int qd : DEPTHS) {
@@ -67,9 +69,13 @@ public final class DeviceRatioReport {
             }
             goal("qd " + qd + ": uring / AsynchronousFileChannel >= 4", u, med(scores, "asyncFileChannel[qd=" + qd + "]"), 4);
             goal("qd " + qd + ": uring / fio (plain)", u, med(scores, "fio[qd=" + qd + "]"), 0);
+            goal("qd " + qd + ": uring fixed bufs+files / uring plain", u, med(scores, "uringPlain[qd=" + qd + "]"), 0);
+            goal("qd " + qd + ": uring plain / fio (plain)", med(scores, "uringPlain[qd=" + qd + "]"),
+                    med(scores, "fio[qd=" + qd + "]"), 0);
         }
         goal("sequential: readChunks / FileChannel", med(scores, "sequentialUring"), med(scores, "sequentialFileChannel"), 0);
         goal("sequential: readChunks / fio qd 8 fixedbufs", med(scores, "sequentialUring"), med(scores, "fioSequential"), 0);
+        goal("sequential: readChunks fixed / plain", med(scores, "sequentialUring"), med(scores, "sequentialUringPlain"), 0);
     }
 
     private static void add(Map<String, List<Double>> scores, String name, Double v) {

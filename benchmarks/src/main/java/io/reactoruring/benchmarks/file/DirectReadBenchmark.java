@@ -107,12 +107,19 @@ public class DirectReadBenchmark {
 
     @State(Scope.Benchmark)
     public static class Uring {
+        /**
+         * true: the defaults, registered buffers (READ_FIXED) and a direct descriptor (IOSQE_FIXED_FILE);
+         * false: both off ({@code registeredBuffers(0).registeredFiles(0)}), plain READ on a process fd.
+         */
+        @Param({"true", "false"})
+        boolean fixed;
         UringLoop loop;
         UringFile file;
 
         @Setup(Level.Trial)
         public void setup(Data d) {
-            loop = UringLoop.create("bench-direct");
+            loop = UringLoop.create("bench-direct", fixed ? io.reactoruring.core.RingOptions.defaults()
+                    : io.reactoruring.core.RingOptions.defaults().registeredBuffers(0).registeredFiles(0));
             file = UringFiles.open(loop, d.path, Set.of(StandardOpenOption.READ, UringOpenOption.DIRECT)).block();
         }
 
