@@ -25,8 +25,8 @@ import reactor.core.publisher.SignalType;
  *
  * <p>Thread-safe: immutable; {@link #connect()} may be subscribed from any thread, including a loop
  * thread (it never blocks there). The connection it emits is the subscriber's: {@link
- * UringConnection#dispose()} it when done (the client keeps no reference to it, and a connection
- * nobody disposes stays open until its loop is disposed).
+ * UringConnection#dispose()} it when done (the client keeps no reference to it; a connection nobody
+ * disposes stays open until its loop is disposed, on the NIO fallback until the JVM exits).
  */
 public final class UringTcpClient implements Cloneable {
     // Set only on a fresh copy inside a setter, never after the copy is returned.
