@@ -66,7 +66,11 @@ public final class UringTcpClient implements Cloneable {
         return with(c -> c.host = h);
     }
 
-    /** 1..65535. */
+    /**
+     * The port to connect to; required (connect fails with {@link IllegalStateException} without one).
+     *
+     * @throws IllegalArgumentException outside 1..65535, at call time
+     */
     public UringTcpClient port(int port) {
         int p = SockAddr.checkPort(port, false);
         return with(c -> c.port = p);
