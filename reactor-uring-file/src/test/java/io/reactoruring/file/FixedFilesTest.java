@@ -106,6 +106,47 @@ class FixedFilesTest {
         }
     }
 
+    /**
+     * One file table per ring, the loop's: callers naming their own slots (registerFiles, SmallFiles)
+     * get its first 64, which IORING_FILE_INDEX_ALLOC never hands out; asking for more is EBUSY. The
+     * loop's buffer table likewise makes an explicit registerBuffers EBUSY.
+     */
+    @Test
+    void theLoopsTablesLeaveRoomForExplicitSlots() throws Exception {
+        UringLoop loop = UringLoop.create("fixed-files-explicit", RingOptions.defaults().registeredFiles(16));
+        try {
+            StepVerifier.create(loop.registerFiles(64)).verifyComplete();
+            StepVerifier.create(loop.registerFiles(65)).expectErrorSatisfies(e -> assertThat(
+                    ((io.reactoruring.core.UringError) e).errno()).isEqualTo(io.reactoruring.core.Errno.EBUSY)).verify(T);
+            io.reactoruring.core.buffer.PooledBuffer b = loop.bufferPool().acquire(4096);
+            StepVerifier.create(loop.registerBuffers(List.of(b))).expectErrorSatisfies(e -> assertThat(
+                    ((io.reactoruring.core.UringError) e).errno()).isEqualTo(io.reactoruring.core.Errno.EBUSY)).verify(T);
+            b.release();
+            // Slot 0 named by hand (as SmallFiles does) next to 16 allocated ones: all work, none collide.
+            Path named = Files.writeString(dir.resolve("named"), "named");
+            byte[] path = (named.toString() + "\0").getBytes(StandardCharsets.UTF_8);
+            ByteBuffer pathBuf = ByteBuffer.allocateDirect(path.length).put(path).flip();
+            long addr = io.reactoruring.core.internal.Native.addressOf(pathBuf);
+            Op open = Op.builder(Opcode.OPENAT).fd(-100).addr(addr).keepAlive(pathBuf).fileIndex(1).build();
+            assertThat(loop.submit(open).block(T)).isZero();
+            List<UringFile> files = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                files.add(UringFiles.open(loop, named, Set.of(StandardOpenOption.READ)).block(T));
+            }
+            assertThat(files).allMatch(UringFile::isDirectDescriptor);
+            assertThat(files).allMatch(f -> f.ringFd().directIndex() >= 64);
+            ByteBuffer dst = ByteBuffer.allocateDirect(16);
+            Op read = Op.builder(Opcode.READ).fd(0).sqeFlags(Opcode.IOSQE_FIXED_FILE)
+                    .addr(io.reactoruring.core.internal.Native.addressOf(dst)).length(16).keepAlive(dst).build();
+            assertThat(loop.submit(read).block(T)).isEqualTo(5);
+            assertThat(readAll(files.get(15))).isEqualTo("named");
+            loop.submit(Op.builder(Opcode.CLOSE).fd(0).fileIndex(1).build()).block(T);
+            Flux.fromIterable(files).flatMap(UringFile::close).blockLast(T);
+        } finally {
+            loop.disposeGracefully().block(T);
+        }
+    }
+
     @Test
     void moreFilesThanTheTableGetPlainFds() throws Exception {
         UringLoop loop = UringLoop.create("fixed-files-full", RingOptions.defaults().registeredFiles(16));
