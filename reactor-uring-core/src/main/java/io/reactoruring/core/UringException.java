@@ -12,8 +12,11 @@ import java.io.IOException;
  */
 public class UringException extends IOException implements UringError {
     private static final long serialVersionUID = 1L;
+    /** The errno, positive. */
     private final int errno;
+    /** What was attempted, e.g. {@code "openat"}. */
     private final String operation;
+    /** What it was attempted on, e.g. a path; may be empty. */
     private final String target;
 
     /**

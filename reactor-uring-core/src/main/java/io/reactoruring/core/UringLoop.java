@@ -66,13 +66,19 @@ public final class UringLoop implements Scheduler, Executor {
         this.registrations = new LoopRegistrations(this, driver);
     }
 
-    /** A loop with default options. */
+    /**
+     * {@link #create(String, RingOptions)} with {@link RingOptions#defaults()}: blocks the caller until
+     * the ring is set up on its new thread. The loop is the caller's: dispose it when done.
+     */
     public static UringLoop create(String name) {
         return create(name, RingOptions.defaults());
     }
 
     /**
-     * Creates the ring on a new daemon thread named {@code name} and waits until it is ready.
+     * Creates the ring on a new daemon thread named {@code name} and waits until it is ready (do not
+     * call it on a loop thread). The loop is the caller's: {@link #dispose()} or
+     * {@link #disposeGracefully()} it, which also frees its native memory; an undisposed loop's thread
+     * runs until the JVM exits.
      *
      * @throws UnsupportedOperationException if io_uring is unavailable ({@link Uring#unavailabilityCause()})
      * @throws IllegalStateException if the ring could not be set up (the cause names the errno)

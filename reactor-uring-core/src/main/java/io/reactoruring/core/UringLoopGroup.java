@@ -31,8 +31,9 @@ import reactor.core.publisher.Mono;
  * }
  * }</pre>
  *
- * <p><b>Threads.</b> Every method may be called from any thread; {@link #next()} never blocks.
- * {@link #dispose()} disposes every loop (non-blocking). The library never disposes the shared
+ * <p><b>Threads.</b> Every method may be called from any thread. {@link #next()}, {@link #loops()} and
+ * {@link #dispose()} never block (dispose disposes every loop and returns); creating a group, and the
+ * first call to {@link #shared()}, wait until its rings are set up. The library never disposes the shared
  * group (its threads are daemons); a group the application creates is the application's to dispose.
  */
 public final class UringLoopGroup implements Disposable {

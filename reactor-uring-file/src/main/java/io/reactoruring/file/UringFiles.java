@@ -235,7 +235,13 @@ public final class UringFiles {
         return onPaths(() -> on(loop), "source", source, "target", target, PathOps::move);
     }
 
-    /** statx of a path (following symlinks). */
+    /**
+     * statx of a path (following symlinks), with the same threads, cancellation and fallback as the
+     * class comment describes. Errors: {@link java.nio.file.NoSuchFileException} for a missing path or a
+     * dangling link, {@link java.nio.file.AccessDeniedException} for a directory on the way that cannot
+     * be searched, {@link java.nio.file.NotDirectoryException} or a {@link java.nio.file.FileSystemException}
+     * naming the errno otherwise.
+     */
     public static Mono<FileStat> stat(Path path) {
         return onPath(UringFiles::defaultOps, path, PathOps::stat);
     }

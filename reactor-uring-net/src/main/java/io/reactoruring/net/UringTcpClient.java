@@ -25,8 +25,8 @@ import reactor.core.publisher.SignalType;
  *
  * <p>Thread-safe: immutable; {@link #connect()} may be subscribed from any thread, including a loop
  * thread (it never blocks there). The connection it emits is the subscriber's: {@link
- * UringConnection#dispose()} it when done (the client keeps no reference to it, and a connection
- * nobody disposes stays open until its loop is disposed).
+ * UringConnection#dispose()} it when done (the client keeps no reference to it; a connection nobody
+ * disposes stays open until its loop is disposed, on the NIO fallback until the JVM exits).
  */
 public final class UringTcpClient implements Cloneable {
     // Set only on a fresh copy inside a setter, never after the copy is returned.
@@ -66,7 +66,11 @@ public final class UringTcpClient implements Cloneable {
         return with(c -> c.host = h);
     }
 
-    /** 1..65535. */
+    /**
+     * The port to connect to; required (connect fails with {@link IllegalStateException} without one).
+     *
+     * @throws IllegalArgumentException outside 1..65535, at call time
+     */
     public UringTcpClient port(int port) {
         int p = SockAddr.checkPort(port, false);
         return with(c -> c.port = p);

@@ -120,7 +120,14 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
         this.lockChannelOptions = lockChannelOptions;
     }
 
-    /** {@link #open(Path, Set, ExecutorService, FileAttribute[])} with the default handler pool. */
+    /**
+     * {@link #open(Path, Set, ExecutorService, FileAttribute[])} with the default handler pool.
+     *
+     * @param file the file
+     * @param options how to open it
+     * @return the open channel
+     * @throws IOException as {@link #open(Path, Set, ExecutorService, FileAttribute[])}
+     */
     public static UringAsynchronousFileChannel open(Path file, OpenOption... options) throws IOException {
         Objects.requireNonNull(options, "options");
         return open(file, new HashSet<>(List.of(options)), null);
@@ -137,6 +144,8 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
      * @throws ProviderMismatchException if {@code file} is not a path of the {@code file:} scheme
      * @throws IllegalStateException if called on a loop thread (other non-blocking threads, such as
      *         Reactor's {@code parallel()}, block here as they would in the JDK's channel)
+     * @throws IOException the open's failure as the JDK's channel reports it ({@link java.nio.file.NoSuchFileException},
+     *         {@link java.nio.file.AccessDeniedException}, ...; each also a {@link io.reactoruring.core.UringError})
      */
     public static UringAsynchronousFileChannel open(Path file, Set<? extends OpenOption> options,
             @Nullable ExecutorService executor, FileAttribute<?>... attrs) throws IOException {
@@ -153,6 +162,13 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
     /**
      * Opens {@code file} with its ops on {@code loop}; see {@link #open(Path, Set, ExecutorService, FileAttribute[])}.
      * Blocks the caller until the file is open.
+     *
+     * @param loop the loop every op of the channel runs on
+     * @param file the file
+     * @param options how to open it
+     * @param executor where completion handlers run; {@code null} for the default pool
+     * @return the open channel
+     * @throws IOException as {@link #open(Path, Set, ExecutorService, FileAttribute[])}
      */
     public static UringAsynchronousFileChannel open(UringLoop loop, Path file, Set<? extends OpenOption> options,
             @Nullable ExecutorService executor) throws IOException {
