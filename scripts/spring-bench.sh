@@ -4,7 +4,13 @@
 #   /stock/**  stock Spring (RouterFunctions.resources -> ResourceHttpMessageWriter / DataBufferUtils)
 #   /**        UringResources, ZeroCopy.AUTO (sendfile on plain HTTP, io_uring under TLS/gzip)
 #   /uring/**  UringResources, ZeroCopy.NEVER (always io_uring reads)
-# Scenarios: plain HTTP, HTTPS (self-signed cert made with keytool at run time), gzip compression.
+# Scenarios: plain HTTP, HTTPS (self-signed cert made with keytool at run time), gzip compression;
+#   gz: precompressed .gz files (spring.web.resources.chain.compressed) through Boot's own static
+#       resources (the app with --site.routes=false), one app run with reactor-uring's static resources
+#       off (stock: EncodedResourceResolver) and one with them on (variant uring); not interleaved;
+#   <scenario>+iouring (e.g. plain+iouring, https+iouring): the same with Netty's io_uring transport on
+#       the class path (netty-transport-native-io_uring of the app's Netty version), which Reactor Netty
+#       1.3 (Boot 4) then uses instead of epoll; checked from the app's thread names.
 # Files: 4 KiB and 100 MiB. Each variant runs REPS times interleaved; medians are reported.
 # Output: a markdown table on stdout (requests/s, MB/s, p99, app CPU ms per request, ratio vs stock).
 # Bounded: whole run killed after SPRING_BENCH_TIMEOUT s (default 1500); the app is killed on exit.
@@ -35,26 +41,51 @@ for name, size in (("f4k.txt", 4096), ("f100m.txt", 100 * 1024 * 1024)):
             f.write(chunk)
             left -= len(chunk)
 PY
+# Precompressed variants for the gz scenario (the originals stay: Spring serves them to clients without gzip).
+gzip -k -6 "$WORK/site/f4k.txt" "$WORK/site/f100m.txt"
+
+# Netty's io_uring transport, same version as the app's Netty (from the local repository, fetched if missing).
+NETTY_VERSION=$(tr ':' '\n' <<<"$CP" | sed -n 's#.*/netty-transport-\([0-9][^/]*\)\.jar$#\1#p' | head -1)
+M2=${MAVEN_REPO:-$HOME/.m2/repository}/io/netty
+IOURING_CP="$M2/netty-transport-classes-io_uring/$NETTY_VERSION/netty-transport-classes-io_uring-$NETTY_VERSION.jar"
+IOURING_CP="$IOURING_CP:$M2/netty-transport-native-io_uring/$NETTY_VERSION/netty-transport-native-io_uring-$NETTY_VERSION-linux-$(uname -m | sed 's/aarch64/aarch_64/').jar"
+if [[ $SCENARIOS == *+iouring* ]]; then
+    for j in ${IOURING_CP//:/ }; do
+        [[ -f $j ]] || mvn -B -q -ntp org.apache.maven.plugins:maven-dependency-plugin:3.8.1:get \
+            -Dartifact="io.netty:$(basename "$(dirname "$(dirname "$j")")"):$NETTY_VERSION$([[ $j == *native* ]] && echo ":jar:linux-$(uname -m | sed 's/aarch64/aarch_64/')")" >&2
+    done
+fi
+
 keytool -genkeypair -alias bench -keyalg EC -groupname secp256r1 -dname CN=localhost -validity 2 \
     -storetype PKCS12 -keystore "$WORK/bench.p12" -storepass benchpw -keypass benchpw >/dev/null 2>&1
 
-start_app() { # scenario
-    local extra=()
-    case $1 in
+start_app() { # scenario [extra app arguments...]
+    local scenario=$1 base=${1%%+*} cp=$CP extra=()
+    shift
+    case $base in
         https) extra=(--server.ssl.enabled=true --server.ssl.key-store="$WORK/bench.p12"
                       --server.ssl.key-store-password=benchpw --server.ssl.key-store-type=PKCS12) ;;
         gzip) extra=(--server.compression.enabled=true --server.compression.mime-types=text/plain
                      --server.compression.min-response-size=1024) ;;
     esac
+    [[ $scenario == *+iouring ]] && cp="$CP:$IOURING_CP"
     PORT=$(free_port)
-    java -Xmx1g -cp "$CP" io.reactoruring.examples.spring.SpringFileServer --server.port="$PORT" \
+    java -Xmx1g -cp "$cp" io.reactoruring.examples.spring.SpringFileServer --server.port="$PORT" \
         --server.address=127.0.0.1 --site.dir="$WORK/site" --site.upload-dir="$WORK/up" \
-        --logging.level.root=WARN "${extra[@]}" >"$WORK/app-$1.log" 2>&1 &
+        --logging.level.root=WARN "${extra[@]+"${extra[@]}"}" "$@" >"$WORK/app-$scenario.log" 2>&1 &
     APP_PID=$!
-    SCHEME=http; [[ $1 == https ]] && SCHEME=https
+    SCHEME=http; [[ $base == https ]] && SCHEME=https
     for i in $(seq 1 600); do
-        curl -ksf -o /dev/null "$SCHEME://127.0.0.1:$PORT/f4k.txt" && return 0
-        kill -0 "$APP_PID" 2>/dev/null || { tail -30 "$WORK/app-$1.log" >&2; return 1; }
+        if curl -ksf -o /dev/null "$SCHEME://127.0.0.1:$PORT/f4k.txt"; then
+            local threads
+            threads=$(jcmd "$APP_PID" Thread.print 2>/dev/null | grep -o '"reactor-http-[a-z_]*' | sort -u | tr '\n' ' ')
+            echo "$scenario $*: Reactor Netty threads: $threads" >&2
+            if [[ $scenario == *+iouring && $threads != *io_uring* ]]; then
+                echo "Netty's io_uring transport is not in use" >&2; return 1
+            fi
+            return 0
+        fi
+        kill -0 "$APP_PID" 2>/dev/null || { tail -30 "$WORK/app-$scenario.log" >&2; return 1; }
         sleep 0.1
     done
     return 1
@@ -92,12 +123,11 @@ print('\t'.join(map(str, [scenario, variant, file, rep, rps, mbs, p99, cpu_ms, i
 PY
 }
 
-for scenario in $SCENARIOS; do
-    HDR=()
-    [[ $scenario == gzip ]] && HDR=(-H "Accept-Encoding: gzip")
-    start_app "$scenario" || { echo "app failed to start for $scenario" >&2; exit 1; }
-    variants=("stock /stock/" "uring /")
-    [[ $scenario == plain ]] && variants+=("uring-never /uring/")
+# measure <scenario> <variant path>...: warm-up, then REPS interleaved runs of each variant, per file.
+measure() {
+    local scenario=$1 v
+    shift
+    local variants=("$@")
     for file in f4k.txt f100m.txt; do
         for v in "${variants[@]}"; do  # warm-up (JIT) with the measured load, results dropped
             set -- $v; wrk -t2 -c16 -d"${WARMUP:-8}s" "${HDR[@]+"${HDR[@]}"}" "$SCHEME://127.0.0.1:$PORT$2$file" >/dev/null 2>&1 || true
@@ -108,6 +138,32 @@ for scenario in $SCENARIOS; do
             done
         done
     done
+}
+
+for scenario in $SCENARIOS; do
+    HDR=()
+    base=${scenario%%+*}
+    [[ $base == gzip || $base == gz ]] && HDR=(-H "Accept-Encoding: gzip")
+    if [[ $base == gz ]]; then
+        # Boot's static resources only, with precompressed variants: stock, then reactor-uring.
+        gz=(--site.routes=false --spring.web.resources.static-locations="file:$WORK/site/"
+            --spring.web.resources.chain.enabled=true --spring.web.resources.chain.compressed=true)
+        for variant in stock uring; do
+            enabled=false; [[ $variant == uring ]] && enabled=true
+            start_app "$scenario" "${gz[@]}" --reactor-uring.static-resources.enabled=$enabled \
+                || { echo "app failed to start for $scenario $variant" >&2; exit 1; }
+            enc=$(curl -s -o /dev/null -D - -H 'Accept-Encoding: gzip' "http://127.0.0.1:$PORT/f4k.txt" \
+                | tr -d '\r' | sed -n 's/^[Cc]ontent-[Ee]ncoding: //p')
+            [[ $enc == gzip ]] || { echo "$scenario $variant: no Content-Encoding: gzip" >&2; exit 1; }
+            measure "$scenario" "$variant /"
+            stop_app
+        done
+        continue
+    fi
+    start_app "$scenario" || { echo "app failed to start for $scenario" >&2; exit 1; }
+    variants=("stock /stock/" "uring /")
+    [[ $base == plain ]] && variants+=("uring-never /uring/")
+    measure "$scenario" "${variants[@]}"
     stop_app
 done
 

@@ -3,14 +3,15 @@
 
 APP_PID=""
 
-# spring_app_classpath <work dir>: compiles examples offline and sets CP to its runtime classpath, with
-# the project's own jars and classes copied to <work dir>/lib first: other builds may reinstall them
-# while the app runs.
+# spring_app_classpath <work dir>: compiles examples and the modules it uses (-am: this checkout's code, not
+# whatever snapshot ~/.m2 holds) offline and sets CP to its runtime classpath, with the project's own classes
+# copied to <work dir>/lib first: other builds may rebuild them while the app runs.
 spring_app_classpath() {
     local work=$1 e
     local -a entries=()
-    mvn -B -q -o -ntp -pl examples compile
-    mvn -B -q -o -ntp -pl examples org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
+    # In one reactor run, the sibling modules resolve to their target/classes; examples is built last, so
+    # its class path is what cp.txt holds at the end.
+    mvn -B -q -o -ntp -pl examples -am compile org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
         -Dmdep.outputFile="$work/cp.txt" -Dmdep.includeScope=runtime >/dev/null
     mkdir -p "$work/lib"
     cp -r examples/target/classes "$work/lib/examples-classes"
@@ -18,6 +19,11 @@ spring_app_classpath() {
     IFS=: read -ra entries <"$work/cp.txt" || true  # no trailing newline: read returns 1
     for e in "${entries[@]}"; do
         if [[ $e == */io/reactoruring/* ]]; then cp "$e" "$work/lib/"; e="$work/lib/$(basename "$e")"; fi
+        if [[ $e == */reactor-uring-*/target/classes ]]; then
+            local module
+            module=$(basename "$(dirname "$(dirname "$e")")")
+            cp -r "$e" "$work/lib/$module-classes"; e="$work/lib/$module-classes"
+        fi
         CP="$CP:$e"
     done
 }

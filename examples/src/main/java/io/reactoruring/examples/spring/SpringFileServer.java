@@ -10,6 +10,7 @@ import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.context.ApplicationListener;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.io.FileSystemResource;
 import org.springframework.http.MediaType;
@@ -30,6 +31,10 @@ import org.springframework.web.reactive.function.server.ServerResponse;
  *   <li>{@code POST /upload/{name}} — stores the request body in the upload directory with
  *   {@link UringDataBuffers#write} (bounded in-flight writes).</li>
  * </ul>
+ * With {@code --site.routes=false} none of these routes exist and only Spring Boot's own static resources
+ * ({@code spring.web.resources.*}) answer, through io_uring or, with
+ * {@code --reactor-uring.static-resources.enabled=false}, stock Spring ({@code scripts/spring-bench.sh}
+ * compares the two on precompressed files).
  *
  * <p>Run: {@code java -cp ... io.reactoruring.examples.spring.SpringFileServer --site.dir=/path}
  * (see {@code scripts/spring-e2e.sh}). The site directory gets an index page and a generated tone
@@ -70,6 +75,7 @@ public class SpringFileServer {
      *               every route answers the same through NIO, after one warning
      */
     @Bean
+    @ConditionalOnProperty(name = "site.routes", havingValue = "true", matchIfMissing = true)
     RouterFunction<ServerResponse> routes(SiteContent site, ObjectProvider<UringLoopGroup> groups,
                                           @Value("${server.compression.enabled:false}") boolean compression,
                                           @Value("${site.upload-dir:target/spring-uploads}") String uploads) {
