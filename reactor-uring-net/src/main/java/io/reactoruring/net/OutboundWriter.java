@@ -58,6 +58,7 @@ final class OutboundWriter extends Mono<Void> {
     static final int MAX_BATCH_BYTES = 1024 * 1024;
     static final int ZC_WINDOW = 4 * 1024 * 1024;
     static final int MSG_NOSIGNAL = 0x4000;
+    private static final int POLLOUT = 4;
     private static final Logger LOG = Loggers.getLogger(UringConnection.class);
     private static final AtomicBoolean ENOMEM_WARNED = new AtomicBoolean();
     /** Test hook: this many SEND_ZCs fail with ENOMEM as the kernel's would, without reaching it. */
@@ -339,7 +340,7 @@ final class OutboundWriter extends Mono<Void> {
             if (batch.size() == 1) {
                 Chunk c = batch.get(0);
                 op = Op.builder(Opcode.SEND).fd(fd).addr(c.cursor()).length(c.remaining()).opFlags(MSG_NOSIGNAL)
-                        .keepAlive(batch).whenKernelDone(releaseKernelRefs).name("send").target(description).build();
+                        .acceptedErrno(Errno.EAGAIN).keepAlive(batch).whenKernelDone(releaseKernelRefs).name("send").target(description).build();
             } else {
                 long size = MSGHDR + 16L * batch.size();
                 long mem = NativeMemory.allocate(size, 16);
@@ -352,7 +353,8 @@ final class OutboundWriter extends Mono<Void> {
                     m.putLong(MSGHDR + 16 * i, c.cursor());
                     m.putLong(MSGHDR + 16 * i + 8, c.remaining());
                 }
-                op = Op.builder(Opcode.SENDMSG).fd(fd).addr(mem).length(1).opFlags(MSG_NOSIGNAL).keepAlive(batch)
+                op = Op.builder(Opcode.SENDMSG).fd(fd).addr(mem).length(1).opFlags(MSG_NOSIGNAL)
+                        .acceptedErrno(Errno.EAGAIN).keepAlive(batch)
                         .whenKernelDone(() -> {
                             NativeMemory.free(mem, size);
                             releaseKernelRefs.run();
@@ -421,6 +423,10 @@ final class OutboundWriter extends Mono<Void> {
             if (finished) {
                 return;
             }
+            if (n == -Errno.EAGAIN) {
+                waitForRoom(batch);
+                return;
+            }
             if (n <= 0) {
                 fail(new IOException("send wrote 0 bytes to " + description));
                 return;
@@ -452,6 +458,29 @@ final class OutboundWriter extends Mono<Void> {
                 upstream().request(done);
             }
             drain();
+        }
+
+        /**
+         * The socket is non-blocking (for SPLICE, see {@code SockAddr.SOCK_NONBLOCK}): when the kernel
+         * has already polled a send once and it still finds no room, it retries on an io-wq worker,
+         * where the socket's O_NONBLOCK turns into -EAGAIN. Nothing was sent: wait for POLLOUT and
+         * send the same chunks again. The batch stays in flight (released by dispose() if the send
+         * ends meanwhile).
+         */
+        private void waitForRoom(List<Chunk> batch) {
+            Op poll = Op.builder(Opcode.POLL_ADD).fd(fd).opFlags(POLLOUT).name("poll").target(description).build();
+            inFlight = loop.submit(poll).subscribe(r -> {
+                if (finished) {
+                    return;
+                }
+                sending = false;
+                inFlight = null;
+                inFlightBatch = List.of();
+                for (int i = batch.size() - 1; i >= 0; i--) {
+                    queue.addFirst(batch.get(i));
+                }
+                drain();
+            }, this::fail);
         }
 
         private void fail(Throwable e) {
