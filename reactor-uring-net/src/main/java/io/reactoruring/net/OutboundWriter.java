@@ -62,6 +62,14 @@ final class OutboundWriter extends Mono<Void> {
     private static final AtomicBoolean ENOMEM_WARNED = new AtomicBoolean();
     /** Test hook: this many SEND_ZCs fail with ENOMEM as the kernel's would, without reaching it. */
     static final AtomicInteger ZERO_COPY_ENOMEM_FAULTS = new AtomicInteger();
+    /**
+     * Test hook: SEND/SENDMSG carry MSG_DONTWAIT, so the kernel answers a full socket with -EAGAIN
+     * at once, as it does (rarely) for a send it had to retry from a worker thread.
+     */
+    static volatile boolean dontWaitForTests;
+    /** Sends that met -EAGAIN and waited for POLLOUT, over all writers: for tests. */
+    static final java.util.concurrent.atomic.AtomicLong WRITABLE_WAITS = new java.util.concurrent.atomic.AtomicLong();
+    private static final int MSG_DONTWAIT = 0x40;
     private static final int MSGHDR = 56; // struct msghdr on LP64: name, namelen, iov, iovlen, control, controllen, flags
 
     /** A byte range to send and what keeps its memory alive; the writer owns one reference. */
@@ -338,7 +346,8 @@ final class OutboundWriter extends Mono<Void> {
             Runnable releaseKernelRefs = () -> batch.forEach(Chunk::release);
             if (batch.size() == 1) {
                 Chunk c = batch.get(0);
-                op = Op.builder(Opcode.SEND).fd(fd).addr(c.cursor()).length(c.remaining()).opFlags(MSG_NOSIGNAL)
+                op = Op.builder(Opcode.SEND).fd(fd).addr(c.cursor()).length(c.remaining()).opFlags(sendFlags())
+                        .acceptedErrno(Errno.EAGAIN)
                         .keepAlive(batch).whenKernelDone(releaseKernelRefs).name("send").target(description).build();
             } else {
                 long size = MSGHDR + 16L * batch.size();
@@ -352,14 +361,51 @@ final class OutboundWriter extends Mono<Void> {
                     m.putLong(MSGHDR + 16 * i, c.cursor());
                     m.putLong(MSGHDR + 16 * i + 8, c.remaining());
                 }
-                op = Op.builder(Opcode.SENDMSG).fd(fd).addr(mem).length(1).opFlags(MSG_NOSIGNAL).keepAlive(batch)
+                op = Op.builder(Opcode.SENDMSG).fd(fd).addr(mem).length(1).opFlags(sendFlags()).keepAlive(batch)
+                        .acceptedErrno(Errno.EAGAIN)
                         .whenKernelDone(() -> {
                             NativeMemory.free(mem, size);
                             releaseKernelRefs.run();
                         })
                         .name("sendmsg").target(description).build();
             }
-            inFlight = loop.submit(op).subscribe(n -> sent(batch, n), this::fail);
+            inFlight = loop.submit(op).subscribe(n -> {
+                if (n == 0) { // -EAGAIN, an accepted errno, arrives as 0: TCP sends no 0 bytes of a non-empty batch
+                    awaitWritable(batch);
+                } else {
+                    sent(batch, n);
+                }
+            }, this::fail);
+        }
+
+        /**
+         * -EAGAIN: the socket is non-blocking (see {@link SockAddr#SOCK_NONBLOCK}) and had no room, so
+         * nothing was sent. io_uring normally waits for room itself, but a send it had to retry from
+         * a worker thread sees the socket's O_NONBLOCK and answers -EAGAIN (seen with a peer that never
+         * reads). The chunks go back to the head of the queue, this writer keeps its turn, and the
+         * same bytes are sent again once a POLLOUT says there is room.
+         */
+        private void awaitWritable(List<Chunk> batch) {
+            if (finished) {
+                return;
+            }
+            WRITABLE_WAITS.incrementAndGet();
+            inFlightBatch = List.of();
+            for (int i = batch.size() - 1; i >= 0; i--) {
+                queue.addFirst(batch.get(i));
+            }
+            Op poll = Op.builder(Opcode.POLL_ADD).fd(fd).opFlags(SockAddr.POLLOUT).name("poll").target(description).build();
+            inFlight = loop.submit(poll).subscribe(events -> {
+                if (!finished) {
+                    sending = false;
+                    inFlight = null;
+                    drain();
+                }
+            }, this::fail);
+        }
+
+        private static int sendFlags() {
+            return dontWaitForTests ? MSG_NOSIGNAL | MSG_DONTWAIT : MSG_NOSIGNAL;
         }
 
         /** SEND_ZC of one chunk: continue after the byte count, release after the notification. */
