@@ -442,13 +442,23 @@ public final class Errno {
     private Errno() {
     }
 
-    /** Symbolic name, e.g. {@code "ENOENT"}, or {@code "errno 200"} for values this table lacks. */
+    /**
+     * Symbolic name, e.g. {@code "ENOENT"}, or {@code "errno 200"} for values this table lacks.
+     *
+     * @param errno the errno, positive or negative
+     * @return its name; never null
+     */
     public static String name(int errno) {
         int e = Math.abs(errno);
         return e < NAMES.length && NAMES[e] != null ? NAMES[e] : "errno " + e;
     }
 
-    /** strerror-like description. */
+    /**
+     * strerror-like description, e.g. {@code "No such file or directory"}.
+     *
+     * @param errno the errno, positive or negative
+     * @return its description, or {@code "Unknown error N"}; never null
+     */
     public static String description(int errno) {
         int e = Math.abs(errno);
         return e < TEXTS.length && TEXTS[e] != null ? TEXTS[e] : "Unknown error " + e;
@@ -465,6 +475,8 @@ public final class Errno {
      * @param errno the errno, positive or negative (a raw CQE {@code res} is accepted)
      * @param operation what was attempted, e.g. {@code "openat"}
      * @param target what it was attempted on, e.g. a path; may be empty
+     * @return a new exception of the type the class comment maps {@code errno} to, implementing
+     *         {@link UringError}; returned, not thrown
      */
     public static Exception exception(int errno, String operation, String target) {
         int e = Math.abs(errno);
@@ -510,7 +522,12 @@ public final class Errno {
         }
     }
 
-    /** The errno carried by {@code t} if reactor-uring made it, else 0. */
+    /**
+     * The errno carried by {@code t} if reactor-uring made it, else 0.
+     *
+     * @param t any throwable
+     * @return the positive errno, or 0 (also for the NIO fallback's own exceptions)
+     */
     public static int errnoOf(Throwable t) {
         return t instanceof UringError ? ((UringError) t).errno() : 0;
     }

@@ -53,14 +53,22 @@ public final class Uring {
         int run(int[] out);
     }
 
-    /** True when rings can be created here. Detected once per JVM. */
+    /**
+     * True when rings can be created here. Detected once per JVM (the first call runs the probe,
+     * later calls read the result); thread-safe.
+     *
+     * @return whether io_uring is usable in this process
+     */
     public static boolean isAvailable() {
         return unavailabilityCause() == null;
     }
 
     /**
      * Why io_uring cannot be used, or null when it can. The message names the refused syscall and
-     * errno, the limit and its value, or the JVM flag, and the fix where there is one. Never throws.
+     * errno, the limit and its value, or the JVM flag, and the fix where there is one. Never throws;
+     * thread-safe.
+     *
+     * @return the cause, or null
      */
     public static @Nullable Throwable unavailabilityCause() {
         Holder h = holder;
@@ -76,7 +84,12 @@ public final class Uring {
         return h.cause;
     }
 
-    /** Throws the unavailability cause, if any, as an {@link UnsupportedOperationException}. */
+    /**
+     * Throws the unavailability cause, if any, as an {@link UnsupportedOperationException}.
+     *
+     * @throws UnsupportedOperationException when {@link #isAvailable()} is false, with
+     *         {@link #unavailabilityCause()} as its cause and message
+     */
     public static void ensureAvailable() {
         Throwable cause = unavailabilityCause();
         if (cause != null) {

@@ -84,4 +84,17 @@ class LentBufferTest {
             assertThatThrownBy(() -> a.lendTo(x -> { })).isInstanceOf(IllegalStateException.class);
         }
     }
+
+    @Test
+    void composedDiscardHooksReleaseADiscardedBufferOnce() {
+        try (BufferPool pool = new BufferPool(2)) {
+            long doubleReleases = PooledBuffer.doubleReleases();
+            PooledBuffer a = pool.acquire(100);
+            PooledBuffer.releaseDropped(a); // the innermost doOnDiscard hook
+            PooledBuffer.releaseDropped(a); // an outer one: Reactor runs every hook of the chain
+            assertThat(a.refCount()).isZero();
+            assertThat(pool.outstanding()).isZero();
+            assertThat(PooledBuffer.doubleReleases()).isEqualTo(doubleReleases);
+        }
+    }
 }

@@ -121,7 +121,8 @@ final class NioConnectionIo implements ConnectionIo {
                     }
                 }
             });
-        }).doOnDiscard(PooledBuffer.class, PooledBuffer::release); // emitted as the subscriber cancelled
+        }).doOnDiscard(PooledBuffer.class, PooledBuffer::releaseDropped); // emitted as the subscriber cancelled
+        // (releaseDropped: a sendPooled downstream has its own discard hook, and Reactor runs both)
     }
 
     /**
@@ -240,6 +241,9 @@ final class NioConnectionIo implements ConnectionIo {
         synchronized (this) {
             ended = result;
         }
+        if (sink.isCancelled()) {
+            return false; // the subscriber left (e.g. its send failed and cancelled it): nobody to tell
+        }
         if (result instanceof Throwable t) {
             sink.error(t);
         } else {
@@ -317,6 +321,8 @@ final class NioConnectionIo implements ConnectionIo {
         private boolean requested;
         private boolean upstreamDone;
         private boolean finished;
+        /** This send cancelled its source: an error the source signals afterwards is expected, not dropped. */
+        private boolean cancelledUpstream;
         /** This send's writes not yet done: queued on the connection, or in the channel. */
         private final List<Write> pending = new ArrayList<>();
 
@@ -388,6 +394,9 @@ final class NioConnectionIo implements ConnectionIo {
                 }
             }
             if (error != null) {
+                synchronized (this) {
+                    cancelledUpstream = true;
+                }
                 upstream().cancel();
                 withdraw();
                 actual.onError(error);
@@ -400,11 +409,16 @@ final class NioConnectionIo implements ConnectionIo {
 
         @Override
         public void onError(Throwable t) {
+            boolean expected;
             synchronized (this) {
                 upstreamDone = true;
-                if (finished) {
+                expected = cancelledUpstream;
+                if (finished && !expected) {
                     Operators.onErrorDropped(t, actual.currentContext());
                     return;
+                }
+                if (finished) {
+                    return; // e.g. the receive() an echo sends from, failing after this send failed and cancelled it
                 }
                 finished = true;
             }
@@ -432,6 +446,7 @@ final class NioConnectionIo implements ConnectionIo {
                     return;
                 }
                 finished = true;
+                cancelledUpstream = true;
             }
             upstream().cancel();
             withdraw();

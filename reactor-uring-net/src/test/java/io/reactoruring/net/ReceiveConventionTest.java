@@ -150,4 +150,49 @@ class ReceiveConventionTest {
                 .isEqualTo(buffers.get());
         assertThat(net.await(() -> net.outstanding() == before)).isTrue();
     }
+
+    /**
+     * Hostile mix: 200 connections echo through sendPooled (half adopting lent buffers, half given
+     * retained ones) to clients that cancel receive() after a random number of buffers, some keeping
+     * a retained buffer that another thread releases later, then close mid-stream. Every buffer comes
+     * back exactly once.
+     */
+    @Test
+    void randomCancellationAndRetainsLeaveNothingOut() {
+        long before = net.outstanding();
+        long doubleReleasesBefore = PooledBuffer.doubleReleases();
+        java.util.Random random = new java.util.Random(11);
+        UringServer server = net.bind(net.server().port(0).receiveBufferSize(BUFFER).receiveBufferRing(CAP)
+                .handle((in, out) -> out.sendPooled(random.nextBoolean() ? in.receive()
+                        : in.receive().map(PooledBuffer::retain)).onErrorResume(e -> Mono.empty())));
+        byte[] payload = pattern(256 * 1024);
+        List<PooledBuffer> kept = new CopyOnWriteArrayList<>();
+        int connections = 200;
+        List<Integer> takes = new java.util.ArrayList<>();
+        List<Boolean> keeps = new java.util.ArrayList<>();
+        for (int i = 0; i < connections; i++) {
+            takes.add(1 + random.nextInt(6));
+            keeps.add(random.nextBoolean());
+        }
+        Long received = Flux.range(0, connections).flatMap(i -> net.client(server).connect().flatMap(c -> {
+            // Sends until done or the connection closes, while receiving: neither side waits for the other.
+            c.send(Flux.range(0, 16).map(k -> ByteBuffer.wrap(payload, k * 16384, 16384)))
+                    .onErrorResume(e -> Mono.empty()).subscribe();
+            Mono<Long> receiving = c.receive()
+                    .doOnNext(pb -> {
+                        if (keeps.get(i) && kept.size() < 100) {
+                            kept.add(pb.retain());
+                        }
+                    })
+                    .take(takes.get(i)) // cancels receive() while the last buffer is lent
+                    .map(pb -> (long) pb.buffer().remaining())
+                    .reduce(0L, Long::sum);
+            return receiving.doFinally(s -> c.dispose()).flatMap(n -> c.onDispose().thenReturn(n));
+        }), 32).reduce(0L, Long::sum).block(T);
+        assertThat(received).isPositive();
+        reactor.core.scheduler.Schedulers.boundedElastic().schedule(() -> kept.forEach(PooledBuffer::release));
+        assertThat(net.await(() -> net.outstanding() == before)).as("pooled buffers back to baseline: %d, was %d",
+                net.outstanding(), before).isTrue();
+        assertThat(PooledBuffer.doubleReleases()).as("each buffer released once").isEqualTo(doubleReleasesBefore);
+    }
 }

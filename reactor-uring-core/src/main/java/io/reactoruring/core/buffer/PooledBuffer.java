@@ -208,14 +208,15 @@ public final class PooledBuffer {
 
     /**
      * Releases {@code value} if it is a PooledBuffer, for {@code Hooks.onNextDropped} and
-     * {@code doOnDiscard}; a buffer that was already released is ignored (counted as a double
-     * release, not thrown, since a hook must not fail). A {@linkplain #lendTo lent} buffer whose only
-     * reference is the lender's is left to the lender, which releases it when {@code onNext} returns.
+     * {@code doOnDiscard}; a buffer that was already released is ignored (Reactor composes the
+     * {@code doOnDiscard} hooks of a chain, so one discarded value reaches each of them: the first
+     * releases it). A {@linkplain #lendTo lent} buffer whose only reference is the lender's is left to
+     * the lender, which releases it when {@code onNext} returns. Never throws: a hook must not fail.
      */
     public static void releaseDropped(Object value) {
         if (value instanceof PooledBuffer) {
             PooledBuffer b = (PooledBuffer) value;
-            if (b.lent != 0 && b.refs == 1) {
+            if (b.refs <= 0 || b.lent != 0 && b.refs == 1) {
                 return;
             }
             try {
