@@ -26,9 +26,9 @@ import reactor.core.scheduler.Scheduler;
  * and cancellation is a kernel operation (IORING_OP_ASYNC_CANCEL). Ops may be submitted from any
  * thread: on the loop thread they go straight into the next batch; from other threads through a
  * lock-free queue, and the loop is woken (an eventfd read armed on the ring) only if it is asleep.
- * After an iteration that delivered completions, with no op in the kernel, the loop polls that queue
- * for a short, adaptive while (system property {@code reactoruring.loop.spinMicros}, default 50 µs;
- * 0 turns it off) before it sleeps: the caller's next op usually arrives within it and needs no wake-up.
+ * After an iteration that delivered completions, with no op in the kernel, the loop can poll that queue
+ * for a short, adaptive while before it sleeps (system property {@code reactoruring.loop.spinMicros},
+ * e.g. 50; default 0, off): the caller's next op then often arrives within it and needs no wake-up.
  *
  * <p>Each iteration of the loop makes one JNI call ({@link Native#enter}) that turns the whole batch
  * into SQEs, submits it, waits for completions and copies every ready CQE out. Completions are

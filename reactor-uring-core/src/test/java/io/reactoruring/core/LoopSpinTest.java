@@ -79,14 +79,19 @@ class LoopSpinTest {
     }
 
     @Test
-    void noSpinWhileAnOpIsInTheKernelNorWhenTurnedOff() {
+    void noSpinWhileAnOpIsInTheKernelNorWhenTurnedOffNorByDefault() {
         assumeUring();
         UringLoop busy = loopWithSpin("spin-busy", 10_000_000);
         UringLoop off = loopWithSpin("spin-off", 0);
+        String set = System.clearProperty(LoopDriver.SPIN_PROPERTY);
+        UringLoop byDefault = UringLoop.create("spin-default"); // off unless asked for
+        if (set != null) {
+            System.setProperty(LoopDriver.SPIN_PROPERTY, set);
+        }
         try {
             // An armed 1-hour timer: its completion must never wait for a spin, so the loop never spins.
             Disposable timer = busy.submit(Op.timeout(Duration.ofHours(1))).subscribe();
-            List<UringLoop> loops = new ArrayList<>(List.of(busy, off));
+            List<UringLoop> loops = new ArrayList<>(List.of(busy, off, byDefault));
             for (UringLoop loop : loops) {
                 for (int i = 0; i < 100; i++) {
                     loop.submit(Op.nop()).block(T);
@@ -97,6 +102,7 @@ class LoopSpinTest {
         } finally {
             busy.disposeGracefully().block(T);
             off.disposeGracefully().block(T);
+            byDefault.disposeGracefully().block(T);
         }
     }
 

@@ -36,7 +36,6 @@ final class FileSender {
     private static final int STATX_SIZE = 0x200;
     private static final int STATX_BUF = 256;
     private static final int STX_SIZE_OFFSET = 40;
-    private static final int POLLOUT = 4;
     private static final long NO_OFFSET = -1L; // "use and update the fd's position" (pipes, sockets)
 
     private final UringLoop loop;
@@ -159,7 +158,7 @@ final class FileSender {
             if (!CoreAccess.tryAcquire(readEnd)) {
                 return Mono.error(new java.nio.channels.ClosedChannelException());
             }
-            Op poll = Op.builder(Opcode.POLL_ADD).fd(socket).opFlags(POLLOUT).name("poll").target(description).build();
+            Op poll = Op.builder(Opcode.POLL_ADD).fd(socket).opFlags(SockAddr.POLLOUT).name("poll").target(description).build();
             Op splice = Op.builder(Opcode.SPLICE).fd(socket).offset(NO_OFFSET).addr(NO_OFFSET).fileIndex(readEnd.fd())
                     .length(bytes).acceptedErrno(io.reactoruring.core.Errno.EAGAIN).whenKernelDone(() -> CoreAccess.release(readEnd))
                     .name("splice").target(description).build();

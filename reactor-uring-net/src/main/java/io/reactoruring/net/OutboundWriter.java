@@ -57,11 +57,18 @@ final class OutboundWriter extends Mono<Void> {
     static final int MAX_BATCH_BYTES = 1024 * 1024;
     static final int ZC_WINDOW = 4 * 1024 * 1024;
     static final int MSG_NOSIGNAL = 0x4000;
-    private static final int POLLOUT = 4;
     private static final Logger LOG = Loggers.getLogger(UringConnection.class);
     private static final AtomicBoolean ENOMEM_WARNED = new AtomicBoolean();
     /** Test hook: this many SEND_ZCs fail with ENOMEM as the kernel's would, without reaching it. */
     static final AtomicInteger ZERO_COPY_ENOMEM_FAULTS = new AtomicInteger();
+    /**
+     * Test hook: SEND/SENDMSG carry MSG_DONTWAIT, so the kernel answers a full socket with -EAGAIN
+     * at once, as it does (rarely) for a send it had to retry from a worker thread.
+     */
+    static volatile boolean dontWaitForTests;
+    /** Sends that met -EAGAIN and waited for POLLOUT, over all writers: for tests. */
+    static final java.util.concurrent.atomic.AtomicLong WRITABLE_WAITS = new java.util.concurrent.atomic.AtomicLong();
+    private static final int MSG_DONTWAIT = 0x40;
     private static final int MSGHDR = 56; // struct msghdr on LP64: name, namelen, iov, iovlen, control, controllen, flags
 
     /** A byte range to send and what keeps its memory alive; the writer owns one reference. */
@@ -338,8 +345,9 @@ final class OutboundWriter extends Mono<Void> {
             Runnable releaseKernelRefs = () -> batch.forEach(Chunk::release);
             if (batch.size() == 1) {
                 Chunk c = batch.get(0);
-                op = Op.builder(Opcode.SEND).fd(fd).addr(c.cursor()).length(c.remaining()).opFlags(MSG_NOSIGNAL)
-                        .acceptedErrno(Errno.EAGAIN).keepAlive(batch).whenKernelDone(releaseKernelRefs).name("send").target(description).build();
+                op = Op.builder(Opcode.SEND).fd(fd).addr(c.cursor()).length(c.remaining()).opFlags(sendFlags())
+                        .acceptedErrno(Errno.EAGAIN)
+                        .keepAlive(batch).whenKernelDone(releaseKernelRefs).name("send").target(description).build();
             } else {
                 long size = MSGHDR + 16L * batch.size();
                 long mem = NativeMemory.allocate(size, 16);
@@ -352,15 +360,51 @@ final class OutboundWriter extends Mono<Void> {
                     m.putLong(MSGHDR + 16 * i, c.cursor());
                     m.putLong(MSGHDR + 16 * i + 8, c.remaining());
                 }
-                op = Op.builder(Opcode.SENDMSG).fd(fd).addr(mem).length(1).opFlags(MSG_NOSIGNAL)
-                        .acceptedErrno(Errno.EAGAIN).keepAlive(batch)
+                op = Op.builder(Opcode.SENDMSG).fd(fd).addr(mem).length(1).opFlags(sendFlags()).keepAlive(batch)
+                        .acceptedErrno(Errno.EAGAIN)
                         .whenKernelDone(() -> {
                             NativeMemory.free(mem, size);
                             releaseKernelRefs.run();
                         })
                         .name("sendmsg").target(description).build();
             }
-            inFlight = loop.submit(op).subscribe(n -> sent(batch, n), this::fail);
+            inFlight = loop.submit(op).subscribe(n -> {
+                if (n == 0) { // -EAGAIN, an accepted errno, arrives as 0: TCP sends no 0 bytes of a non-empty batch
+                    awaitWritable(batch);
+                } else {
+                    sent(batch, n);
+                }
+            }, this::fail);
+        }
+
+        /**
+         * -EAGAIN: the socket is non-blocking (see {@link SockAddr#SOCK_NONBLOCK}) and had no room, so
+         * nothing was sent. io_uring normally waits for room itself, but a send it had to retry from
+         * a worker thread sees the socket's O_NONBLOCK and answers -EAGAIN (seen with a peer that never
+         * reads). The chunks go back to the head of the queue, this writer keeps its turn, and the
+         * same bytes are sent again once a POLLOUT says there is room.
+         */
+        private void awaitWritable(List<Chunk> batch) {
+            if (finished) {
+                return;
+            }
+            WRITABLE_WAITS.incrementAndGet();
+            inFlightBatch = List.of();
+            for (int i = batch.size() - 1; i >= 0; i--) {
+                queue.addFirst(batch.get(i));
+            }
+            Op poll = Op.builder(Opcode.POLL_ADD).fd(fd).opFlags(SockAddr.POLLOUT).name("poll").target(description).build();
+            inFlight = loop.submit(poll).subscribe(events -> {
+                if (!finished) {
+                    sending = false;
+                    inFlight = null;
+                    drain();
+                }
+            }, this::fail);
+        }
+
+        private static int sendFlags() {
+            return dontWaitForTests ? MSG_NOSIGNAL | MSG_DONTWAIT : MSG_NOSIGNAL;
         }
 
         /** SEND_ZC of one chunk: continue after the byte count, release after the notification. */
@@ -422,10 +466,6 @@ final class OutboundWriter extends Mono<Void> {
             if (finished) {
                 return;
             }
-            if (n == -Errno.EAGAIN) {
-                waitForRoom(batch);
-                return;
-            }
             if (n <= 0) {
                 // A stream socket accepts no byte of a non-empty send only when it is closing (seen as
                 // the peer resets): a SocketException, as EPIPE and ECONNRESET are.
@@ -459,29 +499,6 @@ final class OutboundWriter extends Mono<Void> {
                 upstream().request(done);
             }
             drain();
-        }
-
-        /**
-         * The socket is non-blocking (for SPLICE, see {@code SockAddr.SOCK_NONBLOCK}): when the kernel
-         * has already polled a send once and it still finds no room, it retries on an io-wq worker,
-         * where the socket's O_NONBLOCK turns into -EAGAIN. Nothing was sent: wait for POLLOUT and
-         * send the same chunks again. The batch stays in flight (released by dispose() if the send
-         * ends meanwhile).
-         */
-        private void waitForRoom(List<Chunk> batch) {
-            Op poll = Op.builder(Opcode.POLL_ADD).fd(fd).opFlags(POLLOUT).name("poll").target(description).build();
-            inFlight = loop.submit(poll).subscribe(r -> {
-                if (finished) {
-                    return;
-                }
-                sending = false;
-                inFlight = null;
-                inFlightBatch = List.of();
-                for (int i = batch.size() - 1; i >= 0; i--) {
-                    queue.addFirst(batch.get(i));
-                }
-                drain();
-            }, this::fail);
         }
 
         private void fail(Throwable e) {

@@ -22,12 +22,15 @@ final class SockAddr implements AutoCloseable {
     static final int TCP_NODELAY = 1;
     static final int SOCK_CLOEXEC = 02000000;
     /**
-     * O_NONBLOCK on a connection's socket. io_uring's own SEND/RECV/CONNECT ignore it (they pass
-     * MSG_DONTWAIT themselves and wait with internal polls), but IORING_OP_SPLICE runs on an io-wq
+     * O_NONBLOCK on a connection's socket. io_uring's own SEND/RECV/CONNECT mostly ignore it (they
+     * pass MSG_DONTWAIT themselves and wait with internal polls), but IORING_OP_SPLICE runs on an io-wq
      * worker and would park it on a full blocking socket; on a non-blocking one it answers -EAGAIN
-     * and {@link FileSender} waits for POLLOUT instead.
+     * and {@link FileSender} waits for POLLOUT instead. A SEND the kernel gives up polling for and
+     * retries from a worker also answers -EAGAIN: {@link OutboundWriter} then waits for POLLOUT too.
      */
     static final int SOCK_NONBLOCK = 04000;
+    /** poll(2)'s POLLOUT: room to write (IORING_OP_POLL_ADD's mask). */
+    static final int POLLOUT = 4;
 
     private static final int SIZE = 32; // >= sizeof(sockaddr_in6) == 28
     private static final java.util.regex.Pattern IPV4 = java.util.regex.Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");

@@ -107,6 +107,49 @@ class OutboundTest {
     }
 
     /**
+     * A send that the kernel answers with -EAGAIN (the socket is non-blocking; io_uring says so when
+     * it retries a send from a worker, seen in CI with a peer that never reads) is not an error: the
+     * same bytes go again when POLLOUT says there is room. MSG_DONTWAIT (the test hook) makes the
+     * kernel answer every send into a full socket with a real -EAGAIN.
+     */
+    @Test
+    void aSendAnsweredWithEagainWaitsForRoomAndLosesNoByte() throws Exception {
+        try (java.net.ServerSocket peer = new java.net.ServerSocket()) {
+            peer.setReceiveBufferSize(64 * 1024);
+            peer.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
+            UringConnection c = clients.client().port(peer.getLocalPort()).connect().block(T);
+            assertThat(c).isNotNull();
+            try (java.net.Socket accepted = peer.accept()) {
+                ByteArrayOutputStream expected = new ByteArrayOutputStream();
+                List<ByteBuffer> parts = new ArrayList<>();
+                for (int i = 0; i < 64; i++) { // 8 MiB: far more than both socket buffers hold
+                    byte[] p = pattern(128 * 1024, i);
+                    expected.write(p, 0, p.length);
+                    parts.add(ByteBuffer.wrap(p));
+                }
+                long waitsBefore = OutboundWriter.WRITABLE_WAITS.get();
+                OutboundWriter.dontWaitForTests = true;
+                Mono<Void> sent;
+                try {
+                    sent = c.send(Flux.fromIterable(parts)).then(c.shutdownOutput()).cache();
+                    sent.subscribe(v -> { }, e -> { }); // its outcome is verified below
+                    // The peer reads nothing until a send met -EAGAIN: the socket is full by then.
+                    assertThat(awaitOnLoop(clientLoop(), () -> OutboundWriter.WRITABLE_WAITS.get() > waitsBefore))
+                            .as("a send met -EAGAIN; waits %d", OutboundWriter.WRITABLE_WAITS.get()).isTrue();
+                } finally {
+                    OutboundWriter.dontWaitForTests = false;
+                }
+                byte[] got = accepted.getInputStream().readAllBytes(); // until the shutdown's FIN
+                StepVerifier.create(sent).verifyComplete();
+                assertThat(got).isEqualTo(expected.toByteArray());
+            } finally {
+                c.dispose();
+            }
+        }
+        assertThat(awaitOnLoop(clientLoop(), () -> clientLoop().bufferPool().outstanding() == 0)).isTrue();
+    }
+
+    /**
      * SEND_ZC failing with ENOMEM (its pinned pages count against RLIMIT_MEMLOCK) does not drop the
      * connection: the buffer goes again as a plain SEND, and so does everything after it.
      */

@@ -251,12 +251,10 @@ class UringMeterBinderTest {
         });
         // Moved by the workload above. Not forced here: submitBusy (the kernel's -EBUSY) and
         // staleCompletions (a CQE for a recycled slot) do not happen on a healthy ring; inFlight and
-        // waiting are current values (checked above while positive); maxInFlight is the budget;
-        // fixedFileOps: core does not count it yet (LoopMetrics.fixedFileOps is never incremented), so
-        // the small-file reads above, which run on direct descriptors, leave it at 0. Each of these is
-        // still checked against its component above.
+        // waiting are current values (checked above while positive); maxInFlight is the budget. Each
+        // of these is still checked against its component above.
         for (String moved : List.of("submitted", "completed", "inFlightHighWater", "wakeups", "enterCalls",
-                "bufferRingExhaustions", "iterations", "fixedBufferOps", "fixedBufferRegistrations")) {
+                "bufferRingExhaustions", "iterations", "fixedBufferOps", "fixedBufferRegistrations", "fixedFileOps")) {
             assertThat(ioAfter.get(moved)).as("files and connections: " + moved).isGreaterThan(ioBefore.get(moved));
         }
         for (String moved : List.of("submitted", "completed", "inFlightHighWater", "sqFullWaits", "inFlightLimitWaits",
