@@ -10,6 +10,7 @@ import io.reactoruring.core.SharedFd;
 import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.buffer.PooledBuffer;
 import io.reactoruring.core.internal.Native;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayDeque;
@@ -467,9 +468,7 @@ final class OutboundWriter extends Mono<Void> {
                 return;
             }
             if (n <= 0) {
-                // A stream socket accepts no byte of a non-empty send only when it is closing (seen as
-                // the peer resets): a SocketException, as EPIPE and ECONNRESET are.
-                fail(new java.net.SocketException("send wrote 0 bytes to " + description + ": the connection is closing"));
+                fail(new IOException("send wrote 0 bytes to " + description));
                 return;
             }
             sending = false;
