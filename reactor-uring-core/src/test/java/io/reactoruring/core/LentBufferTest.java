@@ -5,10 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.reactoruring.core.buffer.BufferPool;
 import io.reactoruring.core.buffer.PooledBuffer;
+import io.reactoruring.core.internal.CoreAccess;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
-/** PooledBuffer.lendTo/adopt/releaseDropped: a lent buffer has exactly one owner when onNext returns. */
+/** CoreAccess.lend/adopt and PooledBuffer.releaseDropped: a lent buffer has exactly one owner when onNext returns. */
 class LentBufferTest {
 
     @Test
@@ -16,10 +17,9 @@ class LentBufferTest {
         try (BufferPool pool = new BufferPool(2)) {
             PooledBuffer b = pool.acquire(100);
             AtomicReference<Integer> refsInside = new AtomicReference<>();
-            b.lendTo(x -> refsInside.set(x.refCount()));
+            CoreAccess.lend(b, x -> refsInside.set(x.refCount()));
             assertThat(refsInside.get()).isEqualTo(1);
             assertThat(b.refCount()).isZero();
-            assertThat(b.isLent()).isFalse();
             assertThat(pool.outstanding()).isZero();
         }
     }
@@ -28,7 +28,7 @@ class LentBufferTest {
     void aRetainedBufferOutlivesTheLoan() {
         try (BufferPool pool = new BufferPool(2)) {
             PooledBuffer b = pool.acquire(100);
-            b.lendTo(PooledBuffer::retain);
+            CoreAccess.lend(b, PooledBuffer::retain);
             assertThat(b.refCount()).isEqualTo(1);
             assertThat(pool.outstanding()).isEqualTo(1);
             assertThat(b.release()).isTrue();
@@ -41,18 +41,18 @@ class LentBufferTest {
         try (BufferPool pool = new BufferPool(2)) {
             long doubleReleases = PooledBuffer.doubleReleases();
             PooledBuffer a = pool.acquire(100);
-            a.lendTo(PooledBuffer::adopt); // sendPooled(receive())
+            CoreAccess.lend(a, CoreAccess::adopt); // sendPooled(receive())
             assertThat(a.refCount()).as("the adopter's").isEqualTo(1);
             a.release();
             PooledBuffer b = pool.acquire(100);
-            b.lendTo(x -> x.retain().adopt()); // sendPooled(receive().map(PooledBuffer::retain))
+            CoreAccess.lend(b, x -> CoreAccess.adopt(x.retain())); // sendPooled(receive().map(PooledBuffer::retain))
             assertThat(b.refCount()).as("the retained one, now the adopter's").isEqualTo(1);
             b.release();
             PooledBuffer c = pool.acquire(100);
-            assertThat(c.adopt()).as("not lent: the caller's own reference").isSameAs(c);
+            assertThat(CoreAccess.adopt(c)).as("not lent: the caller's own reference").isSameAs(c);
             assertThat(c.refCount()).isEqualTo(1);
             c.release();
-            assertThatThrownBy(c::adopt).isInstanceOf(IllegalStateException.class).hasMessageContaining("retain()");
+            assertThatThrownBy(() -> CoreAccess.adopt(c)).isInstanceOf(IllegalStateException.class).hasMessageContaining("retain()");
             assertThat(pool.outstanding()).isZero();
             assertThat(PooledBuffer.doubleReleases()).isEqualTo(doubleReleases);
         }
@@ -63,10 +63,10 @@ class LentBufferTest {
         try (BufferPool pool = new BufferPool(2)) {
             long doubleReleases = PooledBuffer.doubleReleases();
             PooledBuffer a = pool.acquire(100);
-            a.lendTo(PooledBuffer::releaseDropped); // an operator dropped it during onNext
+            CoreAccess.lend(a, PooledBuffer::releaseDropped); // an operator dropped it during onNext
             assertThat(a.refCount()).isZero();
             PooledBuffer b = pool.acquire(100);
-            b.lendTo(x -> PooledBuffer.releaseDropped(x.retain())); // retained, then dropped: that reference goes
+            CoreAccess.lend(b, x -> PooledBuffer.releaseDropped(x.retain())); // retained, then dropped: that reference goes
             assertThat(b.refCount()).isZero();
             assertThat(pool.outstanding()).isZero();
             assertThat(PooledBuffer.doubleReleases()).isEqualTo(doubleReleases);
@@ -78,10 +78,10 @@ class LentBufferTest {
         try (BufferPool pool = new BufferPool(2)) {
             long doubleReleases = PooledBuffer.doubleReleases();
             PooledBuffer a = pool.acquire(100);
-            a.lendTo(PooledBuffer::release);
+            CoreAccess.lend(a, PooledBuffer::release);
             assertThat(PooledBuffer.doubleReleases() - doubleReleases).isEqualTo(1);
             assertThat(pool.outstanding()).isZero();
-            assertThatThrownBy(() -> a.lendTo(x -> { })).isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(() -> CoreAccess.lend(a, x -> { })).isInstanceOf(IllegalStateException.class);
         }
     }
 

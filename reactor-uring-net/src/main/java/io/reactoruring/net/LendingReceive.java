@@ -10,9 +10,9 @@ import reactor.util.context.Context;
 
 /**
  * {@link UringInbound#receive()}'s buffer convention, the same on io_uring and NIO: each buffer is
- * {@linkplain PooledBuffer#lendTo lent} to the subscriber's {@code onNext} and released when it
+ * lent ({@code CoreAccess.lend}) to the subscriber's {@code onNext} and released when it
  * returns, unless the subscriber {@linkplain PooledBuffer#retain() retained} it or handed it to
- * {@code sendPooled}, which {@linkplain PooledBuffer#adopt() adopts} it. A subscriber that forgets
+ * {@code sendPooled}, which adopts it ({@code CoreAccess.adopt}). A subscriber that forgets
  * buffers therefore never holds the connection's share of the ring.
  */
 final class LendingReceive extends FluxOperator<PooledBuffer, PooledBuffer> {
@@ -49,7 +49,7 @@ final class LendingReceive extends FluxOperator<PooledBuffer, PooledBuffer> {
 
         @Override
         public void onNext(PooledBuffer b) {
-            b.lendTo(actual::onNext);
+            io.reactoruring.core.internal.CoreAccess.lend(b, actual::onNext);
         }
 
         @Override

@@ -4,6 +4,7 @@ import io.reactoruring.core.SharedFd;
 import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.buffer.BufferPool;
 import io.reactoruring.core.buffer.PooledBuffer;
+import io.reactoruring.core.internal.CoreAccess;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
@@ -222,7 +223,7 @@ public final class UringConnection implements UringInbound, UringOutbound, Dispo
     public Sending sendPooled(Publisher<PooledBuffer> data) {
         Objects.requireNonNull(data, "data");
         // adopt(): a buffer receive() is lending right now becomes this send's (see receive()).
-        return new Sending(this, io.sendPooled(Flux.from(data).map(PooledBuffer::adopt).doOnNext(b -> activity.wrote())));
+        return new Sending(this, io.sendPooled(Flux.from(data).map(CoreAccess::adopt).doOnNext(b -> activity.wrote())));
     }
 
     @Override

@@ -18,7 +18,7 @@ public interface UringInbound {
      * concurrent one gets an {@link IllegalStateException}.
      *
      * <p><b>Who releases the buffers</b> (Reactor Netty's convention, the same on io_uring and
-     * NIO): each buffer is {@linkplain PooledBuffer#lendTo lent} to {@code onNext} and released by
+     * NIO): each buffer is lent to {@code onNext} and released by
      * the library when {@code onNext} returns. The one rule: <em>to keep a buffer past
      * {@code onNext}, {@link PooledBuffer#retain() retain()} it there, and release that reference
      * once</em>. Keeping includes storing it, handing it to another thread, and operators that
@@ -27,7 +27,7 @@ public interface UringInbound {
      * {@code receive().map(PooledBuffer::retain)} before them. Work done inside {@code onNext}
      * (including {@code map}, {@code doOnNext}, {@code reduce} and {@code collect} accumulators)
      * needs nothing. {@link UringOutbound#sendPooled} takes ownership of every buffer it is given
-     * ({@linkplain PooledBuffer#adopt() adopting} a lent one), so {@code out.sendPooled(in.receive())}
+     * (taking over the library's reference of a buffer it is lending), so {@code out.sendPooled(in.receive())}
      * echoes without a copy and without {@code retain()}; {@code out.sendPooled(in.receive().map(PooledBuffer::retain))}
      * is equally correct. Do not release a buffer you did not retain (counted in
      * {@link PooledBuffer#doubleReleases()}, logged once). A subscriber that forgets buffers does

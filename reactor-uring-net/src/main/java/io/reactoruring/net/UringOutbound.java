@@ -39,8 +39,7 @@ public interface UringOutbound {
     /**
      * Like {@link #send}, for pooled buffers (such as those from {@link UringInbound#receive()}):
      * takes ownership of each buffer it is given (one reference: one you acquired or retained, or
-     * the one {@link UringInbound#receive()} is lending as it hands the buffer over, see
-     * {@link io.reactoruring.core.buffer.PooledBuffer#adopt()}) and releases it once written, or
+     * the one {@link UringInbound#receive()} is lending as it hands the buffer over) and releases it once written, or
      * when the send fails or is cancelled (for a send in flight, after the kernel's final
      * completion).
      */

@@ -18,10 +18,10 @@ import org.jspecify.annotations.Nullable;
  * every acquisition, so a stale reference kept after its release can never release the memory
  * again while someone else owns it: it only fails.
  *
- * <p><b>Lent buffers.</b> Some APIs (reactor-uring-net's {@code receive()}) {@linkplain #lendTo lend}
+ * <p><b>Lent buffers.</b> Some APIs (reactor-uring-net's {@code receive()}) lend
  * each buffer to {@code onNext} instead of handing it over: the library releases it when
  * {@code onNext} returns, unless the subscriber {@link #retain() retained} it (then it owns that
- * reference and releases it once) or passed it to an API that {@linkplain #adopt() adopts} what it is
+ * reference and releases it once) or passed it to an API that adopts what it is
  * given (reactor-uring-net's {@code sendPooled}). Releasing a lent buffer you did not retain is a
  * double release.
  *
@@ -58,6 +58,20 @@ public final class PooledBuffer {
     private volatile int refs;
     /** 1 while {@link #lendTo} runs and the lender still holds its reference; cleared by {@link #adopt()}. */
     private volatile int lent;
+
+    static {
+        io.reactoruring.core.internal.CoreAccess.register(new io.reactoruring.core.internal.CoreAccess.Buffers() {
+            @Override
+            public void lend(PooledBuffer buffer, java.util.function.Consumer<? super PooledBuffer> onNext) {
+                buffer.lendTo(onNext);
+            }
+
+            @Override
+            public PooledBuffer adopt(PooledBuffer buffer) {
+                return buffer.adopt();
+            }
+        });
+    }
 
     /** One acquisition of {@code block}: a fresh object and a fresh view, holding one reference. */
     PooledBuffer(BufferPool pool, BufferPool.Block block) {
@@ -155,7 +169,7 @@ public final class PooledBuffer {
      *
      * @throws IllegalStateException if the buffer is already released, or already being lent
      */
-    public void lendTo(java.util.function.Consumer<? super PooledBuffer> onNext) {
+    void lendTo(java.util.function.Consumer<? super PooledBuffer> onNext) {
         if (refs <= 0) {
             throw new IllegalStateException("lendTo() of a released buffer");
         }
@@ -190,7 +204,7 @@ public final class PooledBuffer {
      * @throws IllegalStateException if the buffer is already released (for example a lent buffer
      *         that an operator such as {@code publishOn} held past {@code onNext} without retaining it)
      */
-    public PooledBuffer adopt() {
+    PooledBuffer adopt() {
         if (refs <= 0) {
             throw new IllegalStateException("a released buffer was handed on: retain() a buffer received from "
                     + "receive() to keep it past onNext (operators that queue, such as publishOn or flatMap, keep it)");
@@ -202,7 +216,7 @@ public final class PooledBuffer {
     }
 
     /** True while this buffer is {@linkplain #lendTo lent} and the lender still holds its reference. */
-    public boolean isLent() {
+    boolean isLent() {
         return lent != 0;
     }
 
@@ -210,7 +224,7 @@ public final class PooledBuffer {
      * Releases {@code value} if it is a PooledBuffer, for {@code Hooks.onNextDropped} and
      * {@code doOnDiscard}; a buffer that was already released is ignored (Reactor composes the
      * {@code doOnDiscard} hooks of a chain, so one discarded value reaches each of them: the first
-     * releases it). A {@linkplain #lendTo lent} buffer whose only reference is the lender's is left to
+     * releases it). A lent buffer whose only reference is the lender's is left to
      * the lender, which releases it when {@code onNext} returns. Never throws: a hook must not fail.
      */
     public static void releaseDropped(Object value) {

@@ -90,6 +90,26 @@ public final class CoreAccess {
         void free(BufferRing ring);
     }
 
+    /** {@link PooledBuffer}'s lending (reactor-uring-net's {@code receive()} convention). */
+    public interface Buffers {
+        /**
+         * See {@link CoreAccess#lend}.
+         *
+         * @param buffer the buffer
+         * @param onNext who borrows it
+         */
+        void lend(PooledBuffer buffer, java.util.function.Consumer<? super PooledBuffer> onNext);
+
+        /**
+         * See {@link CoreAccess#adopt}.
+         *
+         * @param buffer the buffer
+         * @return the buffer
+         */
+        PooledBuffer adopt(PooledBuffer buffer);
+    }
+
+    private static volatile @Nullable Buffers buffers;
     private static volatile @Nullable Fds fds;
     private static volatile @Nullable Rings rings;
 
@@ -103,6 +123,56 @@ public final class CoreAccess {
      */
     public static void register(Fds f) {
         fds = f;
+    }
+
+    /**
+     * Called once by {@link PooledBuffer}'s static initializer.
+     *
+     * @param b the implementation
+     */
+    public static void register(Buffers b) {
+        buffers = b;
+    }
+
+    /**
+     * Lends {@code buffer} to {@code onNext} (typically a subscriber's): the caller's reference is
+     * released as soon as {@code onNext} returns (or throws), unless {@code onNext} passed the buffer
+     * to something that {@linkplain #adopt adopted} that reference; whoever wants the buffer beyond
+     * {@code onNext} calls {@link PooledBuffer#retain()} in it. A release inside {@code onNext} of a
+     * reference it did not retain makes the lender's release a double release: counted
+     * ({@link PooledBuffer#doubleReleases()}) and logged once at WARN, not thrown. The caller must
+     * hold the buffer's only reference.
+     *
+     * @param buffer the buffer, holding the caller's reference
+     * @param onNext who borrows it
+     * @throws IllegalStateException if the buffer is already released, or already being lent
+     */
+    public static void lend(PooledBuffer buffer, java.util.function.Consumer<? super PooledBuffer> onNext) {
+        buffers().lend(buffer, onNext);
+    }
+
+    /**
+     * For APIs that take ownership of the buffers they are given (reactor-uring-net's
+     * {@code sendPooled}): if {@code buffer} is being {@linkplain #lend lent} and the lender's is its
+     * only reference, the caller takes that one over (the lender then does not release it);
+     * otherwise the caller is given the reference its source owned (acquired or retained).
+     *
+     * @param buffer the buffer
+     * @return {@code buffer}
+     * @throws IllegalStateException if the buffer is already released (for example a lent buffer
+     *         that an operator such as {@code publishOn} held past {@code onNext} without retaining it)
+     */
+    public static PooledBuffer adopt(PooledBuffer buffer) {
+        return buffers().adopt(buffer);
+    }
+
+    private static Buffers buffers() {
+        Buffers b = buffers;
+        if (b == null) {
+            initialize(PooledBuffer.class);
+            b = buffers;
+        }
+        return b;
     }
 
     /**
