@@ -103,7 +103,12 @@ class ProviderHostAppTest {
         try {
             int p = port.get(3, TimeUnit.MINUTES); // a bound against a hung child, not a timing check
             assertThat(p).as("app started; log:%n%s", read(log)).isPositive();
-            checkRequests("http://127.0.0.1:" + p, site, log);
+            try {
+                checkRequests("http://127.0.0.1:" + p, site, log);
+            } catch (Exception | AssertionError e) {
+                io.reactoruring.examples.ChildThreadDump.request(app, log);
+                throw new AssertionError(e + "; log (with a thread dump if it hung):\n" + read(log), e);
+            }
         } finally {
             app.destroy();
             if (!app.waitFor(30, TimeUnit.SECONDS)) {

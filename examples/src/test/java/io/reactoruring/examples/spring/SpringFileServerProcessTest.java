@@ -118,7 +118,18 @@ class SpringFileServerProcessTest {
                 responses = exercise(base, tmp.resolve("uploads-" + name));
                 meterStatus = get(base + "/actuator/metrics/reactor.uring.submitted").statusCode();
             } catch (Exception | AssertionError e) {
-                throw new AssertionError(name + " run: " + e + "; log:\n" + read(log), e);
+                StringBuilder meters = new StringBuilder();
+                for (String m : List.of("inflight", "waiting", "submitted", "completed", "wakeups", "iterations")) {
+                    try {
+                        HttpResponse<byte[]> r = get(base + "/actuator/metrics/reactor.uring." + m);
+                        meters.append(m).append(": ").append(new String(r.body(), StandardCharsets.UTF_8)).append('\n');
+                    } catch (Exception | AssertionError ignored) {
+                        meters.append(m).append(": n/a\n");
+                    }
+                }
+                io.reactoruring.examples.ChildThreadDump.request(app, log);
+                throw new AssertionError(name + " run: " + e + "; the loop's meters:\n" + meters
+                        + "log (with a thread dump if it hung):\n" + read(log), e);
             }
         } finally {
             app.destroy();
