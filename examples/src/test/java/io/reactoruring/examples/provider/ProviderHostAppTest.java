@@ -2,13 +2,10 @@ package io.reactoruring.examples.provider;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.reactoruring.examples.ChildApps;
 import io.reactoruring.file.nio.UringFileSystemProvider;
-import java.io.BufferedReader;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -21,7 +18,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
@@ -59,13 +55,7 @@ class ProviderHostAppTest {
     @Test
     void explodedClassPath() throws Exception {
         Path site = site();
-        List<String> cp = new ArrayList<>();
-        for (String e : classPath()) {
-            if (!isTestOnly(e) && !e.contains("spring-boot-loader") && !e.contains("spring-boot-jarmode-tools")) {
-                cp.add(e);
-            }
-        }
-        exercise(List.of("-cp", String.join(File.pathSeparator, cp), ProviderHostApp.class.getName()), site);
+        exercise(List.of("-cp", ChildApps.runtimeClassPath(), ProviderHostApp.class.getName()), site);
     }
 
     @Test
@@ -74,7 +64,7 @@ class ProviderHostAppTest {
         Path fat = fatJar(tmp.resolve("app.jar"));
         Path extracted = tmp.resolve("extracted");
         // Boot's documented efficient deployment layout: app.jar whose manifest Class-Path lists lib/*.jar.
-        Process extract = new ProcessBuilder(java(), "-Djarmode=tools", "-jar", fat.toString(), "extract",
+        Process extract = new ProcessBuilder(ChildApps.java(), "-Djarmode=tools", "-jar", fat.toString(), "extract",
                 "--destination", extracted.toString()).redirectErrorStream(true).start();
         String extractOut = new String(extract.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(extract.waitFor(2, TimeUnit.MINUTES)).as(extractOut).isTrue();
@@ -91,23 +81,21 @@ class ProviderHostAppTest {
     // ------------------------------------------------------------------ the checks on a running app
 
     private void exercise(List<String> launch, Path site) throws Exception {
-        List<String> command = new ArrayList<>(List.of(java(), PROVIDER, "-Xshare:auto", "-XX:TieredStopAtLevel=1"));
+        List<String> command = new ArrayList<>(List.of(ChildApps.java(), PROVIDER, "-Xshare:auto", "-XX:TieredStopAtLevel=1"));
         command.addAll(launch);
         command.add("--site.dir=" + site);
         Path log = tmp.resolve("app-" + System.nanoTime() + ".log");
         Process app = new ProcessBuilder(command).redirectErrorStream(true).start();
-        CompletableFuture<Integer> port = new CompletableFuture<>();
-        Thread pump = new Thread(() -> pump(app.getInputStream(), log, port), "provider-app-output");
-        pump.setDaemon(true);
-        pump.start();
+        ChildApps.Output output = ChildApps.pump(app, log,
+                line -> line.startsWith("PORT=") ? Integer.valueOf(line.substring(5).trim()) : null, "provider-app-output");
         try {
-            int p = port.get(3, TimeUnit.MINUTES); // a bound against a hung child, not a timing check
-            assertThat(p).as("app started; log:%n%s", read(log)).isPositive();
+            int p = output.port().get(3, TimeUnit.MINUTES); // a bound against a hung child, not a timing check
+            assertThat(p).as("app started; log:%n%s", ChildApps.read(log)).isPositive();
             try {
                 checkRequests("http://127.0.0.1:" + p, site, log);
             } catch (Exception | AssertionError e) {
-                io.reactoruring.examples.ChildThreadDump.request(app, log);
-                throw new AssertionError(e + "; log (with a thread dump if it hung):\n" + read(log), e);
+                ChildApps.requestThreadDump(app, log);
+                throw new AssertionError(e + "; log (with a thread dump if it hung):\n" + ChildApps.read(log), e);
             }
         } finally {
             app.destroy();
@@ -115,7 +103,7 @@ class ProviderHostAppTest {
                 app.destroyForcibly();
             }
         }
-        assertThat(read(log)).doesNotContain("ProviderMismatchException", "ClassCastException",
+        assertThat(ChildApps.read(log)).doesNotContain("ProviderMismatchException", "ClassCastException",
                 "ExceptionInInitializerError", "NoClassDefFoundError");
     }
 
@@ -123,7 +111,7 @@ class ProviderHostAppTest {
         byte[] data = Files.readAllBytes(site.resolve("data.bin"));
         for (String path : List.of("/data.bin", "/hello.html")) {
             HttpResponse<byte[]> full = get(base + path);
-            assertThat(full.statusCode()).as("%s; log:%n%s", path, read(log)).isEqualTo(200);
+            assertThat(full.statusCode()).as("%s; log:%n%s", path, ChildApps.read(log)).isEqualTo(200);
             if (path.equals("/data.bin")) {
                 assertThat(full.body()).isEqualTo(data);
             } else {
@@ -170,28 +158,6 @@ class ProviderHostAppTest {
         return new String(r.body(), StandardCharsets.UTF_8);
     }
 
-    /** Copies the app's output to {@code log} and completes {@code port} from its PORT= line (0 if it exits first). */
-    private static void pump(InputStream in, Path log, CompletableFuture<Integer> port) {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
-             OutputStream out = Files.newOutputStream(log)) {
-            for (String line; (line = r.readLine()) != null; ) {
-                out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
-                out.flush();
-                if (line.startsWith("PORT=")) {
-                    port.complete(Integer.parseInt(line.substring(5).trim()));
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            port.completeExceptionally(e);
-        } finally {
-            port.complete(0);
-        }
-    }
-
-    private static String read(Path log) throws IOException {
-        return Files.exists(log) ? Files.readString(log) : "";
-    }
-
     private Path site() throws IOException {
         Path site = Files.createDirectories(tmp.resolve("site"));
         byte[] data = new byte[300_000];
@@ -199,22 +165,6 @@ class ProviderHostAppTest {
         Files.write(site.resolve("data.bin"), data);
         Files.writeString(site.resolve("hello.html"), "<p>not this one: the class path's comes first</p>");
         return site;
-    }
-
-    private static String java() {
-        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    }
-
-    private static List<String> classPath() {
-        return List.of(System.getProperty("java.class.path").split(File.pathSeparator));
-    }
-
-    private static boolean isTestOnly(String entry) {
-        String name = Path.of(entry).getFileName().toString();
-        return entry.endsWith("test-classes") || name.startsWith("surefire") || name.startsWith("junit-")
-                || name.startsWith("assertj") || name.startsWith("opentest4j") || name.startsWith("apiguardian")
-                || name.startsWith("reactor-test") || name.startsWith("spring-test") || name.startsWith("spring-boot-test")
-                || name.startsWith("common-") || name.startsWith("maven-surefire");
     }
 
     // ------------------------------------------------------------------ a Boot fat jar, as spring-boot-maven-plugin lays it out
@@ -230,9 +180,9 @@ class ProviderHostAppTest {
         String appClasses = null;
         List<Path> libs = new ArrayList<>();
         Path built = Files.createDirectories(tmp.resolve("module-jars"));
-        for (String e : classPath()) {
+        for (String e : ChildApps.classPath()) {
             Path p = Path.of(e);
-            if (isTestOnly(e)) {
+            if (ChildApps.isTestOnly(e)) {
                 continue;
             }
             if (p.getFileName().toString().startsWith("spring-boot-loader")) {

@@ -2,12 +2,8 @@ package io.reactoruring.examples.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
-import java.io.File;
+import io.reactoruring.examples.ChildApps;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -24,7 +20,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -95,24 +90,24 @@ class SpringFileServerProcessTest {
     }
 
     private Run run(String name, String... jvmArgs) throws Exception {
-        List<String> command = new ArrayList<>(List.of(java(), "-Xshare:auto", "-XX:TieredStopAtLevel=1"));
+        List<String> command = new ArrayList<>(List.of(ChildApps.java(), "-Xshare:auto", "-XX:TieredStopAtLevel=1"));
         if (Runtime.version().feature() >= 22) {
             command.add("--enable-native-access=ALL-UNNAMED");
         }
         command.addAll(List.of(jvmArgs));
-        command.addAll(List.of("-cp", runtimeClassPath(), SpringFileServer.class.getName(), "--server.port=0",
+        command.addAll(List.of("-cp", ChildApps.runtimeClassPath(), SpringFileServer.class.getName(), "--server.port=0",
                 "--reactor-uring.loops=1", "--site.dir=" + site, "--site.upload-dir=" + tmp.resolve("uploads-" + name)));
         Path log = tmp.resolve(name + ".log");
         Process app = new ProcessBuilder(command).redirectErrorStream(true).start();
-        CompletableFuture<Integer> port = new CompletableFuture<>();
-        Thread pump = new Thread(() -> pump(app.getInputStream(), log, port), "spring-file-server-output");
-        pump.setDaemon(true);
-        pump.start();
+        ChildApps.Output output = ChildApps.pump(app, log, line -> {
+            Matcher m = LISTENING.matcher(line);
+            return m.find() ? Integer.valueOf(m.group(1)) : null;
+        }, "spring-file-server-output");
         Map<String, String> responses;
         int meterStatus;
         try {
-            int p = port.get(3, TimeUnit.MINUTES); // a bound against a hung child, not a timing check
-            assertThat(p).as("%s run started; log:%n%s", name, read(log)).isPositive();
+            int p = output.port().get(3, TimeUnit.MINUTES); // a bound against a hung child, not a timing check
+            assertThat(p).as("%s run started; log:%n%s", name, ChildApps.read(log)).isPositive();
             String base = "http://127.0.0.1:" + p;
             try {
                 responses = exercise(base, tmp.resolve("uploads-" + name));
@@ -127,18 +122,18 @@ class SpringFileServerProcessTest {
                         meters.append(m).append(": n/a\n");
                     }
                 }
-                io.reactoruring.examples.ChildThreadDump.request(app, log);
+                ChildApps.requestThreadDump(app, log);
                 throw new AssertionError(name + " run: " + e + "; the loop's meters:\n" + meters
-                        + "log (with a thread dump if it hung):\n" + read(log), e);
+                        + "log (with a thread dump if it hung):\n" + ChildApps.read(log), e);
             }
         } finally {
             app.destroy();
             if (!app.waitFor(30, TimeUnit.SECONDS)) {
                 app.destroyForcibly();
             }
-            pump.join(TimeUnit.SECONDS.toMillis(30));
+            output.awaitCopied();
         }
-        return new Run(responses, meterStatus, read(log));
+        return new Run(responses, meterStatus, ChildApps.read(log));
     }
 
     /**
@@ -220,50 +215,5 @@ class SpringFileServerProcessTest {
             b.header(headers[i], headers[i + 1]);
         }
         return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-    }
-
-    /** Copies the app's output to {@code log} and completes {@code port} from its listening line (0 if it exits first). */
-    private static void pump(InputStream in, Path log, CompletableFuture<Integer> port) {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
-             OutputStream out = Files.newOutputStream(log)) {
-            for (String line; (line = r.readLine()) != null; ) {
-                out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
-                out.flush();
-                Matcher m = LISTENING.matcher(line);
-                if (m.find()) {
-                    port.complete(Integer.parseInt(m.group(1)));
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            port.completeExceptionally(e);
-        } finally {
-            port.complete(0);
-        }
-    }
-
-    private static String read(Path log) throws IOException {
-        return Files.exists(log) ? Files.readString(log) : "";
-    }
-
-    private static String java() {
-        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    }
-
-    /** The test's class path without test-only entries: what the app needs to run. */
-    private static String runtimeClassPath() {
-        List<String> cp = new ArrayList<>();
-        for (String e : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            String name = Path.of(e).getFileName().toString();
-            boolean testOnly = e.endsWith("test-classes") || name.startsWith("surefire") || name.startsWith("junit-")
-                    || name.startsWith("assertj") || name.startsWith("opentest4j") || name.startsWith("apiguardian")
-                    || name.startsWith("reactor-test") || name.startsWith("spring-test")
-                    || name.startsWith("spring-boot-test") || name.startsWith("common-")
-                    || name.startsWith("maven-surefire") || name.startsWith("spring-boot-loader")
-                    || name.startsWith("spring-boot-jarmode-tools");
-            if (!testOnly) {
-                cp.add(e);
-            }
-        }
-        return String.join(File.pathSeparator, cp);
     }
 }
