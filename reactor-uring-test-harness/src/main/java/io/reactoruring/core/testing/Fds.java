@@ -33,6 +33,11 @@ public final class Fds {
         return count(link -> link.equals(target) || link.startsWith(target + "/"));
     }
 
+    /** Every socket descriptor of the process (no jars, pipes, eventfds or rings). */
+    public static long sockets() {
+        return count(link -> link.startsWith("socket:["));
+    }
+
     /**
      * TCP sockets (IPv4 and IPv6) whose local or remote port is {@code port}: both ends of loopback
      * connections to a test's server, and its listening socket.
