@@ -50,7 +50,7 @@ class ProviderHostAppTest {
     @TempDir
     Path tmp;
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(T).build();
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(T).build(); // the apps speak HTTP/1.1: no h2c upgrade attempts
 
     @Test
     void explodedClassPath() throws Exception {
@@ -150,7 +150,11 @@ class ProviderHostAppTest {
         for (int i = 0; i < headers.length; i += 2) {
             b.header(headers[i], headers[i + 1]);
         }
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        try {
+            return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        } catch (java.io.IOException e) {
+            throw new java.io.IOException("GET " + uri + " " + List.of(headers) + ": " + e, e);
+        }
     }
 
     private static String body(HttpResponse<byte[]> r) {

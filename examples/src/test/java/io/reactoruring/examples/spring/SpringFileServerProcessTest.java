@@ -46,7 +46,7 @@ class SpringFileServerProcessTest {
     static byte[] data;
     static byte[] upload;
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(T).build();
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(T).build(); // the apps speak HTTP/1.1: no h2c upgrade attempts
 
     @BeforeAll
     static void site() throws IOException {
@@ -214,6 +214,10 @@ class SpringFileServerProcessTest {
         for (int i = 0; i < headers.length; i += 2) {
             b.header(headers[i], headers[i + 1]);
         }
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        try {
+            return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        } catch (java.io.IOException e) {
+            throw new java.io.IOException("GET " + uri + " " + List.of(headers) + ": " + e, e);
+        }
     }
 }
