@@ -6,9 +6,14 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -84,6 +89,23 @@ public final class ChildApps {
             port.completeExceptionally(e);
         } finally {
             port.complete(0);
+        }
+    }
+
+    /**
+     * GET {@code uri} with header name/value pairs; a failure (a timeout above all) names the request,
+     * which a test's log of many requests otherwise does not.
+     */
+    public static HttpResponse<byte[]> get(HttpClient http, Duration timeout, String uri, String... headers)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(uri)).timeout(timeout);
+        for (int i = 0; i < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        try {
+            return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            throw new IOException("GET " + uri + " " + List.of(headers) + ": " + e, e);
         }
     }
 

@@ -6,9 +6,7 @@ import io.reactoruring.examples.ChildApps;
 import io.reactoruring.file.nio.UringFileSystemProvider;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -146,15 +144,7 @@ class ProviderHostAppTest {
     }
 
     private HttpResponse<byte[]> get(String uri, String... headers) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(uri)).timeout(T);
-        for (int i = 0; i < headers.length; i += 2) {
-            b.header(headers[i], headers[i + 1]);
-        }
-        try {
-            return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-        } catch (java.io.IOException e) {
-            throw new java.io.IOException("GET " + uri + " " + List.of(headers) + ": " + e, e);
-        }
+        return ChildApps.get(http, T, uri, headers);
     }
 
     private static String body(HttpResponse<byte[]> r) {

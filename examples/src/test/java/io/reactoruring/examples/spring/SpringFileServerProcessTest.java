@@ -210,14 +210,6 @@ class SpringFileServerProcessTest {
     }
 
     private HttpResponse<byte[]> get(String uri, String... headers) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(uri)).timeout(T);
-        for (int i = 0; i < headers.length; i += 2) {
-            b.header(headers[i], headers[i + 1]);
-        }
-        try {
-            return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-        } catch (java.io.IOException e) {
-            throw new java.io.IOException("GET " + uri + " " + List.of(headers) + ": " + e, e);
-        }
+        return ChildApps.get(http, T, uri, headers);
     }
 }
