@@ -33,6 +33,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import reactor.core.publisher.Mono;
 
 /**
  * Reads and writes started by a completion handler on one of the executor's threads run inline on
@@ -276,6 +277,63 @@ class UringAfcInlineTransferTest {
             assertThat(ch.inlineTransfers()).isEqualTo(1);
         } finally {
             other.shutdownNow();
+        }
+    }
+
+    @Test
+    void withAnExecutorThatRunsTasksOnTheLoopThreadChainedOpsStillTakeTheRing() throws Exception {
+        Path p = dir.resolve("direct-executor");
+        Files.write(p, pattern(4096));
+        ExecutorService callerRuns = new java.util.concurrent.AbstractExecutorService() {
+            @Override
+            public void execute(Runnable command) {
+                command.run();
+            }
+
+            @Override
+            public void shutdown() {
+            }
+
+            @Override
+            public List<Runnable> shutdownNow() {
+                return List.of();
+            }
+
+            @Override
+            public boolean isShutdown() {
+                return false;
+            }
+
+            @Override
+            public boolean isTerminated() {
+                return false;
+            }
+
+            @Override
+            public boolean awaitTermination(long timeout, TimeUnit unit) {
+                return true;
+            }
+        };
+        CompletableFuture<Integer> second = new CompletableFuture<>();
+        AtomicReference<Boolean> firstOnLoop = new AtomicReference<>();
+        try (UringAsynchronousFileChannel ch = UringAsynchronousFileChannel.open(loop, p,
+                Set.of(StandardOpenOption.READ), callerRuns)) {
+            // Started on the loop thread, the first op completes there, so its handler runs there.
+            Mono.fromRunnable(() -> ch.read(ByteBuffer.allocate(10), 0, null, new CompletionHandler<Integer, Object>() {
+                @Override
+                public void completed(Integer n, Object a) {
+                    firstOnLoop.set(UringAsynchronousFileChannel.onLoopThread());
+                    ch.read(ByteBuffer.allocate(30), 0, null, handler(second));
+                }
+
+                @Override
+                public void failed(Throwable e, Object a) {
+                    second.completeExceptionally(e);
+                }
+            })).subscribeOn(loop).block(T);
+            assertThat(second.get(10, TimeUnit.SECONDS)).isEqualTo(30);
+            assertThat(firstOnLoop.get()).as("the handler ran on the loop thread").isTrue();
+            assertThat(ch.inlineTransfers()).isZero();
         }
     }
 
