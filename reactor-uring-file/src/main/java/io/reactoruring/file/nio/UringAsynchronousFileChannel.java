@@ -419,7 +419,12 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
                     buffer.position(buffer.position() + res);
                 }
             } else {
-                PooledBuffer copy = loop.bufferPool().acquire(n);
+                PooledBuffer copy;
+                try {
+                    copy = loop.bufferPool().acquire(n);
+                } catch (RuntimeException e) { // the ring's op will meet (and report) the same
+                    return false;
+                }
                 try {
                     ByteBuffer c = copy.buffer().clear().limit(n);
                     if (write) {
