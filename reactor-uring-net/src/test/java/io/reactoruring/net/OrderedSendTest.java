@@ -83,13 +83,7 @@ class OrderedSendTest {
                     }
                     return Mono.when(sends);
                 }));
-        int[] next = new int[SENDERS];
-        try (Socket s = new Socket()) {
-            s.setReceiveBufferSize(2048); // short writes on the server nearly every time
-            s.setSoTimeout((int) LoopbackFixture.T.toMillis());
-            s.connect(new InetSocketAddress("127.0.0.1", server.port()));
-            readFrames(s, next);
-        }
+        int[] next = readFramesFrom(server);
         assertThat(next).as("frames per sender").containsOnly(FRAMES);
     }
 
@@ -115,13 +109,7 @@ class OrderedSendTest {
                         .flatMapIterable(sends -> sends)
                         .flatMap(send -> send)
                         .then()));
-        int[] next = new int[SENDERS];
-        try (Socket s = new Socket()) {
-            s.setReceiveBufferSize(2048);
-            s.setSoTimeout((int) LoopbackFixture.T.toMillis());
-            s.connect(new InetSocketAddress("127.0.0.1", server.port()));
-            readFrames(s, next);
-        }
+        int[] next = readFramesFrom(server);
         assertThat(Arrays.copyOf(next, sources)).as("frames per source").containsOnly(frames);
     }
 
@@ -147,15 +135,21 @@ class OrderedSendTest {
                         Flux.fromIterable(paths).concatMap(p -> out.sendFile(p, 0, bodyLength(FILE, 0) + 12)).then(),
                         out.sendPooled(Flux.range(0, frames).map(seq -> frame(0, seq))).then(),
                         out.sendPooled(Flux.range(0, frames).map(seq -> frame(1, seq))).subscribeOn(Schedulers.parallel()).then())));
+        int[] next = readFramesFrom(server);
+        assertThat(next[FILE]).as("files").isEqualTo(files);
+        assertThat(next[0] + next[1]).as("buffer frames").isEqualTo(2 * frames);
+    }
+
+    /** Frames per sender read from a client of {@code server} whose tiny receive buffer makes most server writes short. */
+    private static int[] readFramesFrom(UringServer server) throws IOException {
         int[] next = new int[SENDERS];
         try (Socket s = new Socket()) {
-            s.setReceiveBufferSize(2048);
+            s.setReceiveBufferSize(2048); // short writes on the server nearly every time
             s.setSoTimeout((int) LoopbackFixture.T.toMillis());
             s.connect(new InetSocketAddress("127.0.0.1", server.port()));
             readFrames(s, next);
         }
-        assertThat(next[FILE]).as("files").isEqualTo(files);
-        assertThat(next[0] + next[1]).as("buffer frames").isEqualTo(2 * frames);
+        return next;
     }
 
     /**
@@ -217,7 +211,7 @@ class OrderedSendTest {
                 Mono<Void> a = c.sendPooled(Flux.range(0, aFrames).map(seq -> frame(LARGE, seq))
                         .doOnNext(pb -> aEmitted.incrementAndGet())).then().cache();
                 a.subscribe(v -> { }, e -> { });
-                assertThat(stalls(aEmitted)).as("the first send stalled (the peer reads nothing)").isTrue();
+                assertThat(net.stalls(aEmitted::get)).as("the first send stalled (the peer reads nothing)").isTrue();
 
                 List<PooledBuffer> bBuffers = new java.util.concurrent.CopyOnWriteArrayList<>();
                 Disposable b = c.sendPooled(Flux.range(0, 64).map(seq -> {
@@ -226,7 +220,7 @@ class OrderedSendTest {
                     bBuffers.add(pb);
                     return pb;
                 })).subscribe();
-                assertThat(stalls(bBuffers::size)).isTrue();
+                assertThat(net.stalls(bBuffers::size)).isTrue();
                 assertThat(bBuffers).as("the queued send took its window").hasSize(WriteQueue.WINDOW);
                 b.dispose();
                 assertThat(net.await(() -> bBuffers.stream().allMatch(pb -> pb.refCount() == 1)))
@@ -254,22 +248,5 @@ class OrderedSendTest {
                         Uring.nativeMemoryBytes() - pool.cachedBytes(), memoryBefore)
                 .isTrue();
         assertThat(PooledBuffer.doubleReleases()).as("no buffer released twice").isEqualTo(doubleReleasesBefore);
-    }
-
-    /** True once {@code count} stays the same for 100 round trips through the transport's threads. */
-    private static boolean stalls(java.util.function.IntSupplier count) {
-        int last = -1;
-        int still = 0;
-        for (int i = 0; i < 20_000 && still < 100; i++) {
-            int now = count.getAsInt();
-            still = now == last ? still + 1 : 0;
-            last = now;
-            net.roundTrip();
-        }
-        return still == 100;
-    }
-
-    private static boolean stalls(AtomicInteger count) {
-        return stalls(count::get);
     }
 }
