@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <sys/uio.h>
 #include <liburing.h>
 
 #include "io_reactoruring_core_internal_Native.h"
@@ -272,6 +273,25 @@ JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_eventfdWrite(JN
 JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_close(JNIEnv *env, jclass cls, jint fd) {
     (void) env; (void) cls;
     return close(fd) < 0 ? -errno : 0;
+}
+
+/* One positional read or write on the calling thread (preadv2/pwritev2 with RWF_* flags, e.g.
+ * RWF_NOWAIT): the AsynchronousFileChannel's pool threads use it to run a small op inline instead
+ * of handing it to a loop and back. Returns the byte count or -errno. */
+JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_preadv2(
+        JNIEnv *env, jclass cls, jint fd, jlong addr, jint len, jlong off, jint flags) {
+    (void) env; (void) cls;
+    struct iovec iov = { .iov_base = (void *) (uintptr_t) addr, .iov_len = (size_t) len };
+    ssize_t r = preadv2(fd, &iov, 1, (off_t) off, flags);
+    return r < 0 ? -errno : (jint) r;
+}
+
+JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_pwritev2(
+        JNIEnv *env, jclass cls, jint fd, jlong addr, jint len, jlong off, jint flags) {
+    (void) env; (void) cls;
+    struct iovec iov = { .iov_base = (void *) (uintptr_t) addr, .iov_len = (size_t) len };
+    ssize_t r = pwritev2(fd, &iov, 1, (off_t) off, flags);
+    return r < 0 ? -errno : (jint) r;
 }
 
 JNIEXPORT jlong JNICALL Java_io_reactoruring_core_internal_Native_allocate(JNIEnv *env, jclass cls, jlong size, jlong alignment) {

@@ -94,9 +94,9 @@ class FaultTest {
             assertThat(still).as("the sender stalled").isEqualTo(100);
             long outstanding = net.outstanding();
             assertThat(outstanding).as("buffers held by the stalled send: the window plus the one in flight")
-                    .isLessThanOrEqualTo(OutboundWriter.WINDOW + 2);
+                    .isLessThanOrEqualTo(WriteQueue.WINDOW + 2);
             assertThat(NativeMemory.allocatedBytes() - memoryBefore)
-                    .isLessThanOrEqualTo((long) (OutboundWriter.WINDOW + 2) * chunk + 64 * 1024);
+                    .isLessThanOrEqualTo((long) (WriteQueue.WINDOW + 2) * chunk + 64 * 1024);
         }
         // The client's close ends the send with an error and every buffer comes back.
         Throwable ended = sendEnded.asMono().block(T);

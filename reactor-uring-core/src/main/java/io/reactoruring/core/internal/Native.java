@@ -124,6 +124,15 @@ public final class Native {
 
     public static native int close(int fd);
 
+    /** RWF_NOWAIT for {@link #preadv2}/{@link #pwritev2}: fail with -EAGAIN rather than block. */
+    public static final int RWF_NOWAIT = 0x8;
+
+    /** preadv2(2) of one buffer on the calling thread; bytes read or -errno. */
+    public static native int preadv2(int fd, long addr, int len, long offset, int flags);
+
+    /** pwritev2(2) of one buffer on the calling thread; bytes written or -errno. */
+    public static native int pwritev2(int fd, long addr, int len, long offset, int flags);
+
     /** posix_memalign + zero fill; 0 when out of memory. Pair every call with {@link #free}. */
     public static native long allocate(long size, long alignment);
 
