@@ -275,7 +275,7 @@ final class NioConnectionIo implements ConnectionIo {
         public @Nullable Disposable write(List<WriteQueue.Chunk> batch, WriteQueue.Write w) {
             ByteBuffer[] buffers = new ByteBuffer[batch.size()];
             for (int i = 0; i < buffers.length; i++) {
-                buffers[i] = batch.get(i).bytes.duplicate(); // the queue moves the chunks' positions
+                buffers[i] = batch.get(i).view();
             }
             opStarted();
             try {

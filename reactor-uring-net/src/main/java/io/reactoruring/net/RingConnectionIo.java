@@ -152,7 +152,20 @@ final class RingConnectionIo implements ConnectionIo {
     }
 
     FileSender fileSender() {
-        return new FileSender(loop, fd, description, pb -> sendPooled(Mono.just(pb)), pipes);
+        return new FileSender(loop, pb -> sendPooled(Mono.just(pb)), this::sendPipe, pipes);
+    }
+
+    /**
+     * {@code bytes} from the pipe {@code readEnd} into the socket, in the write queue's order: the
+     * region holds a reference to the pipe until it is written or dropped.
+     */
+    private Mono<Void> sendPipe(SharedFd readEnd, int bytes) {
+        return writeQueue.sendRegion(() -> {
+            if (!CoreAccess.tryAcquire(readEnd)) {
+                throw new java.nio.channels.ClosedChannelException();
+            }
+            return WriteQueue.Chunk.region(readEnd, bytes, () -> CoreAccess.release(readEnd));
+        });
     }
 
     @Override

@@ -8,6 +8,7 @@ import io.reactoruring.core.SharedFd;
 import io.reactoruring.core.UringError;
 import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.buffer.PooledBuffer;
+import io.reactoruring.core.internal.CoreAccess;
 import io.reactoruring.core.internal.Native;
 import io.reactoruring.core.internal.NativeMemory;
 import java.nio.ByteBuffer;
@@ -26,7 +27,8 @@ import reactor.util.Loggers;
  * The io_uring side of a connection's {@link WriteQueue}: a lone chunk goes in one IORING_OP_SEND,
  * several in one SENDMSG (gather write), and with a {@code zeroCopyThreshold} a chunk at least that
  * large alone in SEND_ZC: the kernel posts the byte count (F_MORE) and later a notification (F_NOTIF)
- * when it no longer reads the memory, and the write's {@code kernelDone} waits for it.
+ * when it no longer reads the memory, and the write's {@code kernelDone} waits for it. A pipe
+ * region ({@code sendFile}) goes with a POLLOUT-linked SPLICE.
  *
  * <p>-EAGAIN: the socket is non-blocking ({@link SockAddr#SOCK_NONBLOCK}), and a send io_uring had
  * to retry from a worker thread sees that and answers -EAGAIN (seen with a peer that never reads):
@@ -38,6 +40,7 @@ import reactor.util.Loggers;
 final class RingWrites implements WriteQueue.Transport {
     static final int MSG_NOSIGNAL = 0x4000;
     private static final int MSG_DONTWAIT = 0x40;
+    private static final long NO_OFFSET = -1L; // SPLICE: "use and update the fd's position" (pipes, sockets)
     private static final int MSGHDR = 56; // struct msghdr on LP64: name, namelen, iov, iovlen, control, controllen, flags
     private static final Logger LOG = Loggers.getLogger(UringConnection.class);
     private static final AtomicBoolean ENOMEM_WARNED = new AtomicBoolean();
@@ -117,7 +120,9 @@ final class RingWrites implements WriteQueue.Transport {
         }
 
         void start() {
-            if (batch.size() == 1 && alone(batch.get(0))) {
+            if (batch.get(0).region() instanceof SharedFd pipe) {
+                splice(batch.get(0), pipe);
+            } else if (batch.size() == 1 && alone(batch.get(0))) {
                 sendZeroCopy(batch.get(0));
             } else {
                 send();
@@ -172,6 +177,40 @@ final class RingWrites implements WriteQueue.Transport {
             op = loop.submit(poll).subscribe(events -> {
                 if (!disposed) {
                     send();
+                }
+            }, this::fail);
+        }
+
+        /**
+         * A pipe's bytes into the socket: IORING_OP_POLL_ADD(POLLOUT) linked to a SPLICE, one
+         * submission. The socket is non-blocking ({@link SockAddr#SOCK_NONBLOCK}), so the splice,
+         * which always runs on an io-wq worker, moves what fits and returns instead of parking the
+         * worker while a peer does not read; -EAGAIN (the room went elsewhere) polls again. The poll
+         * waits in the kernel without a thread. The op holds its own reference to the pipe.
+         */
+        private void splice(WriteQueue.Chunk c, SharedFd pipe) {
+            if (!CoreAccess.tryAcquire(pipe)) {
+                fail(new java.nio.channels.ClosedChannelException());
+                return;
+            }
+            opsOpen++;
+            Op poll = Op.builder(Opcode.POLL_ADD).fd(fd).opFlags(SockAddr.POLLOUT).name("poll").target(description).build();
+            Op splice = Op.builder(Opcode.SPLICE).fd(fd).offset(NO_OFFSET).addr(NO_OFFSET).fileIndex(pipe.fd())
+                    .length(c.remaining()).acceptedErrno(Errno.EAGAIN)
+                    .whenKernelDone(() -> {
+                        CoreAccess.release(pipe);
+                        opDone();
+                    })
+                    .name("splice").target(description).build();
+            op = loop.submitLinked(List.of(poll, splice)).subscribe(r -> {
+                int n = r.result(1);
+                if (n > 0) {
+                    w.written(n);
+                    end();
+                } else if (n == 0) {
+                    fail(new java.io.EOFException("socket " + description + " accepted no more bytes"));
+                } else if (!disposed) { // -EAGAIN: nothing moved
+                    splice(c, pipe);
                 }
             }, this::fail);
         }

@@ -28,6 +28,10 @@ import reactor.util.context.Context;
  * buffer ownership) lives here once; a {@link Transport} only starts writes (io_uring: SEND,
  * SENDMSG, SEND_ZC in {@link RingWrites}; NIO: gathering channel writes in {@link NioConnectionIo}).
  *
+ * <p>A chunk is a buffer's bytes or a region the transport writes from without copying (on
+ * io_uring the pipe {@code sendFile} spliced a piece of the file into); a region is written alone,
+ * and takes its place in the order like a buffer.
+ *
  * <p>Order: buffers join the queue as their sources emit them, and go out in that order, so each
  * send's buffers arrive in order, and buffers of sends subscribed concurrently interleave only at
  * buffer boundaries: one write is in flight at a time, and a short write's rest goes first.
@@ -69,8 +73,8 @@ final class WriteQueue {
         boolean alone(Chunk c);
 
         /**
-         * Starts writing the remaining bytes of {@code batch}, in order, as one write, without moving
-         * the chunks' positions. Reports to {@code w} exactly once {@link Write#written} (bytes &gt; 0)
+         * Starts writing the remaining bytes of {@code batch}, in order, as one write (a region chunk
+         * comes alone). Reports to {@code w} exactly once {@link Write#written} (bytes &gt; 0)
          * or {@link Write#failed}, unless withdrawn, and in every case later {@link Write#kernelDone}
          * once it reads none of the memory any more; from any thread. Returns what withdraws the
          * write, or null where a started write cannot be withdrawn.
@@ -78,50 +82,81 @@ final class WriteQueue {
         @Nullable Disposable write(List<Chunk> batch, Write w);
     }
 
-    /** A buffer's bytes to write; the queue owns one reference to {@link #pooled} and releases it once. */
+    /**
+     * Bytes to write: a buffer's, or a region of something the transport writes from without
+     * copying (a pipe a file was spliced into). The queue owns what keeps it alive (a reference
+     * to the pooled buffer, to the pipe) and releases that once.
+     */
     static final class Chunk {
-        /** Its own view: position = the next byte to write. */
-        final ByteBuffer bytes;
-        final @Nullable PooledBuffer pooled;
+        private final @Nullable ByteBuffer bytes;
+        private final @Nullable PooledBuffer pooled;
         /** Address of {@code bytes}' index 0, for transports that write by address (direct buffers only). */
         private final long base;
-        private final int start;
+        private final @Nullable Object region;
+        private final @Nullable Runnable releaseRegion;
+        private final int length;
+        private int written;
         private @Nullable Send owner;
         /** Writes of the transport that may still read this chunk's memory. */
         private int openWrites;
         /** Written, or dropped: it leaves the queue, and is released once no write uses it. */
         private boolean settled;
 
-        private Chunk(ByteBuffer bytes, @Nullable PooledBuffer pooled, long base) {
+        private Chunk(@Nullable ByteBuffer bytes, @Nullable PooledBuffer pooled, long base, @Nullable Object region,
+                @Nullable Runnable releaseRegion, int length) {
             this.bytes = bytes;
             this.pooled = pooled;
             this.base = base;
-            this.start = bytes.position();
+            this.region = region;
+            this.releaseRegion = releaseRegion;
+            this.length = length;
         }
 
         /** A pooled buffer's remaining bytes; takes over the caller's reference. */
         static Chunk of(PooledBuffer pb) {
-            return new Chunk(pb.buffer().duplicate(), pb, 0);
+            ByteBuffer b = pb.buffer().duplicate();
+            return new Chunk(b, pb, 0, null, null, b.remaining());
         }
 
         /** {@code b}'s remaining bytes, written in place; {@code base} is the address of its index 0 (or 0). */
         static Chunk inPlace(ByteBuffer b, long base) {
-            return new Chunk(b.duplicate(), null, base);
+            ByteBuffer d = b.duplicate();
+            return new Chunk(d, null, base, null, null, d.remaining());
         }
 
-        /** Native address of the next byte to write. */
+        /** {@code length} bytes of {@code region}, always written alone; {@code release} runs once when it is done. */
+        static Chunk region(Object region, int length, Runnable release) {
+            return new Chunk(null, null, 0, region, release, length);
+        }
+
+        /** What a region chunk is written from; null for a buffer's bytes. */
+        @Nullable Object region() {
+            return region;
+        }
+
+        /** The bytes left to write, as a fresh view (a buffer chunk only). */
+        ByteBuffer view() {
+            ByteBuffer b = Objects.requireNonNull(bytes, "a region has no bytes").duplicate();
+            return b.position(b.position() + written);
+        }
+
+        /** Native address of the next byte to write (a buffer chunk only). */
         long cursor() {
-            return (pooled != null ? pooled.address() : base) + bytes.position();
+            int position = Objects.requireNonNull(bytes, "a region has no address").position() + written;
+            return (pooled != null ? pooled.address() : base) + position;
         }
 
         int remaining() {
-            return bytes.remaining();
+            return length - written;
         }
 
-        /** Releases a chunk the queue never took (an empty one, one that came after its send ended). */
+        /** Releases what keeps the chunk alive; also for a chunk the queue never took (an empty one, a late one). */
         void release() {
             if (pooled != null) {
                 pooled.release();
+            }
+            if (releaseRegion != null) {
+                releaseRegion.run();
             }
         }
     }
@@ -153,6 +188,11 @@ final class WriteQueue {
      */
     Mono<Void> sendPooled(Publisher<PooledBuffer> data) {
         return send(Flux.from(data).map(Chunk::of)).doOnDiscard(PooledBuffer.class, PooledBuffer::releaseDropped);
+    }
+
+    /** A send of the one region chunk {@code region} makes when subscribed (failing if it throws). */
+    Mono<Void> sendRegion(java.util.concurrent.Callable<Chunk> region) {
+        return send(Mono.fromCallable(region).flux());
     }
 
     /** A cold send of {@code chunks}: completes once each is written (the queue owns each chunk given to it). */
@@ -226,7 +266,7 @@ final class WriteQueue {
         List<Chunk> batch = new ArrayList<>();
         long bytes = 0;
         for (Chunk c : queue) {
-            boolean alone = transport.alone(c);
+            boolean alone = c.region != null || transport.alone(c);
             if (alone && !batch.isEmpty() || batch.size() == MAX_BATCH || bytes >= MAX_BATCH_BYTES) {
                 break;
             }
@@ -268,7 +308,7 @@ final class WriteQueue {
         }
         for (Chunk c : w.batch) {
             int take = (int) Math.min(n, c.remaining());
-            c.bytes.position(c.bytes.position() + take);
+            c.written += take;
             n -= take;
             if (c.remaining() > 0) {
                 break; // a short write: the rest goes first in the next write
@@ -349,7 +389,7 @@ final class WriteQueue {
         Write w = current;
         for (Iterator<Chunk> it = queue.iterator(); it.hasNext(); ) {
             Chunk c = it.next();
-            if (c.owner == s && c.openWrites == 0 && c.bytes.position() == c.start) {
+            if (c.owner == s && c.openWrites == 0 && c.written == 0) {
                 it.remove();
                 settle(c);
             }

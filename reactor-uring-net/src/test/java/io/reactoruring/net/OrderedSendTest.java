@@ -15,9 +15,12 @@ import io.reactoruring.core.buffer.BufferPool;
 import io.reactoruring.core.testing.Fds;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import reactor.core.Disposable;
 import reactor.core.scheduler.Schedulers;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -40,8 +43,11 @@ class OrderedSendTest {
     /** A sender whose frames are large: each 64 KiB. */
     private static final int LARGE = SENDERS - 1;
 
+    /** A sender whose frames are files of 60 KiB (one piece of a splice pipe each). */
+    private static final int FILE = SENDERS - 2;
+
     private static int bodyLength(int id, int seq) {
-        return id == LARGE ? 64 * 1024 : 1 + (id * 7919 + seq * 104729) % 24_000;
+        return id == LARGE ? 64 * 1024 : id == FILE ? 60 * 1024 - 12 : 1 + (id * 7919 + seq * 104729) % 24_000;
     }
 
     /** Frame {@code seq} of sender {@code id}: length, id, seq, then length - 8 bytes of a pattern of both. */
@@ -117,6 +123,39 @@ class OrderedSendTest {
             readFrames(s, next);
         }
         assertThat(Arrays.copyOf(next, sources)).as("frames per source").containsOnly(frames);
+    }
+
+    /**
+     * A file sent while other sends run (with SPLICE on io_uring, a pipe region in the write queue;
+     * read into buffers on NIO) takes its place in the order as a buffer does: no frame lands inside
+     * it, nor it inside a frame.
+     */
+    @Test
+    void filesSentAlongsideBuffersKeepEveryFrameWhole(@TempDir Path dir) throws Exception {
+        int files = 20;
+        int frames = 100;
+        List<Path> paths = new ArrayList<>();
+        for (int seq = 0; seq < files; seq++) {
+            PooledBuffer pb = frame(FILE, seq);
+            byte[] bytes = new byte[pb.buffer().remaining()];
+            pb.buffer().get(bytes);
+            pb.release();
+            paths.add(Files.write(dir.resolve("frame-" + seq), bytes));
+        }
+        UringServer server = net.bind(net.server().port(0).socketSendBuffer(8 * 1024)
+                .handle((in, out) -> Mono.when(
+                        Flux.fromIterable(paths).concatMap(p -> out.sendFile(p, 0, bodyLength(FILE, 0) + 12)).then(),
+                        out.sendPooled(Flux.range(0, frames).map(seq -> frame(0, seq))).then(),
+                        out.sendPooled(Flux.range(0, frames).map(seq -> frame(1, seq))).subscribeOn(Schedulers.parallel()).then())));
+        int[] next = new int[SENDERS];
+        try (Socket s = new Socket()) {
+            s.setReceiveBufferSize(2048);
+            s.setSoTimeout((int) LoopbackFixture.T.toMillis());
+            s.connect(new InetSocketAddress("127.0.0.1", server.port()));
+            readFrames(s, next);
+        }
+        assertThat(next[FILE]).as("files").isEqualTo(files);
+        assertThat(next[0] + next[1]).as("buffer frames").isEqualTo(2 * frames);
     }
 
     /**
