@@ -111,7 +111,7 @@ class IncrementalReceiveTest {
 
     /** Registers (and gives back) the loop's ring once, so its pool holds the blocks before a baseline. */
     private static void warmUp(int bufferSize, int cap) throws Exception {
-        long pooled = loop().bufferPool().outstanding();
+        long pooled = Mono.fromCallable(() -> loop().bufferPool().outstanding()).subscribeOn(loop()).block(T);
         UringServer echo = UringTcpServer.create().group(net.group()).port(0).receiveBufferSize(bufferSize)
                 .receiveBufferRing(cap).handle((in, out) -> out.sendPooled(in.receive())).bindNow(T);
         try {
@@ -128,7 +128,9 @@ class IncrementalReceiveTest {
         }
         // The ring's memory back in the pool, which keeps it for the next ring of this shape.
         assertThat(awaitOnLoop(loop(), () -> SharedReceiveRings.count(loop()) == 0
-                && loop().bufferPool().outstanding() == pooled)).isTrue();
+                && loop().bufferPool().outstanding() == pooled))
+                .as("rings %d, pooled %d -> %d", SharedReceiveRings.count(loop()), pooled, loop().bufferPool().outstanding())
+                .isTrue();
     }
 
     @ParameterizedTest(name = "incremental={0}")
