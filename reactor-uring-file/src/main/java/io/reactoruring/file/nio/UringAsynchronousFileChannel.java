@@ -89,8 +89,9 @@ import reactor.util.context.Context;
  * advanced on the loop thread, before the handler runs or the Future completes. Heap buffers are
  * copied through a buffer of the loop's {@link io.reactoruring.core.buffer.BufferPool}, which the
  * channel owns from the call until the kernel is done with it (the op's completion, or, for an op
- * abandoned by {@link #close()}, until the file descriptor is closed). As with the JDK, do not touch
- * a buffer while an operation on it is pending.
+ * abandoned by {@link #close()}, until the file descriptor is closed); an inline op (above) of up to
+ * 64 KiB copies through a direct buffer that its thread keeps for the purpose, as the JDK's channel
+ * does. As with the JDK, do not touch a buffer while an operation on it is pending.
  *
  * <p><b>Exceptions</b> follow the JDK's implementation: a read into a read-only buffer, a negative
  * position or size, or a read (write) on a channel not opened for reading (writing) throw at call
