@@ -176,9 +176,11 @@ public final class Native {
 
     /**
      * io_uring_register_buf_ring: {@code ringAddr} is page-aligned memory of {@code entries} (a power
-     * of two) 16-byte struct io_uring_buf, owned by the caller until {@link #unregisterBufRing}.
+     * of two) 16-byte struct io_uring_buf, owned by the caller until {@link #unregisterBufRing};
+     * {@code flags} are the registration flags ({@code Opcode.IOU_PBUF_RING_INC}), -EINVAL where the
+     * kernel does not know one.
      */
-    public static native int registerBufRing(long ring, long ringAddr, int entries, int groupId);
+    public static native int registerBufRing(long ring, long ringAddr, int entries, int groupId, int flags);
 
     public static native int unregisterBufRing(long ring, int groupId);
 
