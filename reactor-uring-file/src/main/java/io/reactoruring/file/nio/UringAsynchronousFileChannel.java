@@ -394,7 +394,7 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
      * after two more thread wake-ups); then the handler is invoked directly, at most
      * {@link #MAX_INLINE_DEPTH} handlers deep, else through the executor. Returns false, having
      * done nothing the caller can see, when the op must take the ring: not on a handler thread of
-     * this executor, not a regular file, an empty or large buffer, a closed channel, a read that
+     * this executor, on a loop thread, not a regular file, an empty or large buffer, a closed channel, a read that
      * would block, or any error (the ring's op then reports it as usual).
      */
     private <A> boolean transferInline(ByteBuffer buffer, long position, boolean write, @Nullable A attachment,
@@ -405,7 +405,8 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
             return false;
         }
         HandlerFrame frame = HANDLER_FRAME.get();
-        if (frame.executor != executor || closed.get() || !CoreAccess.tryAcquire(fd)) {
+        // Not on a loop thread (where an executor that runs tasks on the calling thread puts handlers): never block it.
+        if (frame.executor != executor || closed.get() || onLoopThread() || !CoreAccess.tryAcquire(fd)) {
             return false;
         }
         int res;
@@ -418,7 +419,12 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
                     buffer.position(buffer.position() + res);
                 }
             } else {
-                PooledBuffer copy = loop.bufferPool().acquire(n);
+                PooledBuffer copy;
+                try {
+                    copy = loop.bufferPool().acquire(n);
+                } catch (RuntimeException e) { // the ring's op will meet (and report) the same
+                    return false;
+                }
                 try {
                     ByteBuffer c = copy.buffer().clear().limit(n);
                     if (write) {

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.testing.Fds;
+import io.reactoruring.file.FileAdvice;
+import io.reactoruring.file.UringFile;
+import io.reactoruring.file.UringFiles;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
@@ -33,6 +36,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import reactor.core.publisher.Mono;
 
 /**
  * Reads and writes started by a completion handler on one of the executor's threads run inline on
@@ -276,6 +280,110 @@ class UringAfcInlineTransferTest {
             assertThat(ch.inlineTransfers()).isEqualTo(1);
         } finally {
             other.shutdownNow();
+        }
+    }
+
+    @Test
+    void withAnExecutorThatRunsTasksOnTheLoopThreadChainedOpsStillTakeTheRing() throws Exception {
+        Path p = dir.resolve("direct-executor");
+        Files.write(p, pattern(4096));
+        ExecutorService callerRuns = new java.util.concurrent.AbstractExecutorService() {
+            @Override
+            public void execute(Runnable command) {
+                command.run();
+            }
+
+            @Override
+            public void shutdown() {
+            }
+
+            @Override
+            public List<Runnable> shutdownNow() {
+                return List.of();
+            }
+
+            @Override
+            public boolean isShutdown() {
+                return false;
+            }
+
+            @Override
+            public boolean isTerminated() {
+                return false;
+            }
+
+            @Override
+            public boolean awaitTermination(long timeout, TimeUnit unit) {
+                return true;
+            }
+        };
+        CompletableFuture<Integer> second = new CompletableFuture<>();
+        AtomicReference<Boolean> firstOnLoop = new AtomicReference<>();
+        try (UringAsynchronousFileChannel ch = UringAsynchronousFileChannel.open(loop, p,
+                Set.of(StandardOpenOption.READ), callerRuns)) {
+            // Started on the loop thread, the first op completes there, so its handler runs there.
+            Mono.fromRunnable(() -> ch.read(ByteBuffer.allocate(10), 0, null, new CompletionHandler<Integer, Object>() {
+                @Override
+                public void completed(Integer n, Object a) {
+                    firstOnLoop.set(UringAsynchronousFileChannel.onLoopThread());
+                    ch.read(ByteBuffer.allocate(30), 0, null, handler(second));
+                }
+
+                @Override
+                public void failed(Throwable e, Object a) {
+                    second.completeExceptionally(e);
+                }
+            })).subscribeOn(loop).block(T);
+            assertThat(second.get(10, TimeUnit.SECONDS)).isEqualTo(30);
+            assertThat(firstOnLoop.get()).as("the handler ran on the loop thread").isTrue();
+            assertThat(ch.inlineTransfers()).isZero();
+        }
+    }
+
+    @Test
+    void aReadOfDataNotInThePageCacheTakesTheRingAndStillDeliversOnThePool() throws Exception {
+        byte[] data = pattern(16 << 20);
+        Path p = dir.resolve("cold");
+        Files.write(p, data);
+        // Clean pages (after fsync) go with DONT_NEED: the far half of the file leaves the page cache.
+        UringFile f = UringFiles.open(loop, p, Set.of(StandardOpenOption.READ, StandardOpenOption.WRITE)).block(T);
+        try {
+            f.fsync().block(T);
+            f.fadvise(0, data.length, FileAdvice.DONT_NEED).block(T);
+        } finally {
+            f.close().block(T);
+        }
+        int far = 12 << 20;
+        CompletableFuture<byte[]> got = new CompletableFuture<>();
+        AtomicReference<Thread> ranOn = new AtomicReference<>();
+        try (UringAsynchronousFileChannel ch = UringAsynchronousFileChannel.open(loop, p,
+                Set.of(StandardOpenOption.READ), pool)) {
+            ch.read(ByteBuffer.allocate(10), 0, null, new CompletionHandler<Integer, Object>() {
+                @Override
+                public void completed(Integer n, Object a) {
+                    ByteBuffer b = ByteBuffer.allocate(4096);
+                    ch.read(b, far, null, new CompletionHandler<Integer, Object>() {
+                        @Override
+                        public void completed(Integer m, Object x) {
+                            ranOn.set(Thread.currentThread());
+                            got.complete(Arrays.copyOf(b.array(), m));
+                        }
+
+                        @Override
+                        public void failed(Throwable e, Object x) {
+                            got.completeExceptionally(e);
+                        }
+                    });
+                }
+
+                @Override
+                public void failed(Throwable e, Object a) {
+                    got.completeExceptionally(e);
+                }
+            });
+            assertThat(got.get(10, TimeUnit.SECONDS)).isEqualTo(Arrays.copyOfRange(data, far, far + 4096));
+            assertThat(ch.inlineTransfers()).as("a read that would have blocked").isZero();
+            assertThat(poolThreads).contains(ranOn.get());
         }
     }
 
