@@ -9,12 +9,14 @@
 #define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <sys/uio.h>
 #include <liburing.h>
 
 #include "io_reactoruring_core_internal_Native.h"
@@ -273,6 +275,25 @@ JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_close(JNIEnv *e
     return close(fd) < 0 ? -errno : 0;
 }
 
+/* One positional read or write on the calling thread (preadv2/pwritev2 with RWF_* flags, e.g.
+ * RWF_NOWAIT): the AsynchronousFileChannel's pool threads use it to run a small op inline instead
+ * of handing it to a loop and back. Returns the byte count or -errno. */
+JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_preadv2(
+        JNIEnv *env, jclass cls, jint fd, jlong addr, jint len, jlong off, jint flags) {
+    (void) env; (void) cls;
+    struct iovec iov = { .iov_base = (void *) (uintptr_t) addr, .iov_len = (size_t) len };
+    ssize_t r = preadv2(fd, &iov, 1, (off_t) off, flags);
+    return r < 0 ? -errno : (jint) r;
+}
+
+JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_pwritev2(
+        JNIEnv *env, jclass cls, jint fd, jlong addr, jint len, jlong off, jint flags) {
+    (void) env; (void) cls;
+    struct iovec iov = { .iov_base = (void *) (uintptr_t) addr, .iov_len = (size_t) len };
+    ssize_t r = pwritev2(fd, &iov, 1, (off_t) off, flags);
+    return r < 0 ? -errno : (jint) r;
+}
+
 JNIEXPORT jlong JNICALL Java_io_reactoruring_core_internal_Native_allocate(JNIEnv *env, jclass cls, jlong size, jlong alignment) {
     (void) env; (void) cls;
     void *p = NULL;
@@ -351,15 +372,21 @@ JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_getsockname(JNI
 }
 
 /* Provided-buffer rings (kernel 5.19+). Java allocates the page-aligned ring memory, fills it and
- * advances the tail itself; the kernel only needs to be told where the ring is. */
+ * advances the tail itself; the kernel only needs to be told where the ring is. flags are the
+ * IOU_PBUF_RING_* registration flags (IOU_PBUF_RING_INC = 2, Linux 6.12+: incremental consumption);
+ * kernels that do not know a flag answer -EINVAL. */
 JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_registerBufRing(
-        JNIEnv *env, jclass cls, jlong ring, jlong ring_addr, jint entries, jint bgid) {
+        JNIEnv *env, jclass cls, jlong ring, jlong ring_addr, jint entries, jint bgid, jint flags) {
     (void) env; (void) cls;
     struct io_uring_buf_reg reg;
     memset(&reg, 0, sizeof(reg));
     reg.ring_addr = (__u64) ring_addr;
     reg.ring_entries = (__u32) entries;
     reg.bgid = (__u16) bgid;
+    /* The u16 after bgid: "pad" in liburing 2.3's headers, "flags" in newer ones. Written by offset so
+     * that both compile. */
+    __u16 f = (__u16) flags;
+    memcpy((char *) &reg + offsetof(struct io_uring_buf_reg, bgid) + sizeof(reg.bgid), &f, sizeof(f));
     return io_uring_register_buf_ring(RING(ring), &reg, 0);
 }
 

@@ -15,6 +15,14 @@ public record Completion(int res, int flags) {
         return (flags & Opcode.IORING_CQE_F_MORE) != 0;
     }
 
+    /**
+     * With an incrementally consumed ring ({@code IORING_CQE_F_BUF_MORE}): the kernel keeps filling this
+     * CQE's buffer after the bytes it delivered here.
+     */
+    public boolean bufferMore() {
+        return (flags & Opcode.IORING_CQE_F_BUF_MORE) != 0;
+    }
+
     /** The provided-buffer id, or -1 when the kernel picked no buffer. */
     public int bufferId() {
         return (flags & Opcode.IORING_CQE_F_BUFFER) != 0 ? flags >>> Opcode.IORING_CQE_BUFFER_SHIFT : -1;

@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link UringMetrics} record on demand, from any thread.
  */
 final class LoopMetrics {
-    private static final int COUNT = 18;
+    private static final int COUNT = 19;
 
     /** Loop thread only. */
     long iterations, submitted, completed, sqFullWaits, inFlightLimitWaits, cqOverflows, submitBusy, wakeups, enterCalls, stale;
@@ -18,6 +18,8 @@ final class LoopMetrics {
     long spinHits;
     /** Loop thread only: READ/WRITE ops submitted as READ_FIXED/WRITE_FIXED; pool blocks registered; ops on direct descriptors. */
     long fixedBufferOps, fixedBufferRegistrations, fixedFileOps;
+    /** Loop thread only: provided-buffer rings registered with IOU_PBUF_RING_INC and not yet unregistered. */
+    long incrementalBufferRings;
     /** Any thread (buffer rings count their exhaustions where they see them). */
     final AtomicLong bufferRingExhaustions = new AtomicLong();
 
@@ -78,9 +80,10 @@ final class LoopMetrics {
         m[15] = fixedBufferOps;
         m[16] = fixedBufferRegistrations;
         m[17] = fixedFileOps;
+        m[18] = incrementalBufferRings;
     }
 
     private static UringMetrics toMetrics(long[] m) {
-        return new UringMetrics(m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9], m[10], m[11], m[12], m[13], m[14], m[15], m[16], m[17]);
+        return new UringMetrics(m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9], m[10], m[11], m[12], m[13], m[14], m[15], m[16], m[17], m[18]);
     }
 }

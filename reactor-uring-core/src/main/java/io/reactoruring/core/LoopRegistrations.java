@@ -29,8 +29,14 @@ final class LoopRegistrations {
      */
     static final int EXPLICIT_FILE_SLOTS = 64;
 
+    /** Logged once per JVM: a kernel that refuses IOU_PBUF_RING_INC refuses it on every loop. */
+    private static final java.util.concurrent.atomic.AtomicBoolean INCREMENTAL_REFUSAL_LOGGED =
+            new java.util.concurrent.atomic.AtomicBoolean();
+
     private final UringLoop loop;
     private final LoopDriver driver;
+    /** The kernel answered EINVAL to IOU_PBUF_RING_INC: not asked again (loop thread). */
+    private boolean incrementalRefused;
     private final BitSet bufferGroups = new BitSet();
     private final List<BufferRing> bufferRings = new ArrayList<>();
     /** Fds of this loop's {@link SharedFd}s not closed yet (any thread adds and removes). */
@@ -120,7 +126,7 @@ final class LoopRegistrations {
         return onLoop("io_uring_unregister_buffers", () -> Native.unregisterBuffers(driver.ring()));
     }
 
-    Mono<BufferRing> registerBufferRing(int entries, int bufferSize) {
+    Mono<BufferRing> registerBufferRing(int entries, int bufferSize, boolean incremental) {
         BufferRing.checkSize(entries, bufferSize);
         return Mono.create(sink -> loop.execute(() -> {
             int group = bufferGroups.nextClearBit(0);
@@ -136,12 +142,30 @@ final class LoopRegistrations {
                 sink.error(e);
                 return;
             }
-            int res = Native.registerBufRing(driver.ring(), r.ringAddress(), entries, group);
+            boolean inc = incremental && incrementalPossible();
+            int res = inc ? Native.registerBufRing(driver.ring(), r.ringAddress(), entries, group, Opcode.IOU_PBUF_RING_INC)
+                    : -Errno.EINVAL;
+            if (inc && res == -Errno.EINVAL) {
+                // A kernel that does not know the flag: the same ring, registered as before.
+                incrementalRefused = true;
+                if (INCREMENTAL_REFUSAL_LOGGED.compareAndSet(false, true)) {
+                    LOG.debug("io_uring_register_buf_ring refused IOU_PBUF_RING_INC (EINVAL) on Linux {}: "
+                            + "provided buffers are consumed whole", System.getProperty("os.version"));
+                }
+            }
+            if (!inc || res == -Errno.EINVAL) {
+                inc = false;
+                res = Native.registerBufRing(driver.ring(), r.ringAddress(), entries, group, 0);
+            }
             if (res < 0) {
                 r.close();
                 sink.error(Errno.exception(res, "io_uring_register_buf_ring", loop.name() + memlockNote(res,
                         (long) entries * bufferSize + 16L * entries)));
                 return;
+            }
+            CoreAccess.incremental(r, inc);
+            if (inc) {
+                driver.metrics().incrementalBufferRings++;
             }
             bufferGroups.set(group);
             bufferRings.add(r);
@@ -155,6 +179,9 @@ final class LoopRegistrations {
             if (bufferRings.remove(r)) {
                 Native.unregisterBufRing(driver.ring(), r.groupId());
                 bufferGroups.clear(r.groupId());
+                if (r.incremental()) {
+                    driver.metrics().incrementalBufferRings--;
+                }
             }
             CoreAccess.free(r);
         };
@@ -195,6 +222,26 @@ final class LoopRegistrations {
     }
 
     /** ENOMEM from a registration is usually RLIMIT_MEMLOCK: say so, with the limit's value. */
+    /** IOU_PBUF_RING_INC came with Linux 6.12: older kernels are not asked (and not logged about). */
+    private boolean incrementalPossible() {
+        return !incrementalRefused && kernelAtLeast(System.getProperty("os.version", ""), 6, 12);
+    }
+
+    /** True when {@code release} ("6.18.0-1-amd64") is at least {@code major.minor}; false if unreadable. */
+    static boolean kernelAtLeast(String release, int major, int minor) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(\\d+)\\.(\\d+)").matcher(release);
+        if (!m.find()) {
+            return false;
+        }
+        try {
+            int ma = Integer.parseInt(m.group(1));
+            int mi = Integer.parseInt(m.group(2));
+            return ma > major || ma == major && mi >= minor;
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
     private static String memlockNote(int res, long pinnedBytes) {
         return res == -Errno.ENOMEM ? Uring.memlockNoteForEnomem(pinnedBytes, "the registration") : "";
     }

@@ -148,8 +148,21 @@ public final class Opcode {
     public static final int IORING_CQE_F_SOCK_NONEMPTY = 1 << 2;
     /** A zero-copy send's notification: the kernel no longer uses the sent buffer. */
     public static final int IORING_CQE_F_NOTIF = 1 << 3;
+    /**
+     * Linux 6.12+, rings registered with {@link #IOU_PBUF_RING_INC}: the kernel used only part of the
+     * CQE's buffer and keeps filling it from where this completion stopped; without it the kernel is done
+     * with that buffer id.
+     */
+    public static final int IORING_CQE_F_BUF_MORE = 1 << 4;
     /** Shift of the buffer id in a CQE's flags (with {@link #IORING_CQE_F_BUFFER}). */
     public static final int IORING_CQE_BUFFER_SHIFT = 16;
+
+    // Provided-buffer ring registration flags (io_uring_buf_reg.flags).
+    /**
+     * Linux 6.12+: incremental consumption: each completion uses only the bytes it needs of a ring
+     * buffer and reports {@link #IORING_CQE_F_BUF_MORE} while the buffer has room left.
+     */
+    public static final int IOU_PBUF_RING_INC = 2;
 
     // Opcode-specific flags.
     /** Timeout flag: the timespec is absolute, not relative. */

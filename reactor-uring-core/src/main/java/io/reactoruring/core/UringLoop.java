@@ -338,7 +338,26 @@ public final class UringLoop implements Scheduler, Executor {
      * counted in {@link UringMetrics#bufferRingExhaustions()}.
      */
     public Mono<BufferRing> registerBufferRing(int entries, int bufferSize) {
-        return registrations.registerBufferRing(entries, bufferSize);
+        return registrations.registerBufferRing(entries, bufferSize, false);
+    }
+
+    /**
+     * {@link #registerBufferRing(int, int)}, asking for incremental consumption when
+     * {@code incremental} ({@code IOU_PBUF_RING_INC}, Linux 6.12+): completions then use only the bytes
+     * they need of a buffer, and a small message no longer takes a whole one. The ring's
+     * {@link BufferRing#incremental()} says whether the kernel granted it; where it does not (an older
+     * kernel, which answers {@code EINVAL}), the ring is registered as by {@link #registerBufferRing(int, int)},
+     * with one DEBUG line per JVM. Completions of an incremental ring must be taken with the
+     * {@code IORING_CQE_F_BUF_MORE} flag (see {@link BufferRing}); granted rings are counted in
+     * {@link UringMetrics#incrementalBufferRings()}.
+     *
+     * @param entries     buffers in the ring, a power of two in 1..32768
+     * @param bufferSize  bytes per buffer
+     * @param incremental ask for incremental consumption
+     * @return the registered ring, emitted on this loop's thread
+     */
+    public Mono<BufferRing> registerBufferRing(int entries, int bufferSize, boolean incremental) {
+        return registrations.registerBufferRing(entries, bufferSize, incremental);
     }
 
     // ---------------------------------------------------------------- Scheduler / Executor

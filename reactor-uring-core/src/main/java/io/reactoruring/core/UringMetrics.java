@@ -32,11 +32,25 @@ package io.reactoruring.core;
  *                            READ_FIXED/WRITE_FIXED (the buffer registered with the ring)
  * @param fixedBufferRegistrations pool blocks registered with the ring (io_uring_register_buffers_update)
  * @param fixedFileOps        ops submitted on a direct descriptor (IOSQE_FIXED_FILE, the ring's file table)
+ * @param incrementalBufferRings provided-buffer rings of this loop registered now with incremental consumption
+ *                            ({@code IOU_PBUF_RING_INC}, Linux 6.12+): a current value, 0 where the kernel
+ *                            lacks it or it is turned off (small messages then take whole buffers)
  */
 public record UringMetrics(long submitted, long completed, long inFlight, long inFlightHighWater, long maxInFlight,
                            long waiting, long sqFullWaits, long inFlightLimitWaits, long cqOverflows, long submitBusy,
                            long wakeups, long enterCalls, long staleCompletions, long bufferRingExhaustions,
-                           long iterations, long fixedBufferOps, long fixedBufferRegistrations, long fixedFileOps) {
+                           long iterations, long fixedBufferOps, long fixedBufferRegistrations, long fixedFileOps,
+                           long incrementalBufferRings) {
+
+    /** The counters without {@code incrementalBufferRings} (0), for callers of the previous shape. */
+    public UringMetrics(long submitted, long completed, long inFlight, long inFlightHighWater, long maxInFlight,
+                        long waiting, long sqFullWaits, long inFlightLimitWaits, long cqOverflows, long submitBusy,
+                        long wakeups, long enterCalls, long staleCompletions, long bufferRingExhaustions,
+                        long iterations, long fixedBufferOps, long fixedBufferRegistrations, long fixedFileOps) {
+        this(submitted, completed, inFlight, inFlightHighWater, maxInFlight, waiting, sqFullWaits, inFlightLimitWaits,
+                cqOverflows, submitBusy, wakeups, enterCalls, staleCompletions, bufferRingExhaustions, iterations,
+                fixedBufferOps, fixedBufferRegistrations, fixedFileOps, 0);
+    }
 
     /** The counters without the fixed-buffer and fixed-file counts (0), for callers of the previous shape. */
     public UringMetrics(long submitted, long completed, long inFlight, long inFlightHighWater, long maxInFlight,
@@ -44,7 +58,7 @@ public record UringMetrics(long submitted, long completed, long inFlight, long i
                         long wakeups, long enterCalls, long staleCompletions, long bufferRingExhaustions,
                         long iterations) {
         this(submitted, completed, inFlight, inFlightHighWater, maxInFlight, waiting, sqFullWaits, inFlightLimitWaits,
-                cqOverflows, submitBusy, wakeups, enterCalls, staleCompletions, bufferRingExhaustions, iterations, 0, 0, 0);
+                cqOverflows, submitBusy, wakeups, enterCalls, staleCompletions, bufferRingExhaustions, iterations, 0, 0, 0, 0);
     }
 
     /** The counters without {@code iterations} (0), for callers of the previous shape. */
@@ -52,7 +66,7 @@ public record UringMetrics(long submitted, long completed, long inFlight, long i
                         long waiting, long sqFullWaits, long inFlightLimitWaits, long cqOverflows, long submitBusy,
                         long wakeups, long enterCalls, long staleCompletions, long bufferRingExhaustions) {
         this(submitted, completed, inFlight, inFlightHighWater, maxInFlight, waiting, sqFullWaits, inFlightLimitWaits,
-                cqOverflows, submitBusy, wakeups, enterCalls, staleCompletions, bufferRingExhaustions, 0, 0, 0, 0);
+                cqOverflows, submitBusy, wakeups, enterCalls, staleCompletions, bufferRingExhaustions, 0, 0, 0, 0, 0);
     }
 
     /** The counters without {@code bufferRingExhaustions} and {@code iterations} (0), for callers of the original shape. */
@@ -60,6 +74,6 @@ public record UringMetrics(long submitted, long completed, long inFlight, long i
                         long waiting, long sqFullWaits, long inFlightLimitWaits, long cqOverflows, long submitBusy,
                         long wakeups, long enterCalls, long staleCompletions) {
         this(submitted, completed, inFlight, inFlightHighWater, maxInFlight, waiting, sqFullWaits, inFlightLimitWaits,
-                cqOverflows, submitBusy, wakeups, enterCalls, staleCompletions, 0, 0, 0, 0, 0);
+                cqOverflows, submitBusy, wakeups, enterCalls, staleCompletions, 0, 0, 0, 0, 0, 0);
     }
 }

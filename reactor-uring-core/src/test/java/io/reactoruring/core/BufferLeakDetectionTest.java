@@ -4,9 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.reactoruring.core.buffer.BufferPool;
 import io.reactoruring.core.buffer.PooledBuffer;
-import java.time.Duration;
+import io.reactoruring.core.testing.Poll;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -28,18 +27,6 @@ class BufferLeakDetectionTest {
         forgotten.buffer().put(0, (byte) 1);
     }
 
-    private static boolean pollWithGc(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                return false;
-            }
-            System.gc();
-            Thread.sleep(10);
-        }
-        return true;
-    }
-
     @Test
     void aBufferUnreachableWithoutReleaseIsReportedWithWhereItWasAcquired() throws Exception {
         BufferPool.leakDetection(true);
@@ -56,7 +43,7 @@ class BufferLeakDetectionTest {
         assertThat(out).anySatisfy(t -> assertThat(t.getStackTrace()).anySatisfy(
                 f -> assertThat(f.getMethodName()).isEqualTo("leakOneBuffer")));
 
-        assertThat(pollWithGc(() -> BufferPool.leaksDetected() > leaksBefore)).as("the leak was reported").isTrue();
+        assertThat(Poll.untilWithGc(() -> BufferPool.leaksDetected() > leaksBefore)).as("the leak was reported").isTrue();
         assertThat(BufferPool.leaksDetected() - leaksBefore).as("only the forgotten buffer").isEqualTo(1);
         String report = BufferPool.recentLeakReports().get(BufferPool.recentLeakReports().size() - 1);
         assertThat(report).startsWith("LEAK: a PooledBuffer of 4096 bytes")

@@ -172,4 +172,92 @@ class BufferRingTest {
         assertThat(Native.setPipeSize(pipe[1], 200 * 1024)).isEqualTo(256 * 1024);
         assertThat(Native.setPipeSize(-1, 4096)).isEqualTo(-Errno.EBADF);
     }
+
+    @Test
+    void kernelVersionsAreReadForIncrementalConsumption() {
+        assertThat(LoopRegistrations.kernelAtLeast("6.18.0-1-amd64", 6, 12)).isTrue();
+        assertThat(LoopRegistrations.kernelAtLeast("6.12", 6, 12)).isTrue();
+        assertThat(LoopRegistrations.kernelAtLeast("7.0.1", 6, 12)).isTrue();
+        assertThat(LoopRegistrations.kernelAtLeast("6.11.9-generic", 6, 12)).isFalse();
+        assertThat(LoopRegistrations.kernelAtLeast("5.15.0", 6, 12)).isFalse();
+        assertThat(LoopRegistrations.kernelAtLeast("unknown", 6, 12)).isFalse();
+    }
+
+    @Test
+    void anIncrementalRingHandsOutSlicesAndTakesABufferBackOnlyWhenTheKernelAndEverySliceAreDone() {
+        long outstanding = loop.bufferPool().outstanding();
+        BufferRing plain = loop.registerBufferRing(2, 64).block(T);
+        assertThat(plain).isNotNull();
+        assertThat(plain.incremental()).as("only when asked for").isFalse();
+        BufferRing ring = loop.registerBufferRing(2, 64, true).block(T);
+        assertThat(ring).isNotNull();
+        boolean granted = LoopRegistrations.kernelAtLeast(System.getProperty("os.version"), 6, 12);
+        assertThat(ring.incremental()).as("Linux 6.12+ grants IOU_PBUF_RING_INC").isEqualTo(granted);
+        assertThat(awaitOnLoop(loop, () -> loop.metrics().incrementalBufferRings() == (granted ? 1 : 0))).isTrue();
+        plain.close();
+        assertThat(awaitOnLoop(loop, () -> loop.bufferPool().outstanding() == outstanding + 2))
+                .as("the plain ring's memory back in the pool").isTrue();
+        if (!granted) {
+            ring.close(); // an older kernel: the ring works as a plain one (the tests above)
+            assertThat(awaitOnLoop(loop, () -> loop.bufferPool().outstanding() == outstanding)).isTrue();
+            return;
+        }
+        write("hello ");
+        Completion c1 = selectRead(ring);
+        assertThat(c1.res()).isEqualTo(6);
+        assertThat(c1.bufferMore()).as("the kernel keeps filling the buffer").isTrue();
+        int a = c1.bufferId();
+        PooledBuffer s1 = CoreAccess.take(ring, a, c1.res(), c1.bufferMore(), null);
+        assertThat(s1.capacity()).isEqualTo(6);
+        assertThat(ring.available()).as("a partly used buffer stays the kernel's").isEqualTo(2);
+
+        write("world");
+        Completion c2 = selectRead(ring);
+        assertThat(c2.bufferId()).isEqualTo(a);
+        assertThat(c2.bufferMore()).isTrue();
+        PooledBuffer s2 = CoreAccess.take(ring, a, c2.res(), c2.bufferMore(), null);
+        assertThat(s2.address()).as("where the previous completion stopped").isEqualTo(s1.address() + 6);
+        assertThat(StandardCharsets.UTF_8.decode(s1.buffer().duplicate()).toString()).isEqualTo("hello ");
+        assertThat(StandardCharsets.UTF_8.decode(s2.buffer().duplicate()).toString()).isEqualTo("world");
+        s1.release();
+        assertThat(ring.available()).isEqualTo(2);
+
+        // 60 bytes: the 53 left in the buffer end it (no BUF_MORE), the other 7 start the next one.
+        String sixty = "0123456789".repeat(6);
+        write(sixty);
+        Completion c3 = selectRead(ring);
+        assertThat(c3.bufferId()).isEqualTo(a);
+        assertThat(c3.res()).isEqualTo(53);
+        assertThat(c3.bufferMore()).as("the kernel is done with the buffer").isFalse();
+        int[] backs = {0};
+        PooledBuffer s3 = CoreAccess.take(ring, a, c3.res(), c3.bufferMore(), () -> backs[0]++);
+        assertThat(StandardCharsets.UTF_8.decode(s3.buffer().duplicate()).toString()).isEqualTo(sixty.substring(0, 53));
+        assertThat(ring.available()).isEqualTo(1);
+        assertThat(ring.outstanding()).isEqualTo(1);
+        Completion c4 = selectRead(ring);
+        assertThat(c4.bufferId()).isNotEqualTo(a);
+        assertThat(c4.res()).isEqualTo(7);
+        PooledBuffer s4 = CoreAccess.take(ring, c4.bufferId(), c4.res(), c4.bufferMore(), null);
+        assertThat(StandardCharsets.UTF_8.decode(s4.buffer().duplicate()).toString()).isEqualTo(sixty.substring(53));
+
+        // Bad completions are refused before they corrupt anything.
+        assertThatThrownBy(() -> CoreAccess.take(ring, c4.bufferId(), 64, true, null))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> CoreAccess.take(ring, 2, 1, true, null)).isInstanceOf(IllegalArgumentException.class);
+
+        s3.release();
+        assertThat(backs[0]).as("the slice's hook ran").isEqualTo(1);
+        assertThat(ring.available()).as("a slice of the buffer is still held").isEqualTo(1);
+        s2.release();
+        assertThat(ring.available()).as("kernel done and every slice released: back in the ring").isEqualTo(2);
+
+        // Closed while the kernel still fills a buffer and a slice of it is held: the slice keeps the memory.
+        ring.close();
+        reactor.core.publisher.Mono.fromRunnable(() -> { }).subscribeOn(loop).block(T);
+        assertThat(loop.bufferPool().outstanding()).isEqualTo(outstanding + 2);
+        assertThat(loop.metrics().incrementalBufferRings()).as("still registered").isEqualTo(1);
+        s4.release();
+        assertThat(awaitOnLoop(loop, () -> loop.bufferPool().outstanding() == outstanding
+                && loop.metrics().incrementalBufferRings() == 0)).isTrue();
+    }
 }

@@ -6,10 +6,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.reactoruring.core.buffer.BufferPool;
 import io.reactoruring.core.internal.NativeMemory;
 import io.reactoruring.core.buffer.PooledBuffer;
+import io.reactoruring.core.testing.Poll;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
@@ -24,17 +24,6 @@ class BufferTrimTest {
             bs.add(pool.acquire(BLOCK));
         }
         bs.forEach(PooledBuffer::release);
-    }
-
-    private static boolean poll(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                return false;
-            }
-            Thread.sleep(5);
-        }
-        return true;
     }
 
     @Test
@@ -72,7 +61,7 @@ class BufferTrimTest {
             BufferPool pool = loop.bufferPool().trimFloor(BLOCK).trimInterval(Duration.ofMillis(50));
             Mono.fromRunnable(() -> churn(pool, 40)).subscribeOn(loop).block(Duration.ofSeconds(10));
             assertThat(pool.cachedBytes()).isGreaterThan(BLOCK);
-            assertThat(poll(() -> {
+            assertThat(Poll.until(() -> {
                 assertThat(loop.metrics().inFlight()).as("no timer op in flight").isZero();
                 return pool.cachedBytes() <= BLOCK;
             })).as("the idle loop trimmed its pool: %d bytes cached", pool.cachedBytes()).isTrue();
@@ -87,9 +76,9 @@ class BufferTrimTest {
         try (BufferPool pool = new BufferPool(64).trimFloor(0).trimInterval(Duration.ofMillis(20))
                 .trimOn(Schedulers.parallel())) {
             churn(pool, 10);
-            assertThat(poll(() -> pool.cachedBytes() == 0)).as("%d bytes cached", pool.cachedBytes()).isTrue();
+            assertThat(Poll.until(() -> pool.cachedBytes() == 0)).as("%d bytes cached", pool.cachedBytes()).isTrue();
             churn(pool, 3); // trimming starts again when idle memory comes back
-            assertThat(poll(() -> pool.cachedBytes() == 0)).isTrue();
+            assertThat(Poll.until(() -> pool.cachedBytes() == 0)).isTrue();
         }
     }
 }

@@ -16,7 +16,8 @@ import reactor.core.publisher.Mono;
  * last, which holds the rest. Past that size one probe read of at most {@link #PROBE} bytes checks
  * for more (a file that grew, or one that reports no size, such as a pipe or a /proc file); only if
  * it finds some do full chunks follow. So a 10-byte file read with 256 MiB chunks allocates a page
- * and a probe, not read-ahead times 256 MiB.
+ * and a probe, not read-ahead times 256 MiB. A range no longer than {@code min(chunkSize, PROBE)} skips
+ * the size: it is one read of the range (short reads retried up to EOF).
  *
  * <p><b>Ownership.</b> Inside the pipeline a completed read travels as a {@link Chunk} token, never
  * as a bare PooledBuffer, so no Reactor operator or global hook ({@code Hooks.onNextDropped}) can
@@ -61,6 +62,29 @@ final class ChunkReader {
     }
 
     private Flux<PooledBuffer> stream() {
+        // A range no longer than one probe (a small file served with its known length, a header) is one
+        // read: asking for the size first would cost a statx (an io-wq round trip, three ops on a direct
+        // descriptor) to save at most a probe's worth of buffer.
+        Flux<Chunk> chunks = end - position <= Math.min(chunkSize, PROBE)
+                ? range(position, end, chunkSize, 1)
+                : sized();
+        return chunks
+                .<PooledBuffer>handle((c, sink) -> {
+                    if (undelivered.remove(c)) {
+                        sink.next(c.buf);
+                    }
+                })
+                .doOnDiscard(Chunk.class, this::releaseIfOwned)
+                .doFinally(signal -> {
+                    terminated.set(true);
+                    for (Chunk c : undelivered) {
+                        releaseIfOwned(c);
+                    }
+                });
+    }
+
+    /** The range sized by the file's size at the start, then probed past it (see the class comment). */
+    private Flux<Chunk> sized() {
         return io.stat()
                 .flatMapMany(st -> {
                     long known = Math.min(end, Math.max(position, st.size()));
@@ -77,18 +101,6 @@ final class ChunkReader {
                                                 ? Flux.empty()
                                                 : range(probeEnd, end, chunkSize, readAhead)));
                             }));
-                })
-                .<PooledBuffer>handle((c, sink) -> {
-                    if (undelivered.remove(c)) {
-                        sink.next(c.buf);
-                    }
-                })
-                .doOnDiscard(Chunk.class, this::releaseIfOwned)
-                .doFinally(signal -> {
-                    terminated.set(true);
-                    for (Chunk c : undelivered) {
-                        releaseIfOwned(c);
-                    }
                 });
     }
 

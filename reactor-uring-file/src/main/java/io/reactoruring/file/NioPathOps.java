@@ -24,8 +24,8 @@ import reactor.util.Loggers;
  */
 final class NioPathOps implements PathOps {
     static final NioPathOps INSTANCE = new NioPathOps();
-    /** The fallback's own pool: there is no loop to own one. */
-    static final BufferPool POOL = new BufferPool(16);
+    /** The fallback's own pool: there is no loop to own (and trim) one, so Reactor's parallel scheduler trims it. */
+    static final BufferPool POOL = new BufferPool(16).trimOn(reactor.core.scheduler.Schedulers.parallel());
     private static final Logger LOG = Loggers.getLogger(UringFiles.class);
     private static final AtomicBoolean WARNED = new AtomicBoolean();
 

@@ -298,8 +298,10 @@ public final class UringFile {
      * size is read once (statx) when the stream starts and no read asks for more than what is left
      * up to it, so a small file costs small buffers even with huge chunks. Past that size one read of
      * at most 64 KiB checks for more; only if the file grew (or reports no size, like a pipe) do full
-     * chunks follow, after that one shorter chunk. Pooled memory is never zeroed, so even a huge chunk
-     * costs no page touching before the kernel writes into it.
+     * chunks follow, after that one shorter chunk. A {@code length} of at most
+     * {@code min(chunkSize, 64 KiB)} is read at once without asking for the size (one op for a small
+     * file whose length the caller knows). Pooled memory is never zeroed, so even a huge chunk costs no
+     * page touching before the kernel writes into it.
      *
      * <p>The subscriber owns each emitted buffer and must {@link PooledBuffer#release()} it once.
      * Buffers read ahead and not yet delivered are released on cancel or error, by this method,

@@ -107,4 +107,42 @@ class ReadChunksSizingTest {
             file.close().block(T);
         }
     }
+
+    @Test
+    void aRangeNoLongerThanAProbeIsOneReadWithoutAStat() throws Exception {
+        byte[] data = new byte[4096];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (byte) (i * 13);
+        }
+        Path f = Files.write(dir.resolve("page"), data);
+        UringFile file = UringFiles.open(loop, f, java.util.Set.of(java.nio.file.StandardOpenOption.READ)).block(T);
+        try {
+            // The length a server knows from its stat: exactly one READ reaches the kernel (no statx, no
+            // probe; on a direct descriptor a stat alone would be three ops).
+            long before = loop.metrics().submitted();
+            assertThat(concat(file.readChunks(0, data.length, 256 * 1024, 4))).isEqualTo(data);
+            assertThat(loop.metrics().submitted() - before).as("ops for one known-length page").isEqualTo(1);
+
+            // A range that runs past the end still stops there: one read that comes back short, then
+            // the EOF read that answers 0 (short reads are retried until EOF).
+            assertThat(concat(file.readChunks(100, 60_000, 65536, 4)))
+                    .isEqualTo(java.util.Arrays.copyOfRange(data, 100, data.length));
+            assertThat(concat(file.readChunks(data.length + 10, 100, 65536, 4))).isEmpty();
+            // Longer than a probe: sized by the file's size as before, so huge chunks stay cheap.
+            assertThat(concat(file.readChunks(0, 10L << 30, HUGE_CHUNK, 4))).isEqualTo(data);
+        } finally {
+            file.close().block(T);
+        }
+    }
+
+    private static byte[] concat(reactor.core.publisher.Flux<PooledBuffer> chunks) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        chunks.doOnNext(b -> {
+            byte[] x = new byte[b.buffer().remaining()];
+            b.buffer().get(x);
+            out.writeBytes(x);
+            b.release();
+        }).blockLast(T);
+        return out.toByteArray();
+    }
 }

@@ -39,17 +39,16 @@ final class FileSender {
     private static final long NO_OFFSET = -1L; // "use and update the fd's position" (pipes, sockets)
 
     private final UringLoop loop;
-    private final SharedFd socket;
-    private final String description;
     private final Function<PooledBuffer, Mono<Void>> sendPooled;
+    /** Pipe → socket through the connection's write queue ({@link RingWrites}: POLLOUT-linked SPLICE). */
+    private final java.util.function.BiFunction<SharedFd, Integer, Mono<Void>> sendPipe;
     private final SplicePipe.Holder pipes;
 
-    FileSender(UringLoop loop, SharedFd socket, String description, Function<PooledBuffer, Mono<Void>> sendPooled,
-            SplicePipe.Holder pipes) {
+    FileSender(UringLoop loop, Function<PooledBuffer, Mono<Void>> sendPooled,
+            java.util.function.BiFunction<SharedFd, Integer, Mono<Void>> sendPipe, SplicePipe.Holder pipes) {
         this.loop = loop;
-        this.socket = socket;
-        this.description = description;
         this.sendPooled = sendPooled;
+        this.sendPipe = sendPipe;
         this.pipes = pipes;
     }
 
@@ -140,37 +139,10 @@ final class FileSender {
                     if (n == 0) {
                         return Mono.error(new EOFException(target + " ended at " + position + " while sending"));
                     }
-                    Mono<Void> drained = drainPipe(pipe.readEnd, n);
+                    Mono<Void> drained = sendPipe.apply(pipe.readEnd, n);
                     return left - n == 0 ? drained
                             : drained.then(Mono.defer(() -> spliceFrom(file, pipe, position + n, left - n, target)));
                 });
-    }
-
-    /**
-     * {@code bytes} from the pipe into the socket: each step is IORING_OP_POLL_ADD(POLLOUT) linked to
-     * a SPLICE, one submission. The socket is non-blocking ({@link SockAddr#SOCK_NONBLOCK}), so the
-     * splice, which always runs on an io-wq worker, moves what fits and returns instead of parking
-     * the worker while a peer does not read; -EAGAIN (the room went to another writer) or a short
-     * splice polls again. The poll waits in the kernel without a thread.
-     */
-    private Mono<Void> drainPipe(SharedFd readEnd, int bytes) {
-        return Mono.defer(() -> {
-            if (!CoreAccess.tryAcquire(readEnd)) {
-                return Mono.error(new java.nio.channels.ClosedChannelException());
-            }
-            Op poll = Op.builder(Opcode.POLL_ADD).fd(socket).opFlags(SockAddr.POLLOUT).name("poll").target(description).build();
-            Op splice = Op.builder(Opcode.SPLICE).fd(socket).offset(NO_OFFSET).addr(NO_OFFSET).fileIndex(readEnd.fd())
-                    .length(bytes).acceptedErrno(io.reactoruring.core.Errno.EAGAIN).whenKernelDone(() -> CoreAccess.release(readEnd))
-                    .name("splice").target(description).build();
-            return loop.submitLinked(java.util.List.of(poll, splice));
-        }).flatMap(r -> {
-            int n = r.result(1);
-            if (n == 0) {
-                return Mono.error(new EOFException("socket " + description + " accepted no more bytes"));
-            }
-            int moved = Math.max(n, 0); // -EAGAIN: nothing moved
-            return moved == bytes ? Mono.<Void>empty() : drainPipe(readEnd, bytes - moved);
-        });
     }
 
     /**

@@ -12,21 +12,15 @@ import java.nio.channels.CompletionHandler;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
-import org.reactivestreams.Subscription;
-import reactor.core.CoreSubscriber;
+import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.Operators;
 import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Schedulers;
-import reactor.util.context.Context;
 
 /**
  * A connection on the NIO fallback: an {@link AsynchronousSocketChannel} of
@@ -37,14 +31,9 @@ import reactor.util.context.Context;
  * kept and delivered first to the next subscriber: nothing received is lost, and its buffer is
  * released only by whoever receives it.
  *
- * <p>Sending: writes from every send on the connection go through one queue in order, one channel
- * write in flight; buffers that queued up meanwhile go out together in one gathering write (up to
- * {@value #MAX_GATHER}). A send keeps at most {@value OutboundWriter#WINDOW} buffers queued, so a
- * peer that does not read stalls it with bounded memory. A pooled buffer is released only after
- * the channel is done with it.
+ * <p>Sending: the connection's {@link WriteQueue}, as on io_uring, over gathering channel writes.
  */
 final class NioConnectionIo implements ConnectionIo {
-    static final int MAX_GATHER = 64;
     /** End of stream as a read's result (the others are a PooledBuffer or a Throwable). */
     private static final Object EOF = new Object();
 
@@ -60,9 +49,7 @@ final class NioConnectionIo implements ConnectionIo {
     /** EOF or the failure, once delivered: later subscribers get it at once. */
     private @Nullable Object ended;
 
-    // Write state, guarded by this.
-    private final ArrayDeque<Write> queued = new ArrayDeque<>();
-    private boolean writing;
+    private final WriteQueue writeQueue = new WriteQueue(new ChannelWrites());
 
     /** Reads and writes the channel holds (and the buffers they own), guarded by this. */
     private int channelOps;
@@ -254,304 +241,65 @@ final class NioConnectionIo implements ConnectionIo {
 
     // ---------------------------------------------------------------- send
 
-    /** One buffer of a send in the connection's queue; released once the channel is done with it. */
-    private static final class Write {
-        final Item item;
-        final Sender sender;
-
-        Write(Item item, Sender sender) {
-            this.item = item;
-            this.sender = sender;
-        }
-
-        ByteBuffer buffer() {
-            return item.buffer();
-        }
-
-        void release() {
-            item.release();
-        }
-    }
-
     @Override
     public Mono<Void> send(Publisher<? extends ByteBuffer> data) {
-        return new SendMono(Flux.from(data).map(b -> new Item(b.duplicate(), null)));
+        return writeQueue.send(data, b -> WriteQueue.Chunk.inPlace(b, 0)); // the channel copies a heap buffer itself
     }
 
     @Override
     public Mono<Void> sendPooled(Publisher<PooledBuffer> data) {
-        return new SendMono(Flux.from(data).map(pb -> new Item(pb.buffer().duplicate(), pb)))
-                .doOnDiscard(PooledBuffer.class, PooledBuffer::releaseDropped);
-    }
-
-    /** A buffer a send's source offered: the bytes to write, and the pooled buffer to release after. */
-    private record Item(ByteBuffer buffer, @Nullable PooledBuffer pooled) {
-        void release() {
-            if (pooled != null) {
-                pooled.release();
-            }
-        }
-    }
-
-    /** One send: a cold Mono that completes once every buffer of its source is written. */
-    private final class SendMono extends Mono<Void> {
-        private final Flux<Item> source;
-
-        SendMono(Flux<Item> source) {
-            this.source = source;
-        }
-
-        @Override
-        public void subscribe(CoreSubscriber<? super Void> actual) {
-            source.subscribe(new Sender(actual));
-        }
+        return writeQueue.sendPooled(data);
     }
 
     /**
-     * Subscriber of one send's buffers and subscription of its Mono. It requests
-     * {@value OutboundWriter#WINDOW} buffers ahead and one more per buffer written, so a peer that
-     * does not read stalls the source with bounded memory. Buffers that arrive after the send
-     * ended (Reactive Streams allows onNext after cancel) are released here, as the io_uring writer
-     * does; a flatMap would drop them unreleased.
+     * The NIO side of the connection's {@link WriteQueue}: one gathering channel write per write
+     * (the channel waits for room itself). A started channel write cannot be withdrawn.
      */
-    private final class Sender implements CoreSubscriber<Item>, Subscription {
-        private final CoreSubscriber<? super Void> actual;
-        private @Nullable Subscription upstream;
-        // Guarded by this Sender.
-        private boolean requested;
-        private boolean upstreamDone;
-        private boolean finished;
-        /** This send cancelled its source: an error the source signals afterwards is expected, not dropped. */
-        private boolean cancelledUpstream;
-        /** This send's writes not yet done: queued on the connection, or in the channel. */
-        private final List<Write> pending = new ArrayList<>();
-
-        Sender(CoreSubscriber<? super Void> actual) {
-            this.actual = actual;
+    private final class ChannelWrites implements WriteQueue.Transport {
+        @Override
+        public boolean inIoThread() {
+            return true; // any thread may write to the channel
         }
 
         @Override
-        public Context currentContext() {
-            return actual.currentContext();
+        public void execute(Runnable task) {
+            task.run();
         }
 
         @Override
-        public void onSubscribe(Subscription s) {
-            if (Operators.validate(upstream, s)) {
-                upstream = s;
-                actual.onSubscribe(this);
-            }
+        public boolean alone(WriteQueue.Chunk c) {
+            return false;
         }
 
         @Override
-        public void request(long n) {
-            boolean first;
-            synchronized (this) {
-                first = !requested && !finished && Operators.validate(n);
-                requested = true;
+        public @Nullable Disposable write(List<WriteQueue.Chunk> batch, WriteQueue.Write w) {
+            ByteBuffer[] buffers = new ByteBuffer[batch.size()];
+            for (int i = 0; i < buffers.length; i++) {
+                buffers[i] = batch.get(i).view();
             }
-            if (first) {
-                upstream().request(OutboundWriter.WINDOW);
+            opStarted();
+            try {
+                channel.write(buffers, 0, buffers.length, 0L, java.util.concurrent.TimeUnit.MILLISECONDS, w, writeDone);
+            } catch (RuntimeException e) { // e.g. ShutdownChannelGroupException
+                writeDone.failed(e, w);
             }
-        }
-
-        @Override
-        public void onNext(Item item) {
-            boolean empty = !item.buffer().hasRemaining();
-            Write w = new Write(item, this);
-            synchronized (this) {
-                if (finished || empty) {
-                    item.release();
-                    if (finished) {
-                        return;
-                    }
-                } else {
-                    pending.add(w);
-                }
-            }
-            if (empty) {
-                upstream().request(1); // nothing to write, as on io_uring
-            } else {
-                enqueue(w);
-            }
-        }
-
-        /** {@code w} left the channel: written, or failed with {@code error}. Its buffer is released already. */
-        void written(Write w, @Nullable Throwable error) {
-            boolean complete = false;
-            boolean more = false;
-            synchronized (this) {
-                pending.remove(w);
-                if (finished) {
-                    return;
-                }
-                if (error != null) {
-                    finished = true;
-                } else if (upstreamDone) {
-                    complete = finished = pending.isEmpty();
-                } else {
-                    more = true;
-                }
-            }
-            if (error != null) {
-                synchronized (this) {
-                    cancelledUpstream = true;
-                }
-                upstream().cancel();
-                withdraw();
-                actual.onError(error);
-            } else if (complete) {
-                actual.onComplete();
-            } else if (more) {
-                upstream().request(1);
-            }
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            boolean expected;
-            synchronized (this) {
-                upstreamDone = true;
-                expected = cancelledUpstream;
-                if (finished && !expected) {
-                    Operators.onErrorDropped(t, actual.currentContext());
-                    return;
-                }
-                if (finished) {
-                    return; // e.g. the receive() an echo sends from, failing after this send failed and cancelled it
-                }
-                finished = true;
-            }
-            withdraw();
-            actual.onError(t);
-        }
-
-        @Override
-        public void onComplete() {
-            boolean complete;
-            synchronized (this) {
-                upstreamDone = true;
-                complete = !finished && pending.isEmpty();
-                finished |= complete;
-            }
-            if (complete) {
-                actual.onComplete();
-            }
-        }
-
-        @Override
-        public void cancel() {
-            synchronized (this) {
-                if (finished) {
-                    return;
-                }
-                finished = true;
-                cancelledUpstream = true;
-            }
-            upstream().cancel();
-            withdraw();
-        }
-
-        /** Takes this send's writes that the channel has not started out of the queue, and releases them. */
-        private void withdraw() {
-            List<Write> mine;
-            synchronized (this) {
-                mine = new ArrayList<>(pending);
-            }
-            for (Write w : mine) {
-                boolean withdrawn;
-                synchronized (NioConnectionIo.this) {
-                    withdrawn = queued.remove(w);
-                }
-                if (withdrawn) {
-                    synchronized (this) {
-                        pending.remove(w);
-                    }
-                    w.release();
-                }
-            }
-        }
-
-        private Subscription upstream() {
-            return Objects.requireNonNull(upstream, "no subscription");
+            return null;
         }
     }
 
-    /** Queues {@code w}, and starts writing if the channel is idle. */
-    private void enqueue(Write w) {
-        boolean start;
-        synchronized (this) {
-            queued.add(w);
-            start = !writing;
-            writing = true;
-        }
-        if (start) {
-            writeQueued();
-        }
-    }
-
-    /** Starts one (gathering) write of what is queued; called with {@code writing} set. */
-    private void writeQueued() {
-        List<Write> batch = new ArrayList<>();
-        synchronized (this) {
-            while (!queued.isEmpty() && batch.size() < MAX_GATHER) {
-                batch.add(queued.poll());
-            }
-            if (batch.isEmpty()) {
-                writing = false;
-                return;
-            }
-        }
-        ByteBuffer[] buffers = new ByteBuffer[batch.size()];
-        for (int i = 0; i < buffers.length; i++) {
-            buffers[i] = batch.get(i).buffer();
-        }
-        opStarted();
-        try {
-            channel.write(buffers, 0, buffers.length, 0L, java.util.concurrent.TimeUnit.MILLISECONDS, batch, writeDone);
-        } catch (RuntimeException e) {
-            writeDone.failed(e, batch);
-        }
-    }
-
-    private final CompletionHandler<Long, List<Write>> writeDone = new CompletionHandler<>() {
+    private final CompletionHandler<Long, WriteQueue.Write> writeDone = new CompletionHandler<>() {
         @Override
-        public void completed(Long n, List<Write> batch) {
-            List<Write> rest = new ArrayList<>();
-            for (Write w : batch) {
-                if (w.buffer().hasRemaining()) {
-                    rest.add(w);
-                } else {
-                    w.release();
-                    w.sender.written(w, null);
-                }
-            }
-            synchronized (NioConnectionIo.this) {
-                for (int i = rest.size() - 1; i >= 0; i--) {
-                    queued.addFirst(rest.get(i)); // a short write: the rest goes first, in order
-                }
-            }
+        public void completed(Long n, WriteQueue.Write w) {
+            w.written(n);
+            w.kernelDone();
             opEnded();
-            writeQueued();
         }
 
         @Override
-        public void failed(Throwable t, List<Write> batch) {
-            // The socket is broken: every queued write fails with the same error.
-            List<Write> failed = new ArrayList<>(batch);
-            synchronized (NioConnectionIo.this) {
-                failed.addAll(queued);
-                queued.clear();
-                writing = false;
-            }
-            Throwable e = Transport.nioError(t, "send", description);
-            for (Write w : failed) {
-                w.release();
-            }
+        public void failed(Throwable t, WriteQueue.Write w) {
+            w.failed(Transport.nioError(t, "send", description));
+            w.kernelDone();
             opEnded();
-            for (Write w : failed) {
-                w.sender.written(w, e);
-            }
         }
     };
 

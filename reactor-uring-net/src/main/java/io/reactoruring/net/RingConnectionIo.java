@@ -19,7 +19,7 @@ import reactor.core.publisher.Mono;
  * A connection on io_uring: a socket fd owned by one {@link UringLoop}, on whose thread every
  * operation is submitted and every signal arrives. Receiving is a buffer-select IORING_OP_RECV over the
  * loop's shared provided-buffer ring ({@link RingReceive}) or plain RECVs; sending goes through
- * {@link OutboundWriter} (SEND, SENDMSG, SEND_ZC); files through {@link FileSender} (SPLICE).
+ * the connection's {@link WriteQueue} and {@link RingWrites} (SEND, SENDMSG, SEND_ZC); files through {@link FileSender} (SPLICE).
  */
 final class RingConnectionIo implements ConnectionIo {
     private static final int SHUT_WR = 1;
@@ -30,7 +30,8 @@ final class RingConnectionIo implements ConnectionIo {
     private final String description;
     private final ConnectionSettings settings;
     private final SplicePipe.Holder pipes;
-    private final SendTurns turns = new SendTurns();
+    private final RingWrites writes;
+    private final WriteQueue writeQueue;
 
     /** Takes ownership of {@code fd}, a socket. */
     RingConnectionIo(int fd, UringLoop loop, String description, ConnectionSettings settings) {
@@ -39,6 +40,8 @@ final class RingConnectionIo implements ConnectionIo {
         this.fd = CoreAccess.adoptFd(fd, loop, description);
         this.settings = settings;
         this.pipes = new SplicePipe.Holder(loop, description);
+        this.writes = new RingWrites(loop, this.fd, description, settings.zeroCopyThreshold());
+        this.writeQueue = new WriteQueue(writes);
     }
 
     @Override
@@ -120,20 +123,12 @@ final class RingConnectionIo implements ConnectionIo {
 
     @Override
     public Mono<Void> send(Publisher<? extends ByteBuffer> data) {
-        return write(Flux.from(data).map(b -> OutboundWriter.Chunk.of(b, loop)));
+        return writeQueue.send(data, writes::chunk);
     }
 
     @Override
     public Mono<Void> sendPooled(Publisher<PooledBuffer> data) {
-        // Buffers emitted after the send was cancelled or failed are released by the writer; a
-        // source that discards prefetched buffers releases them here.
-        return write(Flux.from(data).map(OutboundWriter.Chunk::of))
-                .doOnDiscard(PooledBuffer.class, PooledBuffer::releaseDropped);
-    }
-
-    private Mono<Void> write(Flux<OutboundWriter.Chunk> chunks) {
-        return new OutboundWriter(loop, fd, description, settings.zeroCopyThreshold(), turns,
-                chunks.doOnDiscard(OutboundWriter.Chunk.class, OutboundWriter.Chunk::release));
+        return writeQueue.sendPooled(data);
     }
 
     @Override
@@ -157,7 +152,20 @@ final class RingConnectionIo implements ConnectionIo {
     }
 
     FileSender fileSender() {
-        return new FileSender(loop, fd, description, pb -> sendPooled(Mono.just(pb)), pipes);
+        return new FileSender(loop, pb -> sendPooled(Mono.just(pb)), this::sendPipe, pipes);
+    }
+
+    /**
+     * {@code bytes} from the pipe {@code readEnd} into the socket, in the write queue's order: the
+     * region holds a reference to the pipe until it is written or dropped.
+     */
+    private Mono<Void> sendPipe(SharedFd readEnd, int bytes) {
+        return writeQueue.sendRegion(() -> {
+            if (!CoreAccess.tryAcquire(readEnd)) {
+                throw new java.nio.channels.ClosedChannelException();
+            }
+            return WriteQueue.Chunk.region(readEnd, bytes, () -> CoreAccess.release(readEnd));
+        });
     }
 
     @Override

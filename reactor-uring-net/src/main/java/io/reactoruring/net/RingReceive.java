@@ -49,6 +49,10 @@ import reactor.util.Loggers;
  * and opcode (IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_OP, Linux 6.6+) rather than by dropping
  * its subscription, so a CQE that raced with the cancel still arrives here and its buffer goes back
  * to the shared ring.
+ *
+ * <p>On an incremental ring ({@link BufferRing#incremental()}) each completion is a slice of the
+ * buffer the kernel is filling: it counts as one of the connection's {@code perConnection} buffers
+ * until released, and pins only its own bytes.
  */
 final class RingReceive extends Flux<PooledBuffer> {
     private static final Logger LOG = Loggers.getLogger(RingReceive.class);
@@ -302,7 +306,7 @@ final class RingReceive extends Flux<PooledBuffer> {
             PooledBuffer b = null;
             if (id >= 0) {
                 held.incrementAndGet();
-                b = CoreAccess.take(ring, id, Math.max(0, res), bufferBack);
+                b = CoreAccess.take(ring, id, Math.max(0, res), c.bufferMore(), bufferBack);
             }
             if (res > 0 && b != null && cancelled == 0 && !done) {
                 if (requested != Long.MAX_VALUE) {

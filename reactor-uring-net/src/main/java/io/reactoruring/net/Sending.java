@@ -19,8 +19,10 @@ import reactor.core.publisher.Mono;
  * Each chained send starts when the one before it completed, in order, and only when the chain
  * is subscribed; an error ends the chain. {@code then()} (Mono's) is the chain's completion.
  *
- * <p>Cancelling the chain cancels the send in progress (in the kernel) and starts no later one;
- * buffers given to {@code sendPooled} that were not written are released. Each subscription runs the
+ * <p>Cancelling the chain ends the send in progress and starts no later one: its buffers that have
+ * not started are dropped (those given to {@code sendPooled} released), one partly written is
+ * finished first so that no other send's bytes land inside it, and a write in flight that holds
+ * only its buffers is cancelled (in the kernel, on io_uring). Each subscription runs the
  * whole chain again. Immutable: the chaining methods return a new {@code Sending}; any thread.
  */
 public final class Sending extends Mono<Void> {

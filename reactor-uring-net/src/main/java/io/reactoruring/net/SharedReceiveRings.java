@@ -22,10 +22,13 @@ import reactor.core.publisher.MonoSink;
  * (unregistered, its memory back in the loop's pool) when the last one leaves; a ring with
  * buffers still held by users is freed once they are released.
  *
- * <p>Incremental consumption (IOU_PBUF_RING_INC, Linux 6.12+) is deliberately not used: on the
- * 6.18 kernel of this project's CI, pieces of one incrementally consumed buffer shared by several
- * sockets were seen delivered out of order across sockets. With plain buffers a small message pins
- * a whole buffer only until the subscriber is done with it (receive() releases after onNext).
+ * <p>Incremental consumption (IOU_PBUF_RING_INC, Linux 6.12+) is asked for by default: the kernel
+ * then fills each buffer from where the previous completion of any connection stopped, and each
+ * completion is its own slice ({@code BufferRing}), so a 10-byte message held by its subscriber pins
+ * 10 bytes of a buffer rather than a whole one; a buffer goes back to the ring once the kernel is
+ * done with it and every slice of it is released. Where the kernel lacks it the ring is registered
+ * without it (buffers consumed whole, as before 6.12). {@value #INCREMENTAL_PROPERTY}{@code =false}
+ * turns it off; {@code UringMetrics.incrementalBufferRings} shows whether a loop uses it.
  */
 final class SharedReceiveRings {
     /** The ring's data memory: one 4 MiB block, the largest class the loop's pool caches. */
@@ -33,7 +36,10 @@ final class SharedReceiveRings {
     /** Enough room that a few connections at their cap leave buffers for everyone else. */
     static final int MIN_RING_HOLDERS = 8;
 
-    private record Key(UringLoop loop, int bufferSize, int entries) {
+    /** System property: {@code false} registers receive rings without incremental consumption. */
+    static final String INCREMENTAL_PROPERTY = "reactoruring.net.incrementalBufferRings";
+
+    private record Key(UringLoop loop, int bufferSize, int entries, boolean incremental) {
     }
 
     /** Registry state of one ring; touched only on its loop's thread. */
@@ -72,7 +78,8 @@ final class SharedReceiveRings {
      * ({@code Operators.onDiscard}), so callers install a discard hook that releases it.
      */
     static Mono<BufferRing> acquire(UringLoop loop, int bufferSize, int entries) {
-        Key key = new Key(loop, bufferSize, entries);
+        boolean incremental = !"false".equalsIgnoreCase(System.getProperty(INCREMENTAL_PROPERTY, "true").trim());
+        Key key = new Key(loop, bufferSize, entries, incremental);
         return Mono.create(sink -> loop.execute(() -> {
             Map<Key, Shared> rings = RINGS.computeIfAbsent(loop, l -> new HashMap<>());
             Shared s = rings.get(key);
@@ -89,7 +96,7 @@ final class SharedReceiveRings {
             rings.put(key, created);
             created.pending.add(sink);
             // On the loop thread this may complete before subscribe() returns: the sink is already pending.
-            loop.registerBufferRing(entries, bufferSize).subscribe(r -> registered(created, r), e -> failed(created, e));
+            loop.registerBufferRing(entries, bufferSize, incremental).subscribe(r -> registered(created, r), e -> failed(created, e));
         }));
     }
 
@@ -160,6 +167,20 @@ final class SharedReceiveRings {
                 RINGS.remove(s.key.loop(), rings);
             }
         }
+    }
+
+    /** The rings registered for {@code loop} now (tests; on the loop's thread). */
+    static List<BufferRing> rings(UringLoop loop) {
+        Map<Key, Shared> rings = RINGS.get(loop);
+        List<BufferRing> out = new ArrayList<>();
+        if (rings != null) {
+            for (Shared s : rings.values()) {
+                if (s.ring != null) {
+                    out.add(s.ring);
+                }
+            }
+        }
+        return out;
     }
 
     /** Rings currently registered for {@code loop} (tests). */

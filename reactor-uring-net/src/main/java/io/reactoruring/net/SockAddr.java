@@ -26,7 +26,7 @@ final class SockAddr implements AutoCloseable {
      * pass MSG_DONTWAIT themselves and wait with internal polls), but IORING_OP_SPLICE runs on an io-wq
      * worker and would park it on a full blocking socket; on a non-blocking one it answers -EAGAIN
      * and {@link FileSender} waits for POLLOUT instead. A SEND the kernel gives up polling for and
-     * retries from a worker also answers -EAGAIN: {@link OutboundWriter} then waits for POLLOUT too.
+     * retries from a worker also answers -EAGAIN: {@link RingWrites} then waits for POLLOUT too.
      */
     static final int SOCK_NONBLOCK = 04000;
     /** poll(2)'s POLLOUT: room to write (IORING_OP_POLL_ADD's mask). */

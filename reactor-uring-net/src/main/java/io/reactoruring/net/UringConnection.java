@@ -37,8 +37,10 @@ import reactor.core.publisher.Sinks;
  *
  * <p><b>Threads.</b> Every method may be called from any thread and never blocks. {@link #receive()}
  * takes one subscriber at a time. Sends subscribed concurrently are each written in order and
- * interleave only at buffer boundaries, never inside a buffer. Cancelling a receive or a send cancels
- * its operation in the kernel; buffers the connection lent or was given are released by it once the
+ * interleave only at buffer boundaries, never inside a buffer (nor inside a piece of a file that
+ * {@link #sendFile} moves at once, up to 256 KiB): the connection has one ordered write queue.
+ * Cancelling a receive or a send cancels its operation in the kernel (see {@link Sending} for a
+ * send whose buffers share a write with another's); buffers the connection lent or was given are released by it once the
  * kernel is done with them (see {@link UringInbound#receive()} and {@link UringOutbound#sendPooled}).
  */
 public final class UringConnection implements UringInbound, UringOutbound, Disposable {

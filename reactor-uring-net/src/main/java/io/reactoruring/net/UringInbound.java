@@ -44,7 +44,12 @@ public interface UringInbound {
      * ring (buffers count until released: by the library after {@code onNext}, or by whoever
      * retained them). A connection that finds the ring empty is counted in
      * {@link io.reactoruring.core.UringMetrics#bufferRingExhaustions()} and resumes when a buffer
-     * comes back. With {@code receiveBufferRing(0)}, or where the kernel refuses buffer rings, one
+     * comes back. On Linux 6.12+ the ring consumes its buffers incrementally ({@code IOU_PBUF_RING_INC}):
+     * each emitted buffer is a slice holding just the bytes of its completion (its capacity is its
+     * length), so small messages share one ring buffer, which goes back to the ring once the kernel
+     * has filled it and every slice of it is released; {@code -Dreactoruring.net.incrementalBufferRings=false}
+     * turns that off, and {@link io.reactoruring.core.UringMetrics#incrementalBufferRings()} shows it.
+     * With {@code receiveBufferRing(0)}, or where the kernel refuses buffer rings, one
      * plain IORING_OP_RECV into a pooled buffer is in flight per requested buffer.
      *
      * <p>Signals arrive on the connection's loop thread. Cancelling cancels the recv in the kernel

@@ -24,8 +24,9 @@ public interface UringOutbound {
     /**
      * Writes every buffer's remaining bytes, in order (MSG_NOSIGNAL, so a closed peer gives an
      * error, not SIGPIPE), resuming after partial sends. The source is requested a bounded window
-     * of buffers ahead and one operation is in flight at a time: buffers that queued up while it
-     * ran go out together in one SENDMSG (gather write), a lone buffer in one SEND, and with a
+     * of buffers ahead, and the connection has one write queue and one operation in flight at a
+     * time: buffers that queued up while it ran (from this send or others on the connection) go
+     * out together in one SENDMSG (gather write), a lone buffer in one SEND, and with a
      * {@code zeroCopyThreshold} buffers at least that large go with SEND_ZC (see
      * {@link UringTcpServer#zeroCopyThreshold(int)}). The buffers' positions are not changed; a
      * buffer must not be modified until the returned Mono completes. Heap buffers are copied to

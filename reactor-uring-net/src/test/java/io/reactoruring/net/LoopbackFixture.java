@@ -152,6 +152,22 @@ final class LoopbackFixture implements BeforeAllCallback, AfterAllCallback, Befo
         Mono.fromRunnable(() -> { }).subscribeOn(nio() ? reactor.core.scheduler.Schedulers.parallel() : loop()).block(T);
     }
 
+    /**
+     * True once {@code count} stays the same for 100 consecutive {@link #roundTrip}s (within 20,000):
+     * a sender that stalled (a peer that reads nothing) stops moving it.
+     */
+    boolean stalls(java.util.function.LongSupplier count) {
+        long last = -1;
+        int still = 0;
+        for (int i = 0; i < 20_000 && still < 100; i++) {
+            long now = count.getAsLong();
+            still = now == last ? still + 1 : 0;
+            last = now;
+            roundTrip();
+        }
+        return still == 100;
+    }
+
     /** An int or boolean (1/0) socket option as the kernel has it on {@code c}'s socket. */
     static int option(UringConnection c, java.net.SocketOption<?> option) {
         if (c.io() instanceof NioConnectionIo nio) {

@@ -4,13 +4,13 @@ import io.reactoruring.core.internal.NativeMemory;
 import io.reactoruring.core.RingOptions;
 import io.reactoruring.core.UringLoopGroup;
 import io.reactoruring.core.buffer.BufferPool;
+import io.reactoruring.core.testing.Poll;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -111,27 +111,12 @@ public final class MemoryBackMain {
 
     /** Waits (bounded) until the server has no connection, nothing is out and every pool is trimmed to its floor. */
     private static boolean settle(UringServer server, List<BufferPool> pools) throws InterruptedException {
-        return poll(() -> server.activeConnections() == 0)
-                && poll(() -> {
-                    System.gc();
-                    return pools.stream().allMatch(p -> p.cachedBytes() <= BufferPool.DEFAULT_TRIM_FLOOR);
-                });
+        return Poll.until(() -> server.activeConnections() == 0)
+                && Poll.untilWithGc(() -> pools.stream().allMatch(p -> p.cachedBytes() <= BufferPool.DEFAULT_TRIM_FLOOR));
     }
 
     private static long outstanding(List<BufferPool> pools) {
         return pools.stream().mapToLong(BufferPool::outstanding).sum();
-    }
-
-    /** Polls {@code condition} every 20 ms for at most 30 s. */
-    private static boolean poll(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                return false;
-            }
-            Thread.sleep(20);
-        }
-        return true;
     }
 
     /** JDK direct buffer memory in use (the NIO fallback's pool allocates there when the JNI library is not loaded). */

@@ -127,17 +127,17 @@ class OutboundTest {
                     expected.write(p, 0, p.length);
                     parts.add(ByteBuffer.wrap(p));
                 }
-                long waitsBefore = OutboundWriter.WRITABLE_WAITS.get();
-                OutboundWriter.dontWaitForTests = true;
+                long waitsBefore = RingWrites.WRITABLE_WAITS.get();
+                RingWrites.dontWaitForTests = true;
                 Mono<Void> sent;
                 try {
                     sent = c.send(Flux.fromIterable(parts)).then(c.shutdownOutput()).cache();
                     sent.subscribe(v -> { }, e -> { }); // its outcome is verified below
                     // The peer reads nothing until a send met -EAGAIN: the socket is full by then.
-                    assertThat(awaitOnLoop(clientLoop(), () -> OutboundWriter.WRITABLE_WAITS.get() > waitsBefore))
-                            .as("a send met -EAGAIN; waits %d", OutboundWriter.WRITABLE_WAITS.get()).isTrue();
+                    assertThat(awaitOnLoop(clientLoop(), () -> RingWrites.WRITABLE_WAITS.get() > waitsBefore))
+                            .as("a send met -EAGAIN; waits %d", RingWrites.WRITABLE_WAITS.get()).isTrue();
                 } finally {
-                    OutboundWriter.dontWaitForTests = false;
+                    RingWrites.dontWaitForTests = false;
                 }
                 byte[] got = accepted.getInputStream().readAllBytes(); // until the shutdown's FIN
                 StepVerifier.create(sent).verifyComplete();
@@ -165,18 +165,18 @@ class OutboundTest {
             expected.write(p, 0, p.length);
             buffers.add(ByteBuffer.wrap(p));
         }
-        OutboundWriter.ZERO_COPY_ENOMEM_FAULTS.set(1);
+        RingWrites.ZERO_COPY_ENOMEM_FAULTS.set(1);
         try {
             UringMetrics before = clientLoop().metrics();
             StepVerifier.create(c.send(Flux.fromIterable(buffers)).then(c.send(Flux.fromIterable(buffers.subList(0, 2)))))
                     .verifyComplete();
-            assertThat(OutboundWriter.ZERO_COPY_ENOMEM_FAULTS.get()).as("the first SEND_ZC met the fault").isLessThanOrEqualTo(0);
+            assertThat(RingWrites.ZERO_COPY_ENOMEM_FAULTS.get()).as("the first SEND_ZC met the fault").isLessThanOrEqualTo(0);
             UringMetrics after = clientLoop().metrics();
             assertThat(after.completed() - before.completed())
                     .as("no notification CQEs: plain SENDs after the failure")
                     .isEqualTo(after.submitted() - before.submitted());
         } finally {
-            OutboundWriter.ZERO_COPY_ENOMEM_FAULTS.set(0);
+            RingWrites.ZERO_COPY_ENOMEM_FAULTS.set(0);
         }
         expected.write(pattern(200 * 1024, 0), 0, 200 * 1024);
         expected.write(pattern(200 * 1024, 1), 0, 200 * 1024);

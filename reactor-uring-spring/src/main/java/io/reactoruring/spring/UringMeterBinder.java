@@ -79,7 +79,10 @@ public final class UringMeterBinder implements MeterBinder {
             counter("fixedBufferRegistrations", "fixed.buffer.registrations",
                     "pool blocks registered with the ring as fixed buffers", UringMetrics::fixedBufferRegistrations),
             counter("fixedFileOps", "fixed.file.ops", "ops submitted on a direct descriptor (the ring's file table)",
-                    UringMetrics::fixedFileOps));
+                    UringMetrics::fixedFileOps),
+            gauge("incrementalBufferRings", "buffer.rings.incremental",
+                    "provided-buffer rings registered with incremental consumption (IOU_PBUF_RING_INC)",
+                    UringMetrics::incrementalBufferRings));
 
     private final UringLoopGroup group;
 

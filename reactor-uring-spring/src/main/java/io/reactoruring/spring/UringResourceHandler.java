@@ -8,7 +8,6 @@ import io.reactoruring.file.UringFiles;
 import java.io.IOException;
 import java.nio.channels.AsynchronousFileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -43,17 +42,15 @@ import org.springframework.web.reactive.function.server.ServerResponse;
 import org.springframework.web.server.ServerWebExchange;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * Serves one request of {@link UringResources}: resolve (name checks, real path, allowed locations,
  * precompressed variant), stat, method, conditionals, ranges, body.
  *
- * <p>Threads: the name checks and {@link Path#toRealPath} run on the calling thread (as Spring's own
- * resource handling checks files there); with io_uring the statx and the reads then run on the loop
- * thread, which does no blocking work (the one exception, the real path of a directory's index file,
- * is resolved on {@code boundedElastic}). Without io_uring (see {@link UringGroups}) the stat runs on
- * the calling thread and bodies go through Spring's zero-copy path or {@code AsynchronousFileChannel}.
+ * <p>Threads: the name checks, {@link Path#toRealPath} and the stats run on the calling thread (as Spring's
+ * own resource handling checks files there); with io_uring the body's reads then run on the loop thread.
+ * Without io_uring (see {@link UringGroups}) bodies go through Spring's zero-copy path or
+ * {@code AsynchronousFileChannel}.
  */
 final class UringResourceHandler implements HandlerFunction<ServerResponse> {
     private static final String ALLOW_FOR_OPTIONS = "GET,HEAD,OPTIONS";
@@ -153,52 +150,66 @@ final class UringResourceHandler implements HandlerFunction<ServerResponse> {
     }
 
     private Mono<Found> findIn(ServerRequest request, Path dir, String safe, @Nullable UringLoop loop) {
+        return Mono.fromCallable(() -> findNow(request, dir, safe, loop))
+                // ENOENT, ENOTDIR, EACCES, ENAMETOOLONG, ELOOP...: not servable, like Spring's !isReadable().
+                .onErrorResume(IOException.class, e -> Mono.empty());
+    }
+
+    /**
+     * The file {@code safe} names in {@code dir}, its precompressed variant or its directory's index file
+     * (null when none is servable). Metadata only, on the calling thread: the real-path check already
+     * walks every component of the name there, so one more stat costs a system call, while a statx through
+     * the ring would cost two thread hand-offs and an io-wq worker (the kernel never runs statx inline).
+     */
+    private @Nullable Found findNow(ServerRequest request, Path dir, String safe, @Nullable UringLoop loop)
+            throws IOException {
         Path candidate = safe.isEmpty() ? dir : dir.resolve(safe).normalize();
         if (!candidate.startsWith(dir)) {
-            return Mono.empty();
+            return null;
         }
         Path real = allowedRealPath(candidate, dir);
         if (real == null) {
-            return Mono.empty();
+            return null;
+        }
+        FileStat st = stat(real);
+        if (st.isDirectory()) {
+            return index(request, real, dir, loop);
+        }
+        if (!st.isRegularFile()) {
+            return null;
         }
         String name = candidate.getFileName() == null ? "" : candidate.getFileName().toString();
-        List<String[]> variants = variants(request, real, dir);
-        return stat(loop, real)
-                .flatMap(st -> {
-                    if (st.isDirectory()) {
-                        return index(request, real, dir, loop);
-                    }
-                    if (!st.isRegularFile()) {
-                        return Mono.empty();
-                    }
-                    Found plain = new Found(Kind.FILE, real, st, null, name, loop);
-                    return Flux.fromIterable(variants)
-                            .concatMap(v -> stat(loop, Path.of(v[1]))
-                                    .filter(FileStat::isRegularFile)
-                                    .map(vs -> new Found(Kind.FILE, Path.of(v[1]), vs, v[0], name, loop)))
-                            .next()
-                            .defaultIfEmpty(plain);
-                })
-                // ENOENT, ENOTDIR, EACCES, ENAMETOOLONG, ELOOP...: not servable, like Spring's !isReadable().
-                .onErrorResume(FileSystemException.class, e -> Mono.empty());
+        for (String[] v : variants(request, real, dir)) {
+            Path variant = Path.of(v[1]);
+            try {
+                FileStat vs = stat(variant);
+                if (vs.isRegularFile()) {
+                    return new Found(Kind.FILE, variant, vs, v[0], name, loop);
+                }
+            } catch (IOException e) {
+                // Gone since its real path was resolved: try the next variant, else the plain file.
+            }
+        }
+        return new Found(Kind.FILE, real, st, null, name, loop);
     }
 
-    /** The index file of directory {@code real}, or a redirect to the URL with the slash. */
-    private Mono<Found> index(ServerRequest request, Path real, Path dir, @Nullable UringLoop loop) {
+    /** The index file of directory {@code real}, or a redirect to the URL with the slash (null when none). */
+    private @Nullable Found index(ServerRequest request, Path real, Path dir, @Nullable UringLoop loop)
+            throws IOException {
         String indexFile = config.indexFile;
         if (indexFile == null) {
-            return Mono.empty();
+            return null;
+        }
+        Path p = allowedRealPath(real.resolve(indexFile), dir);
+        if (p == null) {
+            return null;
+        }
+        FileStat st = stat(p);
+        if (!st.isRegularFile()) {
+            return null;
         }
         boolean slash = request.uri().getRawPath().endsWith("/");
-        // This runs on the loop thread: resolve the index file's real path on a thread that may block.
-        return Mono.fromCallable(() -> {
-                    Path p = allowedRealPath(real.resolve(indexFile), dir);
-                    return p == null ? List.<Path>of() : List.of(p);
-                })
-                .subscribeOn(Schedulers.boundedElastic())
-                .flatMap(paths -> paths.isEmpty() ? Mono.empty() : stat(loop, paths.get(0))
-                        .filter(FileStat::isRegularFile)
-                        .map(st -> new Found(slash ? Kind.FILE : Kind.REDIRECT, paths.get(0), st, null, indexFile, loop)));
+        return new Found(slash ? Kind.FILE : Kind.REDIRECT, p, st, null, indexFile, loop);
     }
 
     /**
@@ -259,15 +270,10 @@ final class UringResourceHandler implements HandlerFunction<ServerResponse> {
         }
     }
 
-    private static Mono<FileStat> stat(@Nullable UringLoop loop, Path file) {
-        if (loop != null) {
-            return UringFiles.stat(loop, file);
-        }
-        return Mono.fromCallable(() -> {
-            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
-            int mode = a.isRegularFile() ? S_IFREG : a.isDirectory() ? S_IFDIR : 0;
-            return new FileStat(a.size(), mode, 4096, a.lastModifiedTime().toInstant());
-        });
+    private static FileStat stat(Path file) throws IOException {
+        BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+        int mode = a.isRegularFile() ? S_IFREG : a.isDirectory() ? S_IFDIR : 0;
+        return new FileStat(a.size(), mode, 4096, a.lastModifiedTime().toInstant());
     }
 
     /** The response for what {@link #find} returned (not {@link Kind#DELEGATE}). */

@@ -7,6 +7,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Consumer;
@@ -30,6 +31,14 @@ import reactor.core.publisher.MonoSink;
  * every op that may pick from it should hold one ({@link #retain()} at submission,
  * {@link #release()} after its terminal CQE) and every buffer taken holds one. The last release
  * unregisters the ring on its loop and frees its memory.
+ *
+ * <p><b>Incremental consumption</b> ({@link #incremental()}, {@code IOU_PBUF_RING_INC}, Linux 6.12+):
+ * the kernel uses only as many bytes of a buffer as a completion delivers and keeps filling the same
+ * buffer (from any op of the group) while its CQEs carry {@code IORING_CQE_F_BUF_MORE}. Each
+ * completion then becomes its own PooledBuffer, a slice of the buffer starting where the previous
+ * completion of that buffer id stopped. A buffer id goes back into the ring only when the kernel is
+ * done with it (a CQE of that id without BUF_MORE) and every slice of it has been released. A
+ * buffer the kernel is still filling counts as {@linkplain #available() available}.
  */
 public final class BufferRing {
     private static final VarHandle SHORTS = MethodHandles.byteBufferViewVarHandle(short[].class, ByteOrder.nativeOrder());
@@ -58,6 +67,17 @@ public final class BufferRing {
     /** Per buffer id, what to run after its last release put it back (the taker's accounting), or null. */
     private final @Nullable Runnable[] onRecycle;
     private final Runnable onExhausted;
+    /** The buffers' memory as one view, for slices (incremental rings). */
+    private final ByteBuffer data;
+    /**
+     * Incremental rings, per buffer id: live slices, plus 1 while the kernel may still fill the buffer
+     * (its last CQE carried BUF_MORE). 0: the buffer is in the ring, untouched by Java.
+     */
+    private final AtomicIntegerArray holds;
+    /** Incremental rings, per buffer id: bytes the kernel has delivered from it. Loop thread only. */
+    private final int[] consumed;
+    /** Decided by the loop before the ring is handed out: registered with IOU_PBUF_RING_INC. */
+    private volatile boolean incremental;
     private int tail; // guarded by this
     private boolean closed;
     private boolean freed;
@@ -71,8 +91,18 @@ public final class BufferRing {
             }
 
             @Override
+            public void incremental(BufferRing ring, boolean incremental) {
+                ring.incremental = incremental;
+            }
+
+            @Override
             public PooledBuffer take(BufferRing ring, int id, int length, @Nullable Runnable whenBack) {
                 return ring.take(id, length, whenBack);
+            }
+
+            @Override
+            public PooledBuffer take(BufferRing ring, int id, int length, boolean more, @Nullable Runnable whenBack) {
+                return ring.take(id, length, more, whenBack);
             }
 
             @Override
@@ -101,6 +131,9 @@ public final class BufferRing {
         this.dataAddress = dataBlock.address();
         this.ring = ringBlock.buffer().clear().order(ByteOrder.nativeOrder());
         ByteBuffer all = dataBlock.buffer().clear().order(ByteOrder.nativeOrder());
+        this.data = all;
+        this.holds = new AtomicIntegerArray(entries);
+        this.consumed = new int[entries];
         this.buffers = new PooledBuffer[entries];
         this.onRecycle = new Runnable[entries];
         for (int id = 0; id < entries; id++) {
@@ -176,7 +209,16 @@ public final class BufferRing {
         return ringAddress;
     }
 
-    /** Buffers currently in the ring, available to the kernel. */
+    /**
+     * True when the ring was registered for incremental consumption ({@code IOU_PBUF_RING_INC}, Linux
+     * 6.12+): completions deliver slices of its buffers (see the class comment). False for rings
+     * registered without it, or where the kernel refused it.
+     */
+    public boolean incremental() {
+        return incremental;
+    }
+
+    /** Buffers currently in the ring, available to the kernel (partly used ones of an incremental ring included). */
     public int available() {
         return inRing.get();
     }
@@ -232,8 +274,79 @@ public final class BufferRing {
         return b;
     }
 
+    /**
+     * Takes what a CQE handed over from buffer {@code id}: {@code length} bytes, and {@code more}
+     * when it carried {@code IORING_CQE_F_BUF_MORE}. On a ring that is not {@linkplain #incremental()
+     * incremental} this is {@link #take(int, int, Runnable)}. On an incremental one the result is a new
+     * PooledBuffer over the {@code length} bytes that follow what earlier completions of this id
+     * delivered (its capacity is {@code length}); its last release runs {@code whenBack} and, once the
+     * kernel is done with the id and no other slice of it is held, puts the buffer back into the ring.
+     * Loop thread only (completions of one ring are reaped in the order the kernel consumed them).
+     *
+     * @throws IllegalArgumentException for an id out of range, or a length beyond the buffer's end
+     * @throws IllegalStateException if a ring that is not incremental reports BUF_MORE
+     */
+    PooledBuffer take(int id, int length, boolean more, @Nullable Runnable whenBack) {
+        if (!incremental) {
+            if (more) {
+                throw new IllegalStateException("BUF_MORE for buffer " + id + " of ring " + groupId
+                        + ", which is not incremental");
+            }
+            return take(id, length, whenBack);
+        }
+        if (id < 0 || id >= entries) {
+            throw new IllegalArgumentException("buffer id " + id + " out of range 0.." + (entries - 1));
+        }
+        int h = holds.get(id);
+        int offset = h == 0 ? 0 : consumed[id]; // 0: fresh from the ring, its first completion
+        if (length < 0 || length > bufferSize - offset) {
+            throw new IllegalArgumentException("length " + length + " at offset " + offset + " of buffer " + id
+                    + " outside its " + bufferSize + " bytes");
+        }
+        consumed[id] = offset + length;
+        refs.incrementAndGet(); // each slice keeps the ring's memory
+        // The slice's hold, plus the kernel's while it keeps filling the buffer. A fresh buffer had no
+        // kernel hold yet (it was simply in the ring); one the kernel is done with loses its hold now.
+        int add = 1 + (h == 0 ? 1 : 0) - (more ? 0 : 1);
+        if (add != 0) {
+            holds.addAndGet(id, add);
+        }
+        if (!more) {
+            inRing.decrementAndGet();
+        }
+        ByteBuffer view = data.slice(id * bufferSize + offset, length).order(ByteOrder.nativeOrder());
+        PooledBuffer slice = new PooledBuffer(null, this, id, dataAddress + (long) id * bufferSize + offset, length, view);
+        slice.whenBack = whenBack;
+        slice.reset();
+        return slice;
+    }
+
+    /** Incremental rings: the last release of a slice; the buffer goes back once nothing holds it. */
+    private void releaseSlice(PooledBuffer slice) {
+        Runnable whenBack = slice.whenBack;
+        slice.whenBack = null;
+        boolean back = holds.decrementAndGet(slice.bufferId) == 0;
+        if (back) {
+            put(slice.bufferId);
+        }
+        try {
+            if (whenBack != null) {
+                whenBack.run();
+            }
+        } finally {
+            if (back) {
+                wakeOne();
+            }
+            release();
+        }
+    }
+
     /** Last release of a taken buffer: back into the ring, then the taker's hook, then wake one waiter. */
     void recycle(PooledBuffer b) {
+        if (incremental) {
+            releaseSlice(b);
+            return;
+        }
         Runnable whenBack = onRecycle[b.bufferId];
         onRecycle[b.bufferId] = null;
         put(b.bufferId);
@@ -360,6 +473,6 @@ public final class BufferRing {
     @Override
     public String toString() {
         return "BufferRing[group " + groupId + ", " + entries + " x " + bufferSize + " bytes, " + inRing.get()
-                + " in the ring]";
+                + " in the ring" + (incremental ? ", incremental" : "") + "]";
     }
 }

@@ -53,6 +53,8 @@ public final class PooledBuffer {
     /** The pool's block behind this buffer ({@code pool} only): it outlives this acquisition. */
     final BufferPool.@Nullable Block block;
     private final ByteBuffer buffer;
+    /** A slice of an incremental ring's buffer: what to run after its last release, or null. */
+    @Nullable Runnable whenBack;
     /** Leak detection's record of this acquisition, or null. */
     BufferPool.@Nullable Tracker tracker;
     private volatile int refs;

@@ -83,6 +83,26 @@ public final class CoreAccess {
         PooledBuffer take(BufferRing ring, int id, int length, @Nullable Runnable whenBack);
 
         /**
+         * See {@link CoreAccess#take(BufferRing, int, int, boolean, Runnable)}.
+         *
+         * @param ring the ring
+         * @param id the buffer id from the CQE
+         * @param length the bytes the kernel wrote
+         * @param more the CQE carried IORING_CQE_F_BUF_MORE
+         * @param whenBack run after the buffer's (or slice's) last release, or null
+         * @return the buffer, owned by the caller
+         */
+        PooledBuffer take(BufferRing ring, int id, int length, boolean more, @Nullable Runnable whenBack);
+
+        /**
+         * See {@link CoreAccess#incremental}.
+         *
+         * @param ring the ring
+         * @param incremental registered with IOU_PBUF_RING_INC
+         */
+        void incremental(BufferRing ring, boolean incremental);
+
+        /**
          * See {@link CoreAccess#free}.
          *
          * @param ring the ring
@@ -284,6 +304,38 @@ public final class CoreAccess {
      */
     public static PooledBuffer take(BufferRing ring, int id, int length, @Nullable Runnable whenBack) {
         return rings().take(ring, id, length, whenBack);
+    }
+
+    /**
+     * {@link #take(BufferRing, int, int, Runnable)} for any ring, incremental or not: {@code more} is
+     * whether the CQE carried {@code IORING_CQE_F_BUF_MORE}. On an incremental ring the result is a
+     * new PooledBuffer over just the {@code length} bytes this completion delivered (following what
+     * earlier completions of the id delivered); its last release runs {@code whenBack}, and the buffer
+     * goes back into the ring once the kernel is done with it and no slice of it is held. Loop thread
+     * that reaped the CQE only.
+     *
+     * @param ring the ring the CQE's buffer group names
+     * @param id the buffer id from the CQE's flags
+     * @param length the bytes the kernel wrote (the CQE's {@code res})
+     * @param more the CQE carried {@code IORING_CQE_F_BUF_MORE}
+     * @param whenBack run on the releasing thread after the buffer's (or slice's) last release, or null
+     * @return the buffer, owned by the caller
+     * @throws IllegalArgumentException for an id out of range or a length beyond the buffer
+     * @throws IllegalStateException if the buffer is already taken, or BUF_MORE on a ring that is not incremental
+     */
+    public static PooledBuffer take(BufferRing ring, int id, int length, boolean more, @Nullable Runnable whenBack) {
+        return rings().take(ring, id, length, more, whenBack);
+    }
+
+    /**
+     * For the loop that registers {@code ring}, before anyone else sees it: whether the kernel accepted
+     * it with {@code IOU_PBUF_RING_INC}.
+     *
+     * @param ring the ring
+     * @param incremental registered with incremental consumption
+     */
+    public static void incremental(BufferRing ring, boolean incremental) {
+        rings().incremental(ring, incremental);
     }
 
     /**

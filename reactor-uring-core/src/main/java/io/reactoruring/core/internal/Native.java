@@ -124,6 +124,15 @@ public final class Native {
 
     public static native int close(int fd);
 
+    /** RWF_NOWAIT for {@link #preadv2}/{@link #pwritev2}: fail with -EAGAIN rather than block. */
+    public static final int RWF_NOWAIT = 0x8;
+
+    /** preadv2(2) of one buffer on the calling thread; bytes read or -errno. */
+    public static native int preadv2(int fd, long addr, int len, long offset, int flags);
+
+    /** pwritev2(2) of one buffer on the calling thread; bytes written or -errno. */
+    public static native int pwritev2(int fd, long addr, int len, long offset, int flags);
+
     /** posix_memalign + zero fill; 0 when out of memory. Pair every call with {@link #free}. */
     public static native long allocate(long size, long alignment);
 
@@ -167,9 +176,11 @@ public final class Native {
 
     /**
      * io_uring_register_buf_ring: {@code ringAddr} is page-aligned memory of {@code entries} (a power
-     * of two) 16-byte struct io_uring_buf, owned by the caller until {@link #unregisterBufRing}.
+     * of two) 16-byte struct io_uring_buf, owned by the caller until {@link #unregisterBufRing};
+     * {@code flags} are the registration flags ({@code Opcode.IOU_PBUF_RING_INC}), -EINVAL where the
+     * kernel does not know one.
      */
-    public static native int registerBufRing(long ring, long ringAddr, int entries, int groupId);
+    public static native int registerBufRing(long ring, long ringAddr, int entries, int groupId, int flags);
 
     public static native int unregisterBufRing(long ring, int groupId);
 

@@ -3,9 +3,13 @@ package io.reactoruring.file.nio;
 import io.reactoruring.core.Uring;
 import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.UringLoopGroup;
+import io.reactoruring.core.SharedFd;
 import io.reactoruring.core.buffer.PooledBuffer;
+import io.reactoruring.core.internal.CoreAccess;
+import io.reactoruring.core.internal.Native;
 import io.reactoruring.file.UringFile;
 import io.reactoruring.file.UringFiles;
+import io.reactoruring.file.UringOpenOption;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
@@ -21,6 +25,7 @@ import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.ProviderMismatchException;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileAttribute;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -40,6 +45,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import reactor.core.Disposable;
@@ -65,6 +71,20 @@ import reactor.util.context.Context;
  * blocking methods refuse with {@link IllegalStateException}). Other non-blocking threads
  * (Reactor's {@code parallel()}) may call them: they block there as the JDK's channel's do.
  *
+ * <p><b>Chained ops run inline.</b> A read or write started by a completion handler that this
+ * channel's executor is running (so on one of the pool's threads: the usual shape of chained I/O,
+ * such as Spring's {@code DataBufferUtils}) does not go through the loop when the file is a regular
+ * file: it runs on that thread as one system call, a read only if the kernel can serve it without
+ * blocking ({@code preadv2} with {@code RWF_NOWAIT}: page-cached data; otherwise it takes the ring),
+ * a write as {@code pwrite}, the JDK's own channel's call (a buffered write that the file system
+ * cannot take without blocking, as on ext4, is what io_uring would hand to a kernel worker thread,
+ * two thread wake-ups later). Its handler is then invoked directly by that thread, as the
+ * {@link java.nio.channels.AsynchronousChannelGroup} javadoc allows for the group's own threads, at
+ * most 16 handlers deep (the JDK's bound); deeper, it goes through the
+ * executor. A handler invoked directly that throws reports to its thread's uncaught-exception
+ * handler, not to the handler that started the op. Ops started from any other thread (including
+ * another executor's) go through the loop as described above.
+ *
  * <p><b>Buffers.</b> Direct buffers are handed to the kernel as they are; their position is
  * advanced on the loop thread, before the handler runs or the Future completes. Heap buffers are
  * copied through a buffer of the loop's {@link io.reactoruring.core.buffer.BufferPool}, which the
@@ -78,7 +98,9 @@ import reactor.util.context.Context;
  * kernel errors are the standard NIO exceptions from io_uring's errno mapping.
  *
  * <p><b>Close.</b> {@link #close()} marks the channel closed, releases its locks, completes every
- * pending operation at once with {@link AsynchronousCloseException} and cancels it in the kernel
+ * pending operation on the ring at once with {@link AsynchronousCloseException} (an inline one
+ * finishes its system call and then reports {@link AsynchronousCloseException}, as the JDK's channel
+ * does) and cancels it in the kernel
  * (IORING_OP_ASYNC_CANCEL; a read from a pipe or FIFO is interrupted, a read from a regular file
  * usually finishes first), then waits until every one of its kernel ops has completed and the file
  * descriptor is closed, so that once it returns the kernel no longer touches any buffer of this
@@ -110,14 +132,30 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
     private final Set<OpenOption> lockChannelOptions;
     private final Object lockGuard = new Object();
     private @Nullable FileChannel lockChannel;
+    /** The plain descriptor of a regular file, for inline transfers on handler threads; null: never inline. */
+    private final @Nullable SharedFd inlineFd;
+    private final LongAdder inlineTransfers = new LongAdder();
+
+    /**
+     * How deep handlers of this class may nest on one thread when an op started from a handler
+     * completes inline and its handler is invoked directly (the JDK bounds its direct invocations
+     * at 16 too); deeper, the handler goes through the executor.
+     */
+    static final int MAX_INLINE_DEPTH = 16;
+    /** Transfers up to this size may run inline (heap buffers go through a pooled copy of this size). */
+    static final int MAX_INLINE_BYTES = 1 << 20;
+    /** What the current thread is doing for this class: the executor whose handler it runs, and how deep. */
+    private static final ThreadLocal<HandlerFrame> HANDLER_FRAME = ThreadLocal.withInitial(HandlerFrame::new);
 
     private UringAsynchronousFileChannel(UringFile file, UringLoop loop, Path path, ExecutorService executor,
-            Set<OpenOption> lockChannelOptions) {
+            Set<OpenOption> lockChannelOptions, boolean regular) {
         this.file = file;
         this.loop = loop;
         this.path = path;
         this.executor = executor;
         this.lockChannelOptions = lockChannelOptions;
+        SharedFd fd = file.sharedFd();
+        this.inlineFd = regular && fd != null && fd.fd() >= 0 ? fd : null;
     }
 
     /**
@@ -178,7 +216,10 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
         checkSupported(file, options);
         checkMayBlock("open");
         ExecutorService handlers = executor != null ? executor : DefaultExecutor.INSTANCE;
-        UringFile f = await(UringFiles.open(loop, file, options).toFuture());
+        // A plain fd: a handler thread's inline transfers (see the class javadoc) use it outside the ring.
+        Set<OpenOption> openOptions = new HashSet<>(options);
+        openOptions.add(UringOpenOption.PLAIN_FD);
+        UringFile f = await(UringFiles.open(loop, file, openOptions).toFuture());
         Set<OpenOption> lockOptions = new HashSet<>();
         if (f.isReadable()) {
             lockOptions.add(StandardOpenOption.READ);
@@ -189,7 +230,23 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
         if (options.contains(LinkOption.NOFOLLOW_LINKS)) {
             lockOptions.add(LinkOption.NOFOLLOW_LINKS);
         }
-        return new UringAsynchronousFileChannel(f, loop, file, handlers, lockOptions);
+        return new UringAsynchronousFileChannel(f, loop, file, handlers, lockOptions,
+                isRegularFile(file, options.contains(LinkOption.NOFOLLOW_LINKS)));
+    }
+
+    /**
+     * Whether inline transfers may be used: only on regular files, whose reads and writes end in
+     * bounded time (a pipe's could block a handler thread, and {@link #close()} would wait for it).
+     */
+    private static boolean isRegularFile(Path file, boolean noFollow) {
+        try {
+            BasicFileAttributes a = noFollow
+                    ? java.nio.file.Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+                    : java.nio.file.Files.readAttributes(file, BasicFileAttributes.class);
+            return a.isRegularFile();
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     /**
@@ -246,10 +303,14 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
     public <A> void read(ByteBuffer dst, long position, @Nullable A attachment,
             CompletionHandler<Integer, ? super A> handler) {
         Objects.requireNonNull(handler, "handler");
+        checkRead(dst, position);
+        if (transferInline(dst, position, false, attachment, handler)) {
+            return;
+        }
         notifyOnExecutor(startRead(dst, position).result, attachment, handler);
     }
 
-    private Pending<Integer> startRead(ByteBuffer dst, long position) {
+    private void checkRead(ByteBuffer dst, long position) {
         Objects.requireNonNull(dst, "dst");
         if (dst.isReadOnly()) {
             throw new IllegalArgumentException("Read-only buffer");
@@ -258,6 +319,10 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
         if (!file.isReadable()) {
             throw new NonReadableChannelException();
         }
+    }
+
+    private Pending<Integer> startRead(ByteBuffer dst, long position) {
+        checkRead(dst, position);
         int n = dst.remaining();
         return startTransfer(dst, d -> file.read(d, position), (p, b) -> {
             ByteBuffer copy = Objects.requireNonNull(b).buffer().clear().limit(n);
@@ -280,15 +345,23 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
     public <A> void write(ByteBuffer src, long position, @Nullable A attachment,
             CompletionHandler<Integer, ? super A> handler) {
         Objects.requireNonNull(handler, "handler");
+        checkWrite(src, position);
+        if (transferInline(src, position, true, attachment, handler)) {
+            return;
+        }
         notifyOnExecutor(startWrite(src, position).result, attachment, handler);
     }
 
-    private Pending<Integer> startWrite(ByteBuffer src, long position) {
+    private void checkWrite(ByteBuffer src, long position) {
         Objects.requireNonNull(src, "src");
         checkPosition(position);
         if (!file.isWritable()) {
             throw new NonWritableChannelException();
         }
+    }
+
+    private Pending<Integer> startWrite(ByteBuffer src, long position) {
+        checkWrite(src, position);
         return startTransfer(src, s -> file.write(s, position), (p, b) -> {
             ByteBuffer copy = Objects.requireNonNull(b).buffer().clear().put(src.duplicate()).flip();
             return file.write(copy, position).doOnNext(w -> src.position(src.position() + w));
@@ -310,6 +383,97 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
             return start(0, (p, b) -> inPlace.apply(buffer));
         }
         return start(n, viaCopy);
+    }
+
+    /**
+     * The inline path of a read or write started by a completion handler of this channel's executor
+     * (so on one of its threads): the transfer runs on this thread as one system call, a read only
+     * if the kernel can do it without blocking (preadv2 with RWF_NOWAIT: page-cached data), a write
+     * as pwrite(2) (what the JDK's channel does on its pool thread, and what io_uring itself does
+     * for a buffered write the file system cannot take without blocking, in an io-wq kernel thread,
+     * after two more thread wake-ups); then the handler is invoked directly, at most
+     * {@link #MAX_INLINE_DEPTH} handlers deep, else through the executor. Returns false, having
+     * done nothing the caller can see, when the op must take the ring: not on a handler thread of
+     * this executor, on a loop thread, not a regular file, an empty or large buffer, a closed channel, a read that
+     * would block, or any error (the ring's op then reports it as usual).
+     */
+    private <A> boolean transferInline(ByteBuffer buffer, long position, boolean write, @Nullable A attachment,
+            CompletionHandler<Integer, ? super A> handler) {
+        SharedFd fd = inlineFd;
+        int n = buffer.remaining();
+        if (fd == null || n == 0 || n > MAX_INLINE_BYTES) {
+            return false;
+        }
+        HandlerFrame frame = HANDLER_FRAME.get();
+        // Not on a loop thread (where an executor that runs tasks on the calling thread puts handlers): never block it.
+        if (frame.executor != executor || closed.get() || onLoopThread() || !CoreAccess.tryAcquire(fd)) {
+            return false;
+        }
+        int res;
+        try {
+            if (buffer.isDirect()) {
+                long addr = Native.addressOf(buffer) + buffer.position();
+                res = write ? Native.pwritev2(fd.fd(), addr, n, position, 0)
+                        : Native.preadv2(fd.fd(), addr, n, position, Native.RWF_NOWAIT);
+                if (res > 0) {
+                    buffer.position(buffer.position() + res);
+                }
+            } else {
+                PooledBuffer copy;
+                try {
+                    copy = loop.bufferPool().acquire(n);
+                } catch (RuntimeException e) { // the ring's op will meet (and report) the same
+                    return false;
+                }
+                try {
+                    ByteBuffer c = copy.buffer().clear().limit(n);
+                    if (write) {
+                        c.put(buffer.duplicate());
+                        res = Native.pwritev2(fd.fd(), copy.address(), n, position, 0);
+                        if (res > 0) {
+                            buffer.position(buffer.position() + res);
+                        }
+                    } else {
+                        res = Native.preadv2(fd.fd(), copy.address(), n, position, Native.RWF_NOWAIT);
+                        if (res > 0) {
+                            buffer.put(c.limit(res));
+                        }
+                    }
+                } finally {
+                    copy.release();
+                }
+            }
+        } finally {
+            CoreAccess.release(fd);
+        }
+        if (res < 0) {
+            return false;
+        }
+        inlineTransfers.increment();
+        Integer result = res == 0 && !write ? -1 : res;
+        // As the JDK's channel: an op that ran while the channel was closed reports that.
+        Throwable failure = closed.get() ? new AsynchronousCloseException() : null;
+        if (frame.depth < MAX_INLINE_DEPTH) {
+            frame.depth++;
+            try {
+                invoke(handler, result, failure, attachment);
+            } finally {
+                frame.depth--;
+            }
+        } else {
+            dispatch(handler, result, failure, attachment);
+        }
+        return true;
+    }
+
+    /** How many reads and writes of this channel ran inline on a handler thread (for tests and diagnostics). */
+    long inlineTransfers() {
+        return inlineTransfers.sum();
+    }
+
+    /** How deep the current thread is in directly invoked handlers of this class (0 in a handler the executor ran). */
+    static int inlineDepth() {
+        return HANDLER_FRAME.get().depth;
     }
 
     // ------------------------------------------------------------------ synchronous ops
@@ -647,19 +811,57 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
 
     private <V, A> void notifyOnExecutor(CompletableFuture<V> result, @Nullable A attachment,
             CompletionHandler<V, ? super A> handler) {
-        result.whenComplete((v, e) -> {
-            try {
-                executor.execute(() -> {
+        result.whenComplete((v, e) -> dispatch(handler, v, e, attachment));
+    }
+
+    /** Runs the handler on the executor, its thread marked as a handler thread of that executor. */
+    private <V, A> void dispatch(CompletionHandler<V, ? super A> handler, @Nullable V v, @Nullable Throwable e,
+            @Nullable A attachment) {
+        try {
+            executor.execute(() -> {
+                HandlerFrame frame = HANDLER_FRAME.get();
+                ExecutorService outerExecutor = frame.executor;
+                int outerDepth = frame.depth;
+                frame.executor = executor;
+                frame.depth = 0;
+                try {
                     if (e == null) {
                         handler.completed(v, attachment);
                     } else {
                         handler.failed(e, attachment);
                     }
-                });
-            } catch (RejectedExecutionException rejected) {
-                Operators.onErrorDropped(rejected, Context.empty());
+                } finally {
+                    frame.executor = outerExecutor;
+                    frame.depth = outerDepth;
+                }
+            });
+        } catch (RejectedExecutionException rejected) {
+            Operators.onErrorDropped(rejected, Context.empty());
+        }
+    }
+
+    /**
+     * A directly invoked handler: what it throws goes to this thread's uncaught-exception handler
+     * (as when a handler run by the executor throws), not into the outer handler that started the op.
+     */
+    private static <V, A> void invoke(CompletionHandler<V, ? super A> handler, @Nullable V v, @Nullable Throwable e,
+            @Nullable A attachment) {
+        try {
+            if (e == null) {
+                handler.completed(v, attachment);
+            } else {
+                handler.failed(e, attachment);
             }
-        });
+        } catch (RuntimeException thrown) {
+            Thread t = Thread.currentThread();
+            t.getUncaughtExceptionHandler().uncaughtException(t, thrown);
+        }
+    }
+
+    /** Per thread: the executor whose handler this thread is running (null: none), and how deep in direct invocations. */
+    private static final class HandlerFrame {
+        @Nullable ExecutorService executor;
+        int depth;
     }
 
     private static void checkPosition(long position) {
