@@ -13,9 +13,6 @@ CONSUMER_TEST_INSTALLED=true bash scripts/consumer-test.sh
 bash scripts/check-published.sh
 # The Spring module and the Spring example also support Spring Boot 3.5: their tests again on it (-Pboot35),
 # on the artifacts installed above (clean: the classes compiled against Boot 4 must not be reused).
-# SpringFileServerProcessTest runs on Boot 4 only for now: on Boot 3.5 one of its requests on a kept-alive
-# connection goes unanswered in about 1 of 3 full runs, with io_uring and on the NIO fallback alike
-# (server idle, client waiting; not understood yet, see CHANGELOG "Known issues").
 mvn -B -ntp -Pboot35 -pl reactor-uring-spring,examples clean verify \
-    -Dtest='io.reactoruring.spring.**,io.reactoruring.examples.spring.**,!UringFallbackTest,!SpringFileServerProcessTest' \
+    -Dtest='io.reactoruring.spring.**,io.reactoruring.examples.spring.**,!UringFallbackTest' \
     -Dsurefire.failIfNoSpecifiedTests=false

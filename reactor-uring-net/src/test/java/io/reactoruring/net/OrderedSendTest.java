@@ -19,7 +19,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
+import io.reactoruring.core.testing.CancelStorm;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import reactor.test.StepVerifier;
 import org.junit.jupiter.api.io.TempDir;
 import reactor.core.Disposable;
 import reactor.core.scheduler.Schedulers;
@@ -247,6 +250,34 @@ class OrderedSendTest {
                 .as("native memory (beyond the pool's cache) back: %d, was %d",
                         Uring.nativeMemoryBytes() - pool.cachedBytes(), memoryBefore)
                 .isTrue();
+        assertThat(PooledBuffer.doubleReleases()).as("no buffer released twice").isEqualTo(doubleReleasesBefore);
+    }
+
+    /**
+     * Sends on one connection cancelled at random moments (before, while and after their writes run;
+     * see {@link CancelStorm}) each release every buffer they were given exactly once, whether it was
+     * queued, in a write in flight (withdrawn from the kernel on io_uring) or partly written; and the
+     * connection still sends afterwards.
+     */
+    @Test
+    void aCancelStormOfSendsOnOneConnectionReleasesEveryBufferOnce() {
+        long outstandingBefore = net.outstanding();
+        UringServer server = net.bind(net.server().port(0).handle((in, out) -> in.receive().then())); // reads all
+        UringConnection c = net.client(server).socketSendBuffer(32 * 1024).connect().block(LoopbackFixture.T);
+        assertThat(c).isNotNull();
+        long doubleReleasesBefore = PooledBuffer.doubleReleases();
+        AtomicInteger given = new AtomicInteger();
+        CancelStorm.run(400, 32, new SplittableRandom(11), i -> c.sendPooled(Flux.range(0, 1 + i % 4)
+                .map(seq -> {
+                    given.incrementAndGet();
+                    return frame(i % 4, seq); // small frames: up to 24 KB
+                })), v -> { });
+        assertThat(given.get()).as("buffers given to the sends").isPositive();
+        StepVerifier.create(c.sendString(Mono.just("still sends"))).expectComplete().verify(LoopbackFixture.T);
+        c.dispose();
+        c.onDispose().block(LoopbackFixture.T);
+        assertThat(net.await(() -> net.outstanding() == outstandingBefore))
+                .as("pooled buffers back: %d, were %d", net.outstanding(), outstandingBefore).isTrue();
         assertThat(PooledBuffer.doubleReleases()).as("no buffer released twice").isEqualTo(doubleReleasesBefore);
     }
 }

@@ -45,7 +45,11 @@ import org.springframework.web.reactive.function.server.ServerResponse;
  *   {@code spring.web.resources.chain.compressed} (see {@link StaticResources});</li>
  *   <li>in a reactive web application with {@code reactor-uring.resources.location} set, a
  *   {@link UringResources} router for it under {@code reactor-uring.resources.path-pattern}, taking
- *   {@code server.compression.enabled} into account for the zero-copy decision.</li>
+ *   {@code server.compression.enabled} into account for the zero-copy decision;</li>
+ *   <li>on Spring Boot's Reactor Netty server, {@link KeepAliveReads}: a workaround for Reactor Netty
+ *   1.2.18 and 1.3.6-1.3.7 leaving a kept-alive HTTP/1.1 connection unread after a queued request was
+ *   answered synchronously (its next request never answered); {@code reactor-uring.keep-alive-reads=false}
+ *   turns it off.</li>
  * </ul>
  * The web beans exist also without io_uring; they then serve through Spring's zero-copy path and NIO
  * reads, after one warning.
@@ -142,6 +146,18 @@ public class UringAutoConfiguration {
                 mapping.setMessageReaders(configurer.getReaders());
             }
             return mapping;
+        }
+    }
+
+    /** The keep-alive read workaround for Spring Boot's Reactor Netty server ({@link KeepAliveReads}). */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "reactor.netty.http.server.HttpServer")
+    @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.REACTIVE)
+    @ConditionalOnProperty(prefix = "reactor-uring", name = "keep-alive-reads", havingValue = "true", matchIfMissing = true)
+    static class NettyKeepAlive {
+        @Bean
+        static KeepAliveReadsPostProcessor uringKeepAliveReadsPostProcessor() {
+            return new KeepAliveReadsPostProcessor();
         }
     }
 

@@ -72,6 +72,14 @@ class UringFallbackTest {
         }
     }
 
+    /** Here the 304s are answered synchronously: the request after a pipelined 304 was the one never read. */
+    @Test
+    void everyRequestOnAKeptAliveConnectionIsAnsweredWithoutIoUring() throws Exception {
+        byte[] data = TestSupport.random(70_000, 36);
+        TestSupport.write(tmp.resolve("keep-alive/site/data.bin"), data);
+        KeepAliveFramingTest.exercise(tmp.resolve("keep-alive"), null, KeepAliveReads::rearm, data);
+    }
+
     @Test
     void uploadsAreWrittenThroughSpringWithoutIoUring() throws Exception {
         byte[] content = TestSupport.random(40 * 1000 + 17, 9);

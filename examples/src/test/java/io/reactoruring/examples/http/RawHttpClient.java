@@ -11,9 +11,11 @@ import java.util.Locale;
 import java.util.Map;
 
 /** Test helper: a blocking HTTP/1.1 client on a plain socket, reading responses by Content-Length. */
-final class RawHttpClient implements AutoCloseable {
-    record Response(int status, Map<String, String> headers, byte[] body) {
-        String header(String name) {
+public final class RawHttpClient implements AutoCloseable {
+    /** A response: status, headers by lower-case name, body. */
+    public record Response(int status, Map<String, String> headers, byte[] body) {
+        /** The header's value, or null. */
+        public String header(String name) {
             return headers.get(name.toLowerCase(Locale.ROOT));
         }
 
@@ -26,7 +28,8 @@ final class RawHttpClient implements AutoCloseable {
     private final InputStream in;
     private final OutputStream out;
 
-    RawHttpClient(int port) throws IOException {
+    /** Connects to 127.0.0.1:{@code port}. */
+    public RawHttpClient(int port) throws IOException {
         socket = new Socket("127.0.0.1", port);
         socket.setTcpNoDelay(true);
         socket.setSoTimeout(10_000); // a bound so that a broken server fails the test instead of hanging it
@@ -34,7 +37,8 @@ final class RawHttpClient implements AutoCloseable {
         out = socket.getOutputStream();
     }
 
-    void send(String request) throws IOException {
+    /** Writes {@code request} (one or more requests: pipelined) in one write. */
+    public void send(String request) throws IOException {
         send(request.getBytes(StandardCharsets.ISO_8859_1));
     }
 
@@ -44,7 +48,7 @@ final class RawHttpClient implements AutoCloseable {
     }
 
     /** One response; its body is read only if {@code withBody} (false for HEAD). */
-    Response read(boolean withBody) throws IOException {
+    public Response read(boolean withBody) throws IOException {
         String statusLine = line();
         if (statusLine == null) {
             throw new IOException("connection closed before a response");
@@ -65,7 +69,8 @@ final class RawHttpClient implements AutoCloseable {
         return new Response(Integer.parseInt(parts[1]), headers, body);
     }
 
-    Response read() throws IOException {
+    /** One response with its body. */
+    public Response read() throws IOException {
         return read(true);
     }
 
