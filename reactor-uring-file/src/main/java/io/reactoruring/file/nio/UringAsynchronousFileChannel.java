@@ -89,8 +89,9 @@ import reactor.util.context.Context;
  * advanced on the loop thread, before the handler runs or the Future completes. Heap buffers are
  * copied through a buffer of the loop's {@link io.reactoruring.core.buffer.BufferPool}, which the
  * channel owns from the call until the kernel is done with it (the op's completion, or, for an op
- * abandoned by {@link #close()}, until the file descriptor is closed). As with the JDK, do not touch
- * a buffer while an operation on it is pending.
+ * abandoned by {@link #close()}, until the file descriptor is closed); an inline op (above) of up to
+ * 64 KiB copies through a direct buffer that its thread keeps for the purpose, as the JDK's channel
+ * does. As with the JDK, do not touch a buffer while an operation on it is pending.
  *
  * <p><b>Exceptions</b> follow the JDK's implementation: a read into a read-only buffer, a negative
  * position or size, or a read (write) on a channel not opened for reading (writing) throw at call
@@ -144,8 +145,11 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
     static final int MAX_INLINE_DEPTH = 16;
     /** Transfers up to this size may run inline (heap buffers go through a pooled copy of this size). */
     static final int MAX_INLINE_BYTES = 1 << 20;
+    /** Inline transfers of heap buffers up to this size copy through a direct buffer kept per thread. */
+    static final int MAX_SCRATCH_BYTES = 64 * 1024;
     /** What the current thread is doing for this class: the executor whose handler it runs, and how deep. */
     private static final ThreadLocal<HandlerFrame> HANDLER_FRAME = ThreadLocal.withInitial(HandlerFrame::new);
+    private static final ThreadLocal<@Nullable ByteBuffer> SCRATCH = new ThreadLocal<>();
 
     private UringAsynchronousFileChannel(UringFile file, UringLoop loop, Path path, ExecutorService executor,
             Set<OpenOption> lockChannelOptions, boolean regular) {
@@ -419,33 +423,56 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
                     buffer.position(buffer.position() + res);
                 }
             } else {
-                PooledBuffer copy;
-                try {
-                    copy = loop.bufferPool().acquire(n);
-                } catch (RuntimeException e) { // the ring's op will meet (and report) the same
-                    return false;
-                }
-                try {
-                    ByteBuffer c = copy.buffer().clear().limit(n);
-                    if (write) {
-                        c.put(buffer.duplicate());
-                        res = Native.pwritev2(fd.fd(), copy.address(), n, position, 0);
-                        if (res > 0) {
-                            buffer.position(buffer.position() + res);
-                        }
-                    } else {
-                        res = Native.preadv2(fd.fd(), copy.address(), n, position, Native.RWF_NOWAIT);
-                        if (res > 0) {
-                            buffer.put(c.limit(res));
-                        }
+                // A heap buffer goes through this thread's scratch buffer, or, when larger, a pooled one.
+                PooledBuffer copy = null;
+                ByteBuffer c;
+                if (n <= MAX_SCRATCH_BYTES) {
+                    c = scratch(n);
+                } else {
+                    try {
+                        copy = loop.bufferPool().acquire(n);
+                    } catch (RuntimeException e) { // the ring's op will meet (and report) the same
+                        return false;
                     }
+                    c = copy.buffer().clear().limit(n);
+                }
+                long addr = Native.addressOf(c);
+                try {
+                    res = transferHeap(fd, buffer, c, addr, n, position, write);
                 } finally {
-                    copy.release();
+                    if (copy != null) {
+                        copy.release();
+                    }
                 }
             }
         } finally {
             CoreAccess.release(fd);
         }
+        return completeInline(res, write, frame, attachment, handler);
+    }
+
+    /** An inline transfer of {@code n} bytes between heap {@code buffer} and direct {@code c} (address {@code addr}). */
+    private static int transferHeap(SharedFd fd, ByteBuffer buffer, ByteBuffer c, long addr, int n, long position,
+            boolean write) {
+        int res;
+        if (write) {
+            c.put(buffer.duplicate());
+            res = Native.pwritev2(fd.fd(), addr, n, position, 0);
+            if (res > 0) {
+                buffer.position(buffer.position() + res);
+            }
+        } else {
+            res = Native.preadv2(fd.fd(), addr, n, position, Native.RWF_NOWAIT);
+            if (res > 0) {
+                buffer.put(c.position(0).limit(res));
+            }
+        }
+        return res;
+    }
+
+    /** After an inline transfer's system call: false for an error (the ring redoes the op), else the handler. */
+    private <A> boolean completeInline(int res, boolean write, HandlerFrame frame, @Nullable A attachment,
+            CompletionHandler<Integer, ? super A> handler) {
         if (res < 0) {
             return false;
         }
@@ -464,6 +491,21 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
             dispatch(handler, result, failure, attachment);
         }
         return true;
+    }
+
+    /**
+     * This thread's direct buffer for inline transfers of heap buffers, cleared, limit {@code n}
+     * (at most {@link #MAX_SCRATCH_BYTES}): one per handler thread, reused while it is large enough,
+     * as the JDK keeps a temporary direct buffer per thread for the same purpose (no pool traffic per
+     * op, and the same memory stays in the CPU's caches); the GC frees it with its thread.
+     */
+    private static ByteBuffer scratch(int n) {
+        ByteBuffer b = SCRATCH.get();
+        if (b == null || b.capacity() < n) {
+            b = ByteBuffer.allocateDirect(Math.max(4096, Integer.highestOneBit(n - 1) << 1));
+            SCRATCH.set(b);
+        }
+        return b.clear().limit(n);
     }
 
     /** How many reads and writes of this channel ran inline on a handler thread (for tests and diagnostics). */
