@@ -149,7 +149,6 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
     static final int MAX_SCRATCH_BYTES = 64 * 1024;
     /** What the current thread is doing for this class: the executor whose handler it runs, and how deep. */
     private static final ThreadLocal<HandlerFrame> HANDLER_FRAME = ThreadLocal.withInitial(HandlerFrame::new);
-    private static final ThreadLocal<@Nullable ByteBuffer> SCRATCH = new ThreadLocal<>();
 
     private UringAsynchronousFileChannel(UringFile file, UringLoop loop, Path path, ExecutorService executor,
             Set<OpenOption> lockChannelOptions, boolean regular) {
@@ -423,11 +422,12 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
                     buffer.position(buffer.position() + res);
                 }
             } else {
-                // A heap buffer goes through this thread's scratch buffer, or, when larger, a pooled one.
+                // A heap buffer goes through this thread's scratch buffer, or, when larger (or on a
+                // virtual thread, which lives for one task), a pooled one.
                 PooledBuffer copy = null;
                 ByteBuffer c;
-                if (n <= MAX_SCRATCH_BYTES) {
-                    c = scratch(n);
+                if (n <= MAX_SCRATCH_BYTES && frame.keepsScratch) {
+                    c = frame.scratch(n);
                 } else {
                     try {
                         copy = loop.bufferPool().acquire(n);
@@ -491,21 +491,6 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
             dispatch(handler, result, failure, attachment);
         }
         return true;
-    }
-
-    /**
-     * This thread's direct buffer for inline transfers of heap buffers, cleared, limit {@code n}
-     * (at most {@link #MAX_SCRATCH_BYTES}): one per handler thread, reused while it is large enough,
-     * as the JDK keeps a temporary direct buffer per thread for the same purpose (no pool traffic per
-     * op, and the same memory stays in the CPU's caches); the GC frees it with its thread.
-     */
-    private static ByteBuffer scratch(int n) {
-        ByteBuffer b = SCRATCH.get();
-        if (b == null || b.capacity() < n) {
-            b = ByteBuffer.allocateDirect(Math.max(4096, Integer.highestOneBit(n - 1) << 1));
-            SCRATCH.set(b);
-        }
-        return b.clear().limit(n);
     }
 
     /** How many reads and writes of this channel ran inline on a handler thread (for tests and diagnostics). */
@@ -900,10 +885,31 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
         }
     }
 
-    /** Per thread: the executor whose handler this thread is running (null: none), and how deep in direct invocations. */
+    /**
+     * Per thread: the executor whose handler this thread is running (null: none), how deep in direct
+     * invocations, and the thread's direct buffer for inline transfers of heap buffers.
+     */
     private static final class HandlerFrame {
+        /** Not on a virtual thread (JDK 21+), which runs one task: a buffer kept there would be allocated per op. */
+        final boolean keepsScratch = !Thread.currentThread().getClass().getName().equals("java.lang.VirtualThread");
         @Nullable ExecutorService executor;
         int depth;
+        private @Nullable ByteBuffer scratch;
+
+        /**
+         * This thread's direct buffer, cleared, limit {@code n} (at most {@link #MAX_SCRATCH_BYTES}),
+         * reused while it is large enough, as the JDK keeps a temporary direct buffer per thread for
+         * the same purpose (no pool traffic per op, and the same memory stays in the CPU's caches);
+         * the GC frees it with its thread.
+         */
+        ByteBuffer scratch(int n) {
+            ByteBuffer b = scratch;
+            if (b == null || b.capacity() < n) {
+                b = ByteBuffer.allocateDirect(Math.max(4096, Integer.highestOneBit(n - 1) << 1));
+                scratch = b;
+            }
+            return b.clear().limit(n);
+        }
     }
 
     private static void checkPosition(long position) {
