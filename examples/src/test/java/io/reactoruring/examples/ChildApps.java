@@ -1,5 +1,6 @@
 package io.reactoruring.examples;
 
+import io.reactoruring.core.testing.Poll;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
@@ -109,6 +110,14 @@ public final class ChildApps {
         }
     }
 
+    private static String logText(Path log) {
+        try {
+            return read(log);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
     /** The child's output so far. */
     public static String read(Path log) throws IOException {
         return Files.exists(log) ? Files.readString(log) : "";
@@ -125,10 +134,8 @@ public final class ChildApps {
         }
         try {
             new ProcessBuilder("kill", "-QUIT", Long.toString(child.pid())).inheritIO().start().waitFor();
-            for (int i = 0; i < 100 && !read(log).contains("Full thread dump"); i++) {
-                Thread.sleep(100); // polling a file another thread writes: bounded, no result depends on it
-            }
-            Thread.sleep(500); // let the pump copy the rest of the dump
+            // The dump ends with the heap summary (its Metaspace line); the pump copies it into the log.
+            Poll.until(() -> logText(log).contains("Full thread dump") && logText(log).contains("Metaspace"));
         } catch (IOException e) {
             // no dump: the assertion message still carries the log
         } catch (InterruptedException e) {

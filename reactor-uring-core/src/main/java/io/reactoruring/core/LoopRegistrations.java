@@ -29,7 +29,7 @@ final class LoopRegistrations {
      */
     static final int EXPLICIT_FILE_SLOTS = 64;
 
-    /** Logged once per JVM: a kernel that refuses IOU_PBUF_RING_INC refuses it on every loop. */
+    /** Logged once per JVM: a kernel without IOU_PBUF_RING_INC lacks it on every loop. */
     private static final java.util.concurrent.atomic.AtomicBoolean INCREMENTAL_REFUSAL_LOGGED =
             new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -224,7 +224,17 @@ final class LoopRegistrations {
     /** ENOMEM from a registration is usually RLIMIT_MEMLOCK: say so, with the limit's value. */
     /** IOU_PBUF_RING_INC came with Linux 6.12: older kernels are not asked (and not logged about). */
     private boolean incrementalPossible() {
-        return !incrementalRefused && kernelAtLeast(System.getProperty("os.version", ""), 6, 12);
+        if (incrementalRefused) {
+            return false;
+        }
+        String release = System.getProperty("os.version", "");
+        if (kernelAtLeast(release, 6, 12)) {
+            return true;
+        }
+        if (INCREMENTAL_REFUSAL_LOGGED.compareAndSet(false, true)) {
+            LOG.debug("Linux {} predates IOU_PBUF_RING_INC (6.12): provided buffers are consumed whole", release);
+        }
+        return false;
     }
 
     /** True when {@code release} ("6.18.0-1-amd64") is at least {@code major.minor}; false if unreadable. */

@@ -244,6 +244,8 @@ class BufferRingTest {
         assertThatThrownBy(() -> CoreAccess.take(ring, c4.bufferId(), 64, true, null))
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> CoreAccess.take(ring, 2, 1, true, null)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> CoreAccess.take(ring, c4.bufferId(), 1, null)).as("slices need the BUF_MORE flag")
+                .isInstanceOf(IllegalStateException.class);
 
         s3.release();
         assertThat(backs[0]).as("the slice's hook ran").isEqualTo(1);

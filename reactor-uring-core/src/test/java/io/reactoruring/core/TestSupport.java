@@ -55,19 +55,8 @@ final class TestSupport {
                 .block(java.time.Duration.ofSeconds(10));
     }
 
-    /**
-     * Round-trips a task through {@code loop} until {@code condition} holds (at most 10,000 times):
-     * each round trip wakes the loop for at least one io_uring_enter, so loop-side effects (cancel
-     * CQEs, internal closes) get processed without sleeping. Tasks need no op slot, so this works
-     * even when every slot is taken.
-     */
+    /** Round trips through {@code loop} until {@code condition} holds: {@link io.reactoruring.core.testing.Poll#untilOnLoop}. */
     static boolean awaitOnLoop(UringLoop loop, BooleanSupplier condition) {
-        for (int i = 0; i < 10_000; i++) {
-            if (condition.getAsBoolean()) {
-                return true;
-            }
-            reactor.core.publisher.Mono.fromRunnable(() -> { }).subscribeOn(loop).block(java.time.Duration.ofSeconds(10));
-        }
-        return condition.getAsBoolean();
+        return io.reactoruring.core.testing.Poll.untilOnLoop(loop, condition);
     }
 }

@@ -1,23 +1,16 @@
 package io.reactoruring.net;
 
 import io.reactoruring.core.UringLoop;
-import java.time.Duration;
+import io.reactoruring.core.testing.Poll;
 import java.util.function.BooleanSupplier;
-import reactor.core.publisher.Mono;
 
 /** Test helper: waits for loop-side effects (release hooks run just after signals) without sleeping. */
 final class LoopAwait {
     private LoopAwait() {
     }
 
-    /** Round trips on the loop until {@code condition} holds; false after 10,000 tries. */
+    /** Round trips on the loop until {@code condition} holds: {@link Poll#untilOnLoop}. */
     static boolean awaitOnLoop(UringLoop loop, BooleanSupplier condition) {
-        for (int i = 0; i < 10_000; i++) {
-            if (condition.getAsBoolean()) {
-                return true;
-            }
-            Mono.fromRunnable(() -> { }).subscribeOn(loop).block(Duration.ofSeconds(10));
-        }
-        return condition.getAsBoolean();
+        return Poll.untilOnLoop(loop, condition);
     }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.reactoruring.core.RingOptions;
 import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.UringLoopGroup;
+import io.reactoruring.core.testing.Poll;
 import io.reactoruring.net.UringServer;
 import io.reactoruring.net.UringTcpClient;
 import java.io.InputStream;
@@ -17,7 +18,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 
 class EchoExamplesTest {
@@ -44,15 +44,8 @@ class EchoExamplesTest {
     void stop() {
         server.disposeNow(T);
         for (UringLoop loop : group.loops()) {
-            assertThat(awaitOnLoop(loop)).as("buffers back on " + loop.name()).isTrue();
+            assertThat(Poll.untilOnLoop(loop, () -> loop.bufferPool().outstanding() == 0)).as("buffers back on " + loop.name()).isTrue();
         }
-    }
-
-    private static boolean awaitOnLoop(UringLoop loop) {
-        for (int i = 0; i < 10_000 && loop.bufferPool().outstanding() != 0; i++) {
-            Mono.fromRunnable(() -> { }).subscribeOn(loop).block(T);
-        }
-        return loop.bufferPool().outstanding() == 0;
     }
 
     @Test

@@ -245,7 +245,8 @@ public final class BufferRing {
      * the ring.
      *
      * @throws IllegalArgumentException for an id out of range or a length above the buffer size
-     * @throws IllegalStateException if the buffer is already taken (the kernel and Java disagree)
+     * @throws IllegalStateException if the buffer is already taken (the kernel and Java disagree), or
+     *         the ring is {@linkplain #incremental() incremental}
      */
     PooledBuffer take(int id, int length) {
         return take(id, length, null);
@@ -256,6 +257,10 @@ public final class BufferRing {
      * last release has put it back into the ring: how a user of a shared ring counts what it holds.
      */
     PooledBuffer take(int id, int length, @Nullable Runnable whenBack) {
+        if (incremental) {
+            throw new IllegalStateException("ring " + groupId + " is incremental: take its buffers with the CQE's "
+                    + "BUF_MORE flag");
+        }
         if (id < 0 || id >= entries) {
             throw new IllegalArgumentException("buffer id " + id + " out of range 0.." + (entries - 1));
         }

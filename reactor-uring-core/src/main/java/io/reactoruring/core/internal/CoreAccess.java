@@ -300,7 +300,8 @@ public final class CoreAccess {
      * @param whenBack run on the releasing thread once the buffer is back in the ring, or null
      * @return the buffer, owned by the caller
      * @throws IllegalArgumentException for an id out of range or a length above the buffer size
-     * @throws IllegalStateException if the buffer is already taken (the kernel and Java disagree)
+     * @throws IllegalStateException if the buffer is already taken (the kernel and Java disagree), or the ring is
+     *         incremental (take its completions with {@link #take(BufferRing, int, int, boolean, Runnable)})
      */
     public static PooledBuffer take(BufferRing ring, int id, int length, @Nullable Runnable whenBack) {
         return rings().take(ring, id, length, whenBack);

@@ -89,8 +89,9 @@ import reactor.util.context.Context;
  * advanced on the loop thread, before the handler runs or the Future completes. Heap buffers are
  * copied through a buffer of the loop's {@link io.reactoruring.core.buffer.BufferPool}, which the
  * channel owns from the call until the kernel is done with it (the op's completion, or, for an op
- * abandoned by {@link #close()}, until the file descriptor is closed). As with the JDK, do not touch
- * a buffer while an operation on it is pending.
+ * abandoned by {@link #close()}, until the file descriptor is closed); an inline op (above) of up to
+ * 64 KiB copies through a direct buffer that its thread keeps for the purpose, as the JDK's channel
+ * does. As with the JDK, do not touch a buffer while an operation on it is pending.
  *
  * <p><b>Exceptions</b> follow the JDK's implementation: a read into a read-only buffer, a negative
  * position or size, or a read (write) on a channel not opened for reading (writing) throw at call
@@ -144,6 +145,8 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
     static final int MAX_INLINE_DEPTH = 16;
     /** Transfers up to this size may run inline (heap buffers go through a pooled copy of this size). */
     static final int MAX_INLINE_BYTES = 1 << 20;
+    /** Inline transfers of heap buffers up to this size copy through a direct buffer kept per thread. */
+    static final int MAX_SCRATCH_BYTES = 64 * 1024;
     /** What the current thread is doing for this class: the executor whose handler it runs, and how deep. */
     private static final ThreadLocal<HandlerFrame> HANDLER_FRAME = ThreadLocal.withInitial(HandlerFrame::new);
 
@@ -419,33 +422,57 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
                     buffer.position(buffer.position() + res);
                 }
             } else {
-                PooledBuffer copy;
-                try {
-                    copy = loop.bufferPool().acquire(n);
-                } catch (RuntimeException e) { // the ring's op will meet (and report) the same
-                    return false;
-                }
-                try {
-                    ByteBuffer c = copy.buffer().clear().limit(n);
-                    if (write) {
-                        c.put(buffer.duplicate());
-                        res = Native.pwritev2(fd.fd(), copy.address(), n, position, 0);
-                        if (res > 0) {
-                            buffer.position(buffer.position() + res);
-                        }
-                    } else {
-                        res = Native.preadv2(fd.fd(), copy.address(), n, position, Native.RWF_NOWAIT);
-                        if (res > 0) {
-                            buffer.put(c.limit(res));
-                        }
+                // A heap buffer goes through this thread's scratch buffer, or, when larger (or on a
+                // virtual thread, which lives for one task), a pooled one.
+                PooledBuffer copy = null;
+                ByteBuffer c;
+                if (n <= MAX_SCRATCH_BYTES && frame.keepsScratch) {
+                    c = frame.scratch(n);
+                } else {
+                    try {
+                        copy = loop.bufferPool().acquire(n);
+                    } catch (RuntimeException e) { // the ring's op will meet (and report) the same
+                        return false;
                     }
+                    c = copy.buffer().clear().limit(n);
+                }
+                long addr = Native.addressOf(c);
+                try {
+                    res = transferHeap(fd, buffer, c, addr, n, position, write);
                 } finally {
-                    copy.release();
+                    if (copy != null) {
+                        copy.release();
+                    }
                 }
             }
         } finally {
             CoreAccess.release(fd);
         }
+        return completeInline(res, write, frame, attachment, handler);
+    }
+
+    /** An inline transfer of {@code n} bytes between heap {@code buffer} and direct {@code c} (address {@code addr}). */
+    private static int transferHeap(SharedFd fd, ByteBuffer buffer, ByteBuffer c, long addr, int n, long position,
+            boolean write) {
+        int res;
+        if (write) {
+            c.put(buffer.duplicate());
+            res = Native.pwritev2(fd.fd(), addr, n, position, 0);
+            if (res > 0) {
+                buffer.position(buffer.position() + res);
+            }
+        } else {
+            res = Native.preadv2(fd.fd(), addr, n, position, Native.RWF_NOWAIT);
+            if (res > 0) {
+                buffer.put(c.position(0).limit(res));
+            }
+        }
+        return res;
+    }
+
+    /** After an inline transfer's system call: false for an error (the ring redoes the op), else the handler. */
+    private <A> boolean completeInline(int res, boolean write, HandlerFrame frame, @Nullable A attachment,
+            CompletionHandler<Integer, ? super A> handler) {
         if (res < 0) {
             return false;
         }
@@ -858,10 +885,31 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
         }
     }
 
-    /** Per thread: the executor whose handler this thread is running (null: none), and how deep in direct invocations. */
+    /**
+     * Per thread: the executor whose handler this thread is running (null: none), how deep in direct
+     * invocations, and the thread's direct buffer for inline transfers of heap buffers.
+     */
     private static final class HandlerFrame {
+        /** Not on a virtual thread (JDK 21+), which runs one task: a buffer kept there would be allocated per op. */
+        final boolean keepsScratch = !Thread.currentThread().getClass().getName().equals("java.lang.VirtualThread");
         @Nullable ExecutorService executor;
         int depth;
+        private @Nullable ByteBuffer scratch;
+
+        /**
+         * This thread's direct buffer, cleared, limit {@code n} (at most {@link #MAX_SCRATCH_BYTES}),
+         * reused while it is large enough, as the JDK keeps a temporary direct buffer per thread for
+         * the same purpose (no pool traffic per op, and the same memory stays in the CPU's caches);
+         * the GC frees it with its thread.
+         */
+        ByteBuffer scratch(int n) {
+            ByteBuffer b = scratch;
+            if (b == null || b.capacity() < n) {
+                b = ByteBuffer.allocateDirect(Math.max(4096, Integer.highestOneBit(n - 1) << 1));
+                scratch = b;
+            }
+            return b.clear().limit(n);
+        }
     }
 
     private static void checkPosition(long position) {

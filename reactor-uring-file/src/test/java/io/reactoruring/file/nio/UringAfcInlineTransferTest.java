@@ -387,6 +387,67 @@ class UringAfcInlineTransferTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(ints = {UringAsynchronousFileChannel.MAX_SCRATCH_BYTES, 200 * 1024})
+    void largeHeapBuffersCopyThroughAPooledBufferThatGoesBack(int size) throws Exception {
+        byte[] data = pattern(size * 10);
+        Path src = dir.resolve("large-src");
+        Path dst = dir.resolve("large-dst");
+        Files.write(src, data);
+        long outstanding = loop.bufferPool().outstanding();
+        CompletableFuture<Long> done = new CompletableFuture<>();
+        try (UringAsynchronousFileChannel in = UringAsynchronousFileChannel.open(loop, src,
+                Set.of(StandardOpenOption.READ), pool);
+                UringAsynchronousFileChannel out = UringAsynchronousFileChannel.open(loop, dst,
+                        Set.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW), pool)) {
+            // read -> write -> read ..., each op started by the previous one's handler.
+            new Object() {
+                void read(long pos) {
+                    ByteBuffer b = ByteBuffer.allocate(size);
+                    in.read(b, pos, null, new CompletionHandler<Integer, Object>() {
+                        @Override
+                        public void completed(Integer n, Object a) {
+                            if (n < 0) {
+                                done.complete(pos);
+                                return;
+                            }
+                            write(b.flip(), pos);
+                        }
+
+                        @Override
+                        public void failed(Throwable e, Object a) {
+                            done.completeExceptionally(e);
+                        }
+                    });
+                }
+
+                void write(ByteBuffer b, long pos) {
+                    out.write(b, pos, null, new CompletionHandler<Integer, Object>() {
+                        @Override
+                        public void completed(Integer n, Object a) {
+                            if (b.hasRemaining()) {
+                                write(b, pos + n);
+                            } else {
+                                read(pos + n);
+                            }
+                        }
+
+                        @Override
+                        public void failed(Throwable e, Object a) {
+                            done.completeExceptionally(e);
+                        }
+                    });
+                }
+            }.read(0);
+            assertThat(done.get(30, TimeUnit.SECONDS)).isEqualTo(data.length);
+            assertThat(in.inlineTransfers()).as("reads inline").isGreaterThanOrEqualTo(9);
+            assertThat(out.inlineTransfers()).as("writes inline").isGreaterThanOrEqualTo(10);
+        }
+        assertThat(Files.readAllBytes(dst)).isEqualTo(data);
+        UringAsynchronousFileChannelTest.awaitOnLoop(loop, "pooled copies returned",
+                () -> loop.bufferPool().outstanding() == outstanding);
+    }
+
     @Test
     void anInlineReadAtEndOfFileCompletesWithMinusOne() throws Exception {
         Path p = dir.resolve("eof");
