@@ -10,8 +10,9 @@ import reactor.netty.http.server.HttpServerRequest;
  * read, so that the client's next request is never read and never answered (server threads idle, the
  * client waiting until its timeout).
  *
- * <p><b>The bug</b> (Reactor Netty 1.2.18, the last 1.2.x, as in Spring Boot 3.5.x, and 1.3.6-1.3.7, as
- * in Spring Boot 4.0.x; reported upstream as reactor-netty issue 4361). Since 1.2.18/1.3.6 the server
+ * <p><b>The bug</b> (Reactor Netty 1.2.18, the last 1.2.x, as in Spring Boot 3.5.16, and 1.3.6, as in
+ * Spring Boot 4.0.7; reported upstream on 1.3.7 as reactor-netty issue 4361; 1.3.8 with Netty 4.2.18 passes
+ * {@code KeepAliveFramingTest} without this workaround, and 1.2.x has no later release). Since 1.2.18/1.3.6 the server
  * reads on demand and queues a request that arrives while the previous request's operations have not
  * terminated yet: a pipelined request, or, on a busy machine, the next request of a client that already
  * has the whole previous response (its body was sent, the handler's completion not yet processed).

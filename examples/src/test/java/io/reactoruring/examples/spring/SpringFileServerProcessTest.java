@@ -24,6 +24,7 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,7 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  * default seccomp profile). Both must answer the same requests the same way (200 with the body, 206
  * ranges, multipart ranges, 304, uploads, 404) on every route; the fallback run logs exactly one
  * reactor-uring warning, naming the cause, and the normal run none; only the normal run has io_uring
- * meters. About 15 s per run on a loaded 2-core machine (a Boot start each).
+ * meters. Where a JDK 25 is installed, the app also runs on it with and without
+ * {@code --enable-native-access=ALL-UNNAMED}. About 15 s per run on a loaded 2-core machine (a Boot start each).
  */
 class SpringFileServerProcessTest {
     private static final Duration T = Duration.ofSeconds(30);
@@ -80,9 +82,43 @@ class SpringFileServerProcessTest {
         }
     }
 
-    /** Lines at WARN level about io_uring or from reactor-uring. */
+    /**
+     * On JDK 22+ loading the JNI library is a restricted operation: with the flag docs/spring.md gives
+     * ({@code --enable-native-access=ALL-UNNAMED} on the class path) the JVM prints no warning; without
+     * it the JVM warns and the app still runs on io_uring. Same answers both ways.
+     */
+    @Test
+    void onJdk25WithAndWithoutTheNativeAccessFlag() throws Exception {
+        Path java25 = java25();
+        Assumptions.assumeTrue(java25 != null, "no JDK 25 under /usr/lib/jvm (REACTORURING_JDK25 overrides)");
+        Run flagged = run(java25, "jdk25-flag", "--enable-native-access=ALL-UNNAMED");
+        Run bare = run(java25, "jdk25-bare");
+
+        assertThat(bare.responses).isEqualTo(flagged.responses);
+        assertThat(flagged.log).as("no restricted-method warning with the flag").doesNotContain("WARNING: A restricted method");
+        assertThat(bare.log).as("the JDK's warning without the flag").contains("WARNING: A restricted method");
+        for (Run r : List.of(flagged, bare)) {
+            assertThat(r.meterStatus).as("io_uring in use on JDK 25; log:%n%s", r.log).isEqualTo(200);
+            assertThat(warnings(r.log)).as("no reactor-uring warning; log:%n%s", r.log).isEmpty();
+            assertThat(r.log).contains("Java 25");
+        }
+    }
+
+    /** A JDK 25 ({@code REACTORURING_JDK25}, else Temurin 25 where CI installs it), or null. */
+    private static Path java25() {
+        String env = System.getenv("REACTORURING_JDK25");
+        for (String home : new String[] {env, "/usr/lib/jvm/temurin-25-jdk-amd64", "/usr/lib/jvm/temurin-25-jdk-arm64"}) {
+            if (home != null && Files.isExecutable(Path.of(home, "bin", "java"))) {
+                return Path.of(home, "bin", "java");
+            }
+        }
+        return null;
+    }
+
+    /** Log lines at level WARN (not the JDK's own "WARNING:" lines) about io_uring or from reactor-uring. */
     private static List<String> warnings(String log) {
-        return log.lines().filter(l -> l.contains("WARN"))
+        Pattern warn = Pattern.compile("\\bWARN\\b");
+        return log.lines().filter(l -> warn.matcher(l).find())
                 .filter(l -> l.contains("io_uring") || l.contains("reactor-uring") || l.contains("reactoruring"))
                 .toList();
     }
@@ -91,10 +127,15 @@ class SpringFileServerProcessTest {
     }
 
     private Run run(String name, String... jvmArgs) throws Exception {
-        List<String> command = new ArrayList<>(List.of(ChildApps.java(), "-Xshare:auto", "-XX:TieredStopAtLevel=1"));
+        List<String> args = new ArrayList<>(List.of(jvmArgs));
         if (Runtime.version().feature() >= 22) {
-            command.add("--enable-native-access=ALL-UNNAMED");
+            args.add("--enable-native-access=ALL-UNNAMED");
         }
+        return run(Path.of(ChildApps.java()), name, args.toArray(String[]::new));
+    }
+
+    private Run run(Path java, String name, String... jvmArgs) throws Exception {
+        List<String> command = new ArrayList<>(List.of(java.toString(), "-Xshare:auto", "-XX:TieredStopAtLevel=1"));
         command.addAll(List.of(jvmArgs));
         command.addAll(List.of("-cp", ChildApps.runtimeClassPath(), SpringFileServer.class.getName(), "--server.port=0",
                 "--reactor-uring.loops=1", "--site.dir=" + site, "--site.upload-dir=" + tmp.resolve("uploads-" + name)));
