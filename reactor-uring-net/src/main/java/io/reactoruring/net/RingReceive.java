@@ -10,6 +10,7 @@ import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.buffer.BufferRing;
 import io.reactoruring.core.buffer.PooledBuffer;
 import io.reactoruring.core.internal.CoreAccess;
+import java.util.ArrayDeque;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -29,21 +30,41 @@ import reactor.util.Loggers;
 
 /**
  * {@link UringInbound#receive()} over the loop's shared provided-buffer ring
- * ({@link SharedReceiveRings}): one buffer-select IORING_OP_RECV at a time per connection, armed
- * only while the subscriber has demand. The kernel picks a ring buffer only when data arrives, so
- * an idle connection holds no buffer at all.
+ * ({@link SharedReceiveRings}). The kernel picks a ring buffer only when data arrives, so an idle
+ * connection holds no buffer at all. Two ways to receive, chosen per subscription:
  *
- * <p>Why not multishot: a multishot RECV keeps taking buffers from the shared ring as fast as
- * the peer sends, so one fast sender could empty the ring for every connection on the loop before
- * Java sees a CQE. One RECV at a time lets Java decide per buffer.
+ * <p><b>Multishot</b> ({@link #MULTISHOT_PROPERTY}, default on; needs an
+ * {@linkplain BufferRing#incremental() incremental} ring and Linux 6.17+ for the byte limit below):
+ * one armed buffer-select RECV with IORING_RECV_MULTISHOT per connection, so a connection that
+ * keeps receiving costs no submission per message. Each completion is a slice of a ring buffer (it
+ * pins only its bytes). Fairness rule, so that one connection cannot drain the shared ring:
+ * <ul>
+ * <li>it is armed only while the subscriber has demand and the connection holds fewer than
+ *     {@code perConnection} slices (delivered and not released, plus received and not yet
+ *     delivered);
+ * <li>each arming carries a byte limit (sqe->optlen, IORING_RECV_MSHOT_LIM, Linux 6.17) of
+ *     {@code (perConnection - held) × bufferSize}: the kernel ends the multishot itself once it has
+ *     delivered that much, however fast the peer sends and however late Java looks;
+ * <li>when the connection reaches {@code perConnection} slices the multishot is cancelled
+ *     (IORING_OP_ASYNC_CANCEL by fd and opcode); completions already on their way are queued, in
+ *     order, and delivered when the subscriber has demand;
+ * <li>a queued slice is delivered only while the subscriber holds fewer than {@code perConnection}
+ *     delivered slices, so a subscriber that never releases sees at most its cap;
+ * <li>it is re-armed when the kernel ended it (no IORING_CQE_F_MORE: the byte limit, {@code -ENOBUFS},
+ *     the cancel) and the first rule allows it again.
+ * </ul>
+ * A connection therefore pins at most {@code perConnection} buffers' worth of bytes per arming, and
+ * takes nothing while its subscriber hoards.
  *
- * <p>Fairness: a connection holds at most {@code perConnection} buffers (delivered and not yet
- * released); at the cap it stops receiving (the socket's queue fills, the peer's sends block) until
- * one comes back, so a subscriber that never releases keeps at most its cap and the rest of the
- * ring serves the other connections. A connection that finds the ring empty (before arming, or
- * from the kernel's {@code -ENOBUFS}) is counted in
- * {@link io.reactoruring.core.UringMetrics#bufferRingExhaustions()}, waits for a buffer to come
- * back (each returning buffer wakes one waiting connection, in order) and re-arms.
+ * <p><b>Single-shot</b> (older kernels, rings consumed whole, or the property {@code false}): one
+ * buffer-select IORING_OP_RECV at a time, armed only while the subscriber has demand and holds
+ * fewer than {@code perConnection} buffers; every message costs a RECV submission.
+ *
+ * <p>Either way a connection at its cap stops receiving (the socket's queue fills, the peer's sends
+ * block) until a buffer comes back, so the rest of the ring serves the other connections. A
+ * connection that finds the ring empty (before arming, or from the kernel's {@code -ENOBUFS}) is
+ * counted in {@link io.reactoruring.core.UringMetrics#bufferRingExhaustions()}, waits for a buffer
+ * to come back (each returning buffer wakes one waiting connection, in order) and re-arms.
  *
  * <p>Cancellation keeps the one owner of every buffer: the RECV is cancelled in the kernel by fd
  * and opcode (IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_OP, Linux 6.6+) rather than by dropping
@@ -58,6 +79,10 @@ final class RingReceive extends Flux<PooledBuffer> {
     private static final Logger LOG = Loggers.getLogger(RingReceive.class);
     /** IORING_ASYNC_CANCEL_OP (Linux 6.6): match the opcode in sqe->len as well as the fd. */
     static final int IORING_ASYNC_CANCEL_OP = 1 << 5;
+    /** System property: {@code false} receives with one single-shot RECV per message, never multishot. */
+    static final String MULTISHOT_PROPERTY = "reactoruring.net.multishotReceive";
+    /** The total byte limit of a multishot RECV (sqe->optlen) came with Linux 6.17. */
+    private static final boolean KERNEL_HAS_MULTISHOT_LIMIT = kernelAtLeast(System.getProperty("os.version", ""), 6, 17);
 
     private final UringLoop loop;
     private final SharedFd fd;
@@ -107,9 +132,30 @@ final class RingReceive extends Flux<PooledBuffer> {
                 });
     }
 
+    /** True when {@code release} ("6.18.0-1-amd64") is at least {@code major.minor}; false if unreadable. */
+    static boolean kernelAtLeast(String release, int major, int minor) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(\\d+)\\.(\\d+)").matcher(release);
+        if (!m.find()) {
+            return false;
+        }
+        try {
+            int ma = Integer.parseInt(m.group(1));
+            int mi = Integer.parseInt(m.group(2));
+            return ma > major || ma == major && mi >= minor;
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    /** Whether a receive over {@code ring} uses one multishot RECV (see the class comment). */
+    static boolean multishot(BufferRing ring) {
+        return ring.incremental() && KERNEL_HAS_MULTISHOT_LIMIT
+                && !"false".equalsIgnoreCase(System.getProperty(MULTISHOT_PROPERTY, "true").trim());
+    }
+
     @Override
     public void subscribe(CoreSubscriber<? super PooledBuffer> actual) {
-        actual.onSubscribe(new Session(actual));
+        actual.onSubscribe(new Session(actual, multishot(ring)));
     }
 
     /** One subscription. Its state is the loop thread's; request and cancel post {@link #run()} there. */
@@ -120,17 +166,25 @@ final class RingReceive extends Flux<PooledBuffer> {
                 AtomicIntegerFieldUpdater.newUpdater(Session.class, "cancelled");
 
         private final CoreSubscriber<? super PooledBuffer> actual;
-        /** Buffers delivered and not yet released: the connection's share of the ring. */
+        /** One multishot RECV rather than one RECV per message (see the class comment). */
+        private final boolean multishot;
+        /** Buffers (slices) taken from the ring and not yet released, queued ones included. */
         private final AtomicInteger held = new AtomicInteger();
         private final Runnable bufferBack = this::bufferBack;
         /** Waiting for the ring to have a buffer again; cleared by the wake-up (any thread). */
         private final AtomicBoolean waitingForRing = new AtomicBoolean();
+        /** Multishot: slices received and not yet delivered, in arrival order. */
+        private final ArrayDeque<PooledBuffer> queue = new ArrayDeque<>();
         private volatile long requested;
         private volatile int cancelled;
+        /** Size of {@link #queue}, for {@link #bufferBack} on other threads. */
+        private volatile int queued;
 
         // Loop thread only.
         private boolean armed;          // a RECV is in the kernel (or queued for it)
         private boolean cancelSent;
+        private boolean pauseSent;      // multishot: the armed RECV was asked to stop (cap reached)
+        private boolean pauseInFlight;  // ... and the cancel's own completion has not come back yet
         private boolean endOfStream;
         private @Nullable Throwable error;
         private boolean done;
@@ -139,8 +193,9 @@ final class RingReceive extends Flux<PooledBuffer> {
         private @Nullable Disposable ringWait;
         private @Nullable Subscription recv;
 
-        Session(CoreSubscriber<? super PooledBuffer> actual) {
+        Session(CoreSubscriber<? super PooledBuffer> actual, boolean multishot) {
             this.actual = actual;
+            this.multishot = multishot;
         }
 
         @Override
@@ -168,8 +223,8 @@ final class RingReceive extends Flux<PooledBuffer> {
 
         /** A buffer this connection held came back to the ring (any thread). */
         private void bufferBack() {
-            if (held.getAndDecrement() >= perConnection) {
-                post(); // it was at its cap: it may receive again
+            if (held.getAndDecrement() >= perConnection || queued > 0) {
+                post(); // it was at its cap, or slices wait for the subscriber to hold fewer: go on
             }
         }
 
@@ -195,6 +250,7 @@ final class RingReceive extends Flux<PooledBuffer> {
                 return;
             }
             if (cancelled != 0) {
+                releaseQueue();
                 if (armed) {
                     cancelInKernel();
                 } else {
@@ -202,19 +258,35 @@ final class RingReceive extends Flux<PooledBuffer> {
                 }
                 return;
             }
+            drain();
+            if (cancelled != 0) {
+                again = true;
+                return;
+            }
             if (armed) {
+                if (multishot && held.get() >= perConnection) {
+                    pause(); // at its cap: stop taking from the shared ring
+                }
                 return;
             }
             if (error != null) {
+                // Signalled without waiting for demand, as a single RECV's error is: what could not be
+                // delivered first goes back to the ring (finish), since the connection is broken anyway.
                 Throwable e = error;
                 finish();
                 actual.onError(e);
                 return;
             }
+            if (!queue.isEmpty()) {
+                return; // data before the end of stream is delivered first; demand or a release posts the next step
+            }
             if (endOfStream) {
                 finish();
                 actual.onComplete();
                 return;
+            }
+            if (pauseInFlight) {
+                return; // a late cancel could stop the next RECV: re-armed when its completion is back
             }
             if (requested == 0 || held.get() >= perConnection) {
                 return; // demand, or a buffer coming back (bufferBack), posts the next step
@@ -234,15 +306,67 @@ final class RingReceive extends Flux<PooledBuffer> {
             arm();
         }
 
+        /**
+         * Multishot: hands queued slices to the subscriber while it has demand and holds fewer than
+         * {@code perConnection} delivered ones.
+         */
+        private void drain() {
+            while (!queue.isEmpty() && requested > 0 && cancelled == 0 && held.get() - queue.size() < perConnection) {
+                PooledBuffer b = queue.poll();
+                queued = queue.size();
+                if (requested != Long.MAX_VALUE) {
+                    REQUESTED.decrementAndGet(this);
+                }
+                actual.onNext(b);
+            }
+        }
+
+        private void releaseQueue() {
+            PooledBuffer b;
+            while ((b = queue.poll()) != null) {
+                queued = queue.size();
+                b.release();
+            }
+        }
+
         private void arm() {
             armed = true;
-            ring.retain(); // the kernel may pick a buffer until the RECV's CQE
-            Op op = Op.builder(Opcode.RECV).fd(fd)
+            pauseSent = false;
+            ring.retain(); // the kernel may pick a buffer until the RECV's last CQE
+            Op.Builder op = Op.builder(Opcode.RECV).fd(fd)
                     .sqeFlags(Opcode.IOSQE_BUFFER_SELECT).bufIndex(ring.groupId())
                     .acceptedErrno(Errno.ENOBUFS)
                     .whenKernelDone(ring::release)
-                    .name("recv").target(description).build();
-            loop.submitMultishot(op).subscribe(this);
+                    .target(description);
+            if (multishot) {
+                long limit = (long) (perConnection - held.get()) * ring.bufferSize();
+                // sqe->optlen (the union with file_index): the kernel ends the multishot after this many bytes.
+                op.ioprio(Opcode.IORING_RECV_MULTISHOT).fileIndex((int) Math.min(Integer.MAX_VALUE, limit))
+                        .name("recv multishot");
+            } else {
+                op.name("recv");
+            }
+            loop.submitMultishot(op.build()).subscribe(this);
+        }
+
+        /** Multishot at its cap: asks the kernel to end the armed RECV; what is already on its way is queued. */
+        private void pause() {
+            if (pauseSent || cancelSent) {
+                return;
+            }
+            pauseSent = true;
+            pauseInFlight = true;
+            Op cancel = Op.builder(Opcode.ASYNC_CANCEL).fd(fd)
+                    .opFlags(Opcode.IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_OP).length(Opcode.RECV)
+                    .acceptedErrno(Errno.ENOENT)
+                    .name("pause recv").target(description).build();
+            // ENOENT: the RECV had ended already; its last CQE (reaped before this one) says how.
+            loop.submit(cancel).subscribe(n -> pauseDone(), e -> pauseDone());
+        }
+
+        private void pauseDone() {
+            pauseInFlight = false;
+            run();
         }
 
         private void cancelInKernel() {
@@ -287,11 +411,12 @@ final class RingReceive extends Flux<PooledBuffer> {
 
         private void finish() {
             done = true;
+            releaseQueue();
             stopWaitingForRing();
             giveBack.accept(ring);
         }
 
-        // ------------------------------------------------ the RECV's completion (loop thread)
+        // ------------------------------------------------ the RECV's completions (loop thread)
 
         @Override
         public void onSubscribe(Subscription s) {
@@ -309,6 +434,12 @@ final class RingReceive extends Flux<PooledBuffer> {
                 b = CoreAccess.take(ring, id, Math.max(0, res), c.bufferMore(), bufferBack);
             }
             if (res > 0 && b != null && cancelled == 0 && !done) {
+                if (multishot) {
+                    queue.add(b); // in arrival order, delivered by step() as demand and the cap allow
+                    queued = queue.size();
+                    run();
+                    return;
+                }
                 if (requested != Long.MAX_VALUE) {
                     REQUESTED.decrementAndGet(this);
                 }
@@ -321,8 +452,8 @@ final class RingReceive extends Flux<PooledBuffer> {
             if (res == 0) {
                 endOfStream = true;
             } else if (res == -Errno.ENOBUFS) {
-                // Another connection took the last buffer first: step() counts the empty ring, waits
-                // for a buffer to come back, then re-arms.
+                // The ring was empty (another connection took the last buffer first): the kernel ended
+                // the RECV; step() counts the empty ring, waits for a buffer to come back, then re-arms.
             }
         }
 
@@ -330,7 +461,8 @@ final class RingReceive extends Flux<PooledBuffer> {
         public void onError(Throwable t) {
             armed = false;
             recv = null;
-            if (cancelled == 0 && error == null) {
+            boolean paused = pauseSent && Errno.errnoOf(t) == Errno.ECANCELED; // ended by pause(), not a failure
+            if (cancelled == 0 && error == null && !paused) {
                 error = t;
             }
             run();

@@ -1,0 +1,206 @@
+package io.reactoruring.net;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.reactoruring.core.UringLoop;
+import io.reactoruring.core.UringMetrics;
+import io.reactoruring.core.buffer.BufferRing;
+import io.reactoruring.core.buffer.PooledBuffer;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.reactivestreams.Subscription;
+import reactor.core.publisher.BaseSubscriber;
+import reactor.core.publisher.Mono;
+
+/**
+ * The multishot receive over the loop's shared incremental ring (Linux 6.17+, {@link RingReceive}):
+ * an echoed request costs about one ring op (its SEND) instead of two, and a connection whose
+ * subscriber stops asking for more takes no more than its cap from the ring, so fifty others still
+ * echo beside it.
+ */
+class MultishotReceiveTest {
+    private static final Duration T = LoopbackFixture.T;
+    @RegisterExtension
+    static final LoopbackFixture net = new LoopbackFixture("multishot-receive-test", 1);
+
+    private static UringLoop loop() {
+        return net.loop();
+    }
+
+    /** What this kernel gets by default: multishot where the byte limit exists (6.17) and rings are incremental (6.12). */
+    private static boolean kernelMultishot() {
+        return RingReceive.kernelAtLeast(System.getProperty("os.version", ""), 6, 17);
+    }
+
+    @AfterEach
+    void defaultMode() {
+        System.clearProperty(RingReceive.MULTISHOT_PROPERTY);
+    }
+
+    /** The loop's metrics read on the loop thread (off it they are as last published, an iteration behind). */
+    private static UringMetrics metrics() {
+        return Mono.fromCallable(() -> loop().metrics()).subscribeOn(loop()).block(T);
+    }
+
+    private static List<BufferRing> rings() {
+        return Mono.fromCallable(() -> SharedReceiveRings.rings(loop())).subscribeOn(loop()).block(T);
+    }
+
+    private static void roundTrip(SocketChannel c, ByteBuffer out, ByteBuffer in) throws Exception {
+        out.clear();
+        while (out.hasRemaining()) {
+            c.write(out);
+        }
+        in.clear();
+        while (in.hasRemaining()) {
+            if (c.read(in) < 0) {
+                throw new AssertionError("the server closed the connection");
+            }
+        }
+        in.flip();
+        out.flip();
+        assertThat(in).isEqualTo(out);
+    }
+
+    @ParameterizedTest(name = "multishot={0}")
+    @ValueSource(booleans = {true, false})
+    void twoThousandSequentialEchoesCostAboutOneRingOpEach(boolean multishot) throws Exception {
+        System.setProperty(RingReceive.MULTISHOT_PROPERTY, String.valueOf(multishot));
+        int requests = 2000;
+        UringServer server = net.bind(net.server().port(0).handle((in, out) -> out.sendPooled(in.receive())));
+        try (SocketChannel c = SocketChannel.open(new InetSocketAddress("127.0.0.1", server.port()))) {
+            ByteBuffer out = ByteBuffer.allocate(64);
+            ByteBuffer in = ByteBuffer.allocate(64);
+            for (int i = 0; i < 64; i++) {
+                out.put(i, (byte) (i * 7));
+            }
+            roundTrip(c, out, in); // the connection's receive is armed
+            UringMetrics before = metrics();
+            for (int i = 0; i < requests; i++) {
+                out.put(0, (byte) i);
+                roundTrip(c, out, in);
+            }
+            UringMetrics after = metrics();
+            double ops = (after.submitted() - before.submitted()) / (double) requests;
+            double cqes = (after.completed() - before.completed()) / (double) requests;
+            if (multishot && kernelMultishot()) {
+                assertThat(ops).as("ring ops per echoed request (%.3f CQEs)", cqes).isLessThanOrEqualTo(1.1);
+            } else {
+                // One RECV and one SEND per request: what the multishot receive saves.
+                assertThat(ops).as("ring ops per echoed request, single-shot (%.3f CQEs)", cqes).isGreaterThanOrEqualTo(1.9);
+            }
+        }
+    }
+
+    /** Writes into a non-blocking socket until its buffers are full: the server side has data for ever. */
+    private static SocketChannel flood(int port) throws Exception {
+        SocketChannel c = SocketChannel.open(new InetSocketAddress("127.0.0.1", port));
+        c.configureBlocking(false);
+        c.write(ByteBuffer.allocate(8 * 1024 * 1024));
+        return c;
+    }
+
+    private static byte[] pattern(int size, int seed) {
+        byte[] b = new byte[size];
+        for (int i = 0; i < size; i++) {
+            b[i] = (byte) (i * 31 + seed + (i >>> 9));
+        }
+        return b;
+    }
+
+    private static byte[] echo(int port, byte[] payload) throws Exception {
+        try (SocketChannel c = SocketChannel.open(new InetSocketAddress("127.0.0.1", port))) {
+            CompletableFuture<Void> writing = CompletableFuture.runAsync(() -> {
+                try {
+                    c.write(ByteBuffer.wrap(payload));
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            ByteBuffer in = ByteBuffer.allocate(payload.length);
+            while (in.hasRemaining() && c.read(in) >= 0) {
+                // blocking reads until the whole echo is back
+            }
+            writing.get(30, TimeUnit.SECONDS);
+            return in.array();
+        }
+    }
+
+    @Test
+    void aHoarderWithNoDemandAndAMultishotArmedStarvesNoneOfFiftyOthers() throws Exception {
+        int cap = ConnectionSettings.DEFAULT_RING_ENTRIES;
+        int firstAsk = 2;
+        Queue<PooledBuffer> held = new ConcurrentLinkedQueue<>();
+        List<Subscription> hoarders = new ArrayList<>();
+        // Asks for two buffers, keeps them, and never asks again: its multishot is armed with demand,
+        // then the peer keeps sending into it.
+        UringServer hoarding = net.server().port(0).handle((in, out) -> Mono.<Void>create(done ->
+                in.receive().subscribe(new BaseSubscriber<PooledBuffer>() {
+                    @Override
+                    protected void hookOnSubscribe(Subscription s) {
+                        synchronized (hoarders) {
+                            hoarders.add(s);
+                        }
+                        s.request(firstAsk);
+                    }
+
+                    @Override
+                    protected void hookOnNext(PooledBuffer pb) {
+                        held.add(pb.retain());
+                    }
+                }))).bindNow(T);
+        UringServer echoing = net.bind(net.server().port(0).handle((in, out) -> out.sendPooled(in.receive())));
+        ExecutorService pool = Executors.newFixedThreadPool(10);
+        try (SocketChannel greedy = flood(hoarding.port())) {
+            assertThat(io.reactoruring.core.testing.Poll.until(() -> held.size() == firstAsk))
+                    .as("the hoarder got what it asked for").isTrue();
+            // Its receive keeps taking until it holds its cap, then stops: the ring keeps the rest.
+            BufferRing ring = rings().get(0);
+            assertThat(LoopAwait.awaitOnLoop(loop(), () -> ring.outstanding() >= firstAsk)).isTrue();
+            List<Future<byte[]>> echoes = new ArrayList<>();
+            List<byte[]> payloads = new ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                byte[] payload = pattern(64 * 1024, i);
+                payloads.add(payload);
+                echoes.add(pool.submit(() -> echo(echoing.port(), payload)));
+            }
+            for (int i = 0; i < 50; i++) {
+                assertThat(echoes.get(i).get(60, TimeUnit.SECONDS)).as("echo %d beside the hoarder", i)
+                        .isEqualTo(payloads.get(i));
+            }
+            assertThat(held).as("the hoarder was given nothing it did not ask for").hasSize(firstAsk);
+            int outstanding = Mono.fromCallable(ring::outstanding).subscribeOn(loop()).block(T);
+            // The hoarder's cap of slices, which may straddle one more buffer than the cap, and nothing else.
+            assertThat(outstanding).as("ring buffers held with the hoarder stuck").isLessThanOrEqualTo(cap + 1);
+        } finally {
+            pool.shutdownNow();
+            synchronized (hoarders) {
+                hoarders.forEach(Subscription::cancel); // what it was sent and never asked for goes back
+            }
+            hoarding.disposeNow(T);
+            PooledBuffer pb;
+            while ((pb = held.poll()) != null) {
+                pb.release();
+            }
+        }
+        assertThat(io.reactoruring.core.testing.Poll.until(() -> echoing.activeConnections() == 0)).isTrue();
+        assertThat(LoopAwait.awaitOnLoop(loop(), () -> SharedReceiveRings.count(loop()) == 0))
+                .as("the ring is given back once every connection is gone").isTrue();
+    }
+}
