@@ -108,6 +108,32 @@ class MultishotReceiveTest {
         }
     }
 
+    @Test
+    void aKernelThatRefusesTheMultishotRecvFallsBackToSingleRecvs() throws Exception {
+        // MSG_WAITALL makes any kernel refuse a multishot RECV (EINVAL), as one without the byte limit would.
+        RingReceive.testMultishotMsgFlags = RingReceive.MSG_WAITALL;
+        try {
+            int requests = 200;
+            UringServer server = net.bind(net.server().port(0).handle((in, out) -> out.sendPooled(in.receive())));
+            try (SocketChannel c = SocketChannel.open(new InetSocketAddress("127.0.0.1", server.port()))) {
+                ByteBuffer out = ByteBuffer.allocate(64);
+                ByteBuffer in = ByteBuffer.allocate(64);
+                roundTrip(c, out, in);
+                UringMetrics before = metrics();
+                for (int i = 0; i < requests; i++) {
+                    out.put(0, (byte) i);
+                    roundTrip(c, out, in);
+                }
+                double ops = (metrics().submitted() - before.submitted()) / (double) requests;
+                assertThat(RingReceive.multishotRefused()).isEqualTo(kernelMultishot());
+                assertThat(ops).as("one RECV and one SEND per request").isGreaterThanOrEqualTo(1.9);
+            }
+        } finally {
+            RingReceive.testMultishotMsgFlags = 0;
+            RingReceive.resetMultishotRefused();
+        }
+    }
+
     /** Writes into a non-blocking socket until its buffers are full: the server side has data for ever. */
     private static SocketChannel flood(int port) throws Exception {
         SocketChannel c = SocketChannel.open(new InetSocketAddress("127.0.0.1", port));
