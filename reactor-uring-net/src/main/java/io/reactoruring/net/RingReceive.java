@@ -83,6 +83,12 @@ final class RingReceive extends Flux<PooledBuffer> {
     static final String MULTISHOT_PROPERTY = "reactoruring.net.multishotReceive";
     /** The total byte limit of a multishot RECV (sqe->optlen) came with Linux 6.17. */
     private static final boolean KERNEL_HAS_MULTISHOT_LIMIT = kernelAtLeast(System.getProperty("os.version", ""), 6, 17);
+    /** MSG_WAITALL: a multishot RECV with it is refused (EINVAL), how tests play a kernel without the byte limit. */
+    static final int MSG_WAITALL = 0x100;
+    /** Set once the kernel refused a multishot RECV (EINVAL): single RECVs from then on, after one warning. */
+    private static volatile boolean multishotRefused;
+    /** Tests: msg_flags added to the multishot RECV. */
+    static volatile int testMultishotMsgFlags;
 
     private final UringLoop loop;
     private final SharedFd fd;
@@ -149,8 +155,18 @@ final class RingReceive extends Flux<PooledBuffer> {
 
     /** Whether a receive over {@code ring} uses one multishot RECV (see the class comment). */
     static boolean multishot(BufferRing ring) {
-        return ring.incremental() && KERNEL_HAS_MULTISHOT_LIMIT
+        return ring.incremental() && KERNEL_HAS_MULTISHOT_LIMIT && !multishotRefused
                 && !"false".equalsIgnoreCase(System.getProperty(MULTISHOT_PROPERTY, "true").trim());
+    }
+
+    /** True once the kernel refused a multishot RECV (tests). */
+    static boolean multishotRefused() {
+        return multishotRefused;
+    }
+
+    /** Tests: forget a refusal. */
+    static void resetMultishotRefused() {
+        multishotRefused = false;
     }
 
     @Override
@@ -167,7 +183,7 @@ final class RingReceive extends Flux<PooledBuffer> {
 
         private final CoreSubscriber<? super PooledBuffer> actual;
         /** One multishot RECV rather than one RECV per message (see the class comment). */
-        private final boolean multishot;
+        private boolean multishot;
         /** Buffers (slices) taken from the ring and not yet released, queued ones included. */
         private final AtomicInteger held = new AtomicInteger();
         private final Runnable bufferBack = this::bufferBack;
@@ -185,6 +201,7 @@ final class RingReceive extends Flux<PooledBuffer> {
         private boolean cancelSent;
         private boolean pauseSent;      // multishot: the armed RECV was asked to stop (cap reached)
         private boolean pauseInFlight;  // ... and the cancel's own completion has not come back yet
+        private boolean completedOnArm; // the armed RECV has delivered at least one CQE
         private boolean endOfStream;
         private @Nullable Throwable error;
         private boolean done;
@@ -332,6 +349,7 @@ final class RingReceive extends Flux<PooledBuffer> {
         private void arm() {
             armed = true;
             pauseSent = false;
+            completedOnArm = false;
             ring.retain(); // the kernel may pick a buffer until the RECV's last CQE
             Op.Builder op = Op.builder(Opcode.RECV).fd(fd)
                     .sqeFlags(Opcode.IOSQE_BUFFER_SELECT).bufIndex(ring.groupId())
@@ -342,7 +360,7 @@ final class RingReceive extends Flux<PooledBuffer> {
                 long limit = (long) (perConnection - held.get()) * ring.bufferSize();
                 // sqe->optlen (the union with file_index): the kernel ends the multishot after this many bytes.
                 op.ioprio(Opcode.IORING_RECV_MULTISHOT).fileIndex((int) Math.min(Integer.MAX_VALUE, limit))
-                        .name("recv multishot");
+                        .opFlags(testMultishotMsgFlags).name("recv multishot");
             } else {
                 op.name("recv");
             }
@@ -426,6 +444,7 @@ final class RingReceive extends Flux<PooledBuffer> {
 
         @Override
         public void onNext(Completion c) {
+            completedOnArm = true;
             int id = c.bufferId();
             int res = c.res();
             PooledBuffer b = null;
@@ -461,11 +480,25 @@ final class RingReceive extends Flux<PooledBuffer> {
         public void onError(Throwable t) {
             armed = false;
             recv = null;
+            if (multishot && !completedOnArm && cancelled == 0 && Errno.errnoOf(t) == Errno.EINVAL) {
+                refused(t); // a kernel without the multishot byte limit: degrade to single RECVs
+                run();
+                return;
+            }
             boolean paused = pauseSent && Errno.errnoOf(t) == Errno.ECANCELED; // ended by pause(), not a failure
             if (cancelled == 0 && error == null && !paused) {
                 error = t;
             }
             run();
+        }
+
+        private void refused(Throwable t) {
+            multishot = false;
+            if (!multishotRefused) {
+                multishotRefused = true;
+                LOG.warn("Linux {} refused a multishot RECV with a byte limit ({}): receiving with one RECV per "
+                        + "message", System.getProperty("os.version"), t.toString());
+            }
         }
 
         @Override

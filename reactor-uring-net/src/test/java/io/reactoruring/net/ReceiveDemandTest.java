@@ -5,16 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.buffer.BufferRing;
 import io.reactoruring.core.buffer.PooledBuffer;
-import io.reactoruring.core.internal.NativeMemory;
-import io.reactoruring.core.testing.CancelStorm;
-import io.reactoruring.core.testing.Fds;
 import io.reactoruring.core.testing.Poll;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -26,14 +22,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.reactivestreams.Subscription;
 import reactor.core.publisher.BaseSubscriber;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
  * receive() under the subscriber's demand, with the multishot receive armed where the kernel has it:
  * a subscriber asking for one buffer at a time gets every byte in order while the connection holds a
- * bounded number of buffers, and a storm of cancelled connections gives back every buffer, native
- * byte and fd, releasing nothing twice. {@link NioReceiveDemandTest} runs them on NIO.
+ * bounded number of buffers. {@link NioReceiveDemandTest} runs it on NIO.
  */
 class ReceiveDemandTest {
     private static final Duration T = LoopbackFixture.T;
@@ -136,54 +130,5 @@ class ReceiveDemandTest {
             // The connection's cap of buffers (a slice may straddle one more), the one being read included.
             assertThat(maxHeld).as("buffers the receive held at most").isLessThanOrEqualTo(cap + 1);
         }
-    }
-
-    /** Native memory in use: what the library allocated, less what the pools keep free for reuse. */
-    private static long nativeInUse() {
-        return NativeMemory.allocatedBytes() - loop().bufferPool().cachedBytes() - Transport.NIO_POOL.cachedBytes();
-    }
-
-    @Test
-    void aCancelStormOfReceivingClientsGivesEverythingBack() throws Exception {
-        int size = 48 * 1024;
-        String payload = "x".repeat(size);
-        long sockets = Fds.sockets(); // the server's listening socket is closed at the end too
-        UringServer server = net.server().port(0).handle((in, out) -> out.sendPooled(in.receive())).bindNow(T);
-        // Warm-up: the ring and the pools' blocks are used once before the baseline.
-        warmUp(server.port(), payload, size);
-        assertThat(Poll.until(() -> server.activeConnections() == 0)).isTrue();
-        assertThat(LoopAwait.awaitOnLoop(loop(), () -> SharedReceiveRings.count(loop()) == 0)).isTrue();
-        long nativeBefore = nativeInUse();
-        long doubleReleases = PooledBuffer.doubleReleases();
-        AtomicInteger finished = new AtomicInteger();
-        try {
-            CancelStorm.run(300, 16, new SplittableRandom(5), i -> exchange(server.port(), payload, size),
-                    n -> finished.incrementAndGet());
-        } finally {
-            assertThat(Poll.until(() -> server.activeConnections() == 0)).as("every server connection closed").isTrue();
-            server.disposeNow(T);
-        }
-        assertThat(finished.get()).as("some exchanges ran to the end").isPositive();
-        assertThat(Poll.until(() -> SharedReceiveRings.count(loop()) == 0
-                && nativeInUse() <= nativeBefore + 512 * 1024 && Fds.sockets() == sockets))
-                .as("rings %d, native in use %d -> %d, sockets %d -> %d", SharedReceiveRings.count(loop()), nativeBefore,
-                        nativeInUse(), sockets, Fds.sockets())
-                .isTrue();
-        assertThat(PooledBuffer.doubleReleases()).as("no buffer released twice").isEqualTo(doubleReleases);
-    }
-
-    private static void warmUp(int port, String payload, int size) {
-        assertThat(exchange(port, payload, size).blockLast(T)).isEqualTo(size);
-    }
-
-    /** Connects, sends {@code payload} and receives its echo: the running byte count, until all of it. */
-    private static Flux<Integer> exchange(int port, String payload, int size) {
-        return Flux.usingWhen(net.client().port(port).connect(),
-                c -> c.sendString(Mono.just(payload)).then()
-                        .thenMany(c.receive().map(pb -> pb.buffer().remaining()))
-                        .scan(0, Integer::sum)
-                        .takeUntil(n -> n >= size)
-                        .filter(n -> n > 0),
-                c -> Mono.fromRunnable(c::dispose));
     }
 }
