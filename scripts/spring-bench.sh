@@ -6,8 +6,8 @@
 #   /uring/**  UringResources, ZeroCopy.NEVER (always io_uring reads)
 # Scenarios: plain HTTP, HTTPS (self-signed cert made with keytool at run time), gzip compression;
 #   gz: precompressed .gz files (spring.web.resources.chain.compressed) through Boot's own static
-#       resources (the app with --site.routes=false), one app run with reactor-uring's static resources
-#       off (stock: EncodedResourceResolver) and one with them on (variant uring); not interleaved;
+#       resources (the app with --site.routes=false), two apps side by side, reactor-uring's static
+#       resources off in one (stock: EncodedResourceResolver) and on in the other (variant uring);
 #   <scenario>+iouring (e.g. plain+iouring, https+iouring): the same with Netty's io_uring transport on
 #       the class path (netty-transport-native-io_uring of the app's Netty version), which Reactor Netty
 #       1.3 (Boot 4) then uses instead of epoll; checked from the app's thread names.
@@ -25,7 +25,8 @@ SCENARIOS=${SCENARIOS:-"plain https gzip"}
 
 WORK=$(mktemp -d /tmp/spring-bench.XXXXXX)
 source scripts/lib/spring-app.sh
-trap 'stop_app; rm -rf "$WORK"' EXIT INT TERM
+GZ_PIDS=()
+trap 'stop_app; for APP_PID in "${GZ_PIDS[@]+"${GZ_PIDS[@]}"}"; do stop_app; done; rm -rf "$WORK"' EXIT INT TERM
 
 spring_app_classpath "$WORK"
 
@@ -91,17 +92,18 @@ start_app() { # scenario [extra app arguments...]
     return 1
 }
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$APP_PID/stat"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-# run <scenario> <variant> <path> <file> <rep>: one wrk run, appends a result line
+# run <scenario> <variant> <path> <file> <rep> <port> <pid>: one wrk run against the app on <port>
+# (process <pid>, whose CPU time is counted), appends a result line
 run() {
-    local scenario=$1 variant=$2 path=$3 file=$4 rep=$5 conns=16
+    local scenario=$1 variant=$2 path=$3 file=$4 rep=$5 port=$6 pid=$7 conns=16
     [[ $file == f100m.txt ]] && conns=2
     local before after
-    before=$(cpu_ticks)
+    before=$(cpu_ticks "$pid")
     wrk -t2 -c"$conns" -d"${DURATION}s" --latency --timeout 30s "${HDR[@]+"${HDR[@]}"}" \
-        "$SCHEME://127.0.0.1:$PORT$path$file" >"$WORK/wrk.out" 2>&1 || true
-    after=$(cpu_ticks)
+        "$SCHEME://127.0.0.1:$port$path$file" >"$WORK/wrk.out" 2>&1 || true
+    after=$(cpu_ticks "$pid")
     python3 - "$scenario" "$variant" "$file" "$rep" "$((after - before))" "$(getconf CLK_TCK)" "$WORK/wrk.out" \
         >>"$WORK/results.tsv" <<'PY'
 import re, sys
@@ -123,18 +125,19 @@ print('\t'.join(map(str, [scenario, variant, file, rep, rps, mbs, p99, cpu_ms, i
 PY
 }
 
-# measure <scenario> <variant path>...: warm-up, then REPS interleaved runs of each variant, per file.
+# measure <scenario> <"variant path [port pid]">...: warm-up, then REPS interleaved runs of each variant,
+# per file. A variant without port and pid is served by the current app ($PORT, $APP_PID).
 measure() {
     local scenario=$1 v
     shift
     local variants=("$@")
     for file in f4k.txt f100m.txt; do
         for v in "${variants[@]}"; do  # warm-up (JIT) with the measured load, results dropped
-            set -- $v; wrk -t2 -c16 -d"${WARMUP:-8}s" "${HDR[@]+"${HDR[@]}"}" "$SCHEME://127.0.0.1:$PORT$2$file" >/dev/null 2>&1 || true
+            set -- $v; wrk -t2 -c16 -d"${WARMUP:-8}s" "${HDR[@]+"${HDR[@]}"}" "$SCHEME://127.0.0.1:${3:-$PORT}$2$file" >/dev/null 2>&1 || true
         done
         for rep in $(seq 1 "$REPS"); do
             for v in "${variants[@]}"; do
-                set -- $v; run "$scenario" "$1" "$2" "$file" "$rep"
+                set -- $v; run "$scenario" "$1" "$2" "$file" "$rep" "${3:-$PORT}" "${4:-$APP_PID}"
             done
         done
     done
@@ -148,6 +151,9 @@ for scenario in $SCENARIOS; do
         # Boot's static resources only, with precompressed variants: stock, then reactor-uring.
         gz=(--site.routes=false --spring.web.resources.static-locations="file:$WORK/site/"
             --spring.web.resources.chain.enabled=true --spring.web.resources.chain.compressed=true)
+        # Two apps at once, reactor-uring's static resources off in one and on in the other, measured
+        # alternately like the other scenarios' variants (the idle one costs no CPU meanwhile).
+        gzvariants=()
         for variant in stock uring; do
             enabled=false; [[ $variant == uring ]] && enabled=true
             start_app "$scenario" "${gz[@]}" --reactor-uring.static-resources.enabled=$enabled \
@@ -155,9 +161,13 @@ for scenario in $SCENARIOS; do
             enc=$(curl -s -o /dev/null -D - -H 'Accept-Encoding: gzip' "http://127.0.0.1:$PORT/f4k.txt" \
                 | tr -d '\r' | sed -n 's/^[Cc]ontent-[Ee]ncoding: //p')
             [[ $enc == gzip ]] || { echo "$scenario $variant: no Content-Encoding: gzip" >&2; exit 1; }
-            measure "$scenario" "$variant /"
-            stop_app
+            gzvariants+=("$variant / $PORT $APP_PID")
+            GZ_PIDS+=("$APP_PID")
+            APP_PID=""
         done
+        measure "$scenario" "${gzvariants[@]}"
+        for APP_PID in "${GZ_PIDS[@]}"; do stop_app; done
+        GZ_PIDS=()
         continue
     fi
     start_app "$scenario" || { echo "app failed to start for $scenario" >&2; exit 1; }

@@ -17,6 +17,8 @@ import reactor.core.publisher.Mono;
  * what it found, so each request is resolved once.
  */
 final class ResourceRouter implements RouterFunction<ServerResponse> {
+    private static final HandlerFunction<ServerResponse> NOT_FOUND = r -> ServerResponse.notFound().build();
+
     private final UringResourceHandler handler;
     private final PathPattern pattern;
     private final String description;
@@ -42,14 +44,14 @@ final class ResourceRouter implements RouterFunction<ServerResponse> {
         }
         String relative = match.getUriVariables().getOrDefault(UringResources.PATH_VARIABLE, "");
         boolean getOrHead = request.method() == HttpMethod.GET || request.method() == HttpMethod.HEAD;
-        Mono<HandlerFunction<ServerResponse>> found = handler.find(request, relative)
-                .flatMap(f -> f.kind() == UringResourceHandler.Kind.DELEGATE
-                        ? Mono.empty()
-                        : Mono.just(r -> handler.serve(r, f)));
-        if (fallThrough || !getOrHead) {
-            return found;
-        }
-        return found.switchIfEmpty(Mono.just(r -> ServerResponse.notFound().build()));
+        boolean notFoundHere = !fallThrough && getOrHead;
+        return Mono.fromCallable(() -> {
+            UringResourceHandler.Found f = handler.findNow(request, relative);
+            if (f == null || f.kind() == UringResourceHandler.Kind.DELEGATE) {
+                return notFoundHere ? NOT_FOUND : null;
+            }
+            return r -> handler.serve(r, f);
+        });
     }
 
     @Override

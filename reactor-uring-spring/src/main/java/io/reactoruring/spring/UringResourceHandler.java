@@ -94,23 +94,33 @@ final class UringResourceHandler implements HandlerFunction<ServerResponse> {
                 .switchIfEmpty(Mono.defer(() -> ServerResponse.notFound().build()));
     }
 
+    /** {@link #findNow} when subscribed. */
+    Mono<Found> find(ServerRequest request, String relative) {
+        return Mono.fromCallable(() -> findNow(request, relative));
+    }
+
     /**
      * The file named by {@code relative} (a decoded path such as {@code /a/b.txt}) in the first location
-     * that has it; empty when none has it or the name is unsafe: any {@code ..} segment, a backslash or
-     * a NUL, or a real path outside the allowed locations.
+     * that has it; null when none has it or the name is unsafe: any {@code ..} segment, a backslash or
+     * a NUL, or a real path outside the allowed locations. Synchronous, on the calling thread: a few
+     * system calls (see {@link #findIn}), no operator chain per location.
      */
-    Mono<Found> find(ServerRequest request, String relative) {
+    @Nullable Found findNow(ServerRequest request, String relative) {
         String safe = safeRelative(relative);
         if (safe == null) {
-            return Mono.empty();
+            return null;
         }
         UringLoopGroup group = config.group != null ? config.group : UringGroups.sharedOrNull();
         UringLoop loop = group == null ? null : group.next();
-        return Flux.fromIterable(config.locations)
-                .concatMap(location -> location instanceof UringResources.Directory d
-                        ? findIn(request, d.path(), safe, loop)
-                        : delegated(((UringResources.Delegated) location).resource(), safe))
-                .next();
+        for (UringResources.Location location : config.locations) {
+            Found f = location instanceof UringResources.Directory d
+                    ? findIn(request, d.path(), safe, loop)
+                    : delegated(((UringResources.Delegated) location).resource(), safe);
+            if (f != null) {
+                return f;
+            }
+        }
+        return null;
     }
 
     /** {@code relative} without leading slashes, or null when unsafe. */
@@ -118,12 +128,22 @@ final class UringResourceHandler implements HandlerFunction<ServerResponse> {
         if (relative.indexOf('\0') >= 0 || relative.indexOf('\\') >= 0) {
             return null;
         }
-        for (String segment : relative.split("/")) {
-            if (segment.equals("..")) {
+        int n = relative.length();
+        for (int i = 0; i <= n; ) {
+            int end = relative.indexOf('/', i);
+            if (end < 0) {
+                end = n;
+            }
+            if (end - i == 2 && relative.charAt(i) == '.' && relative.charAt(i + 1) == '.') {
                 return null;
             }
+            i = end + 1;
         }
-        return relative.replaceFirst("^/+", "");
+        int start = 0;
+        while (start < n && relative.charAt(start) == '/') {
+            start++;
+        }
+        return relative.substring(start);
     }
 
     /** The path {@code relative} names under the first directory (null when unsafe); for tests. */
@@ -137,22 +157,24 @@ final class UringResourceHandler implements HandlerFunction<ServerResponse> {
         return file.startsWith(root) ? file : null;
     }
 
-    private Mono<Found> delegated(Resource location, String safe) {
+    private @Nullable Found delegated(Resource location, String safe) {
         if (safe.isEmpty()) {
-            return Mono.empty();
+            return null;
         }
         try {
             Resource r = location.createRelative(safe);
-            return r.isReadable() ? Mono.just(new Found(Kind.DELEGATE, Path.of(safe), null, null, safe, null)) : Mono.empty();
+            return r.isReadable() ? new Found(Kind.DELEGATE, Path.of(safe), null, null, safe, null) : null;
         } catch (IOException | RuntimeException e) {
-            return Mono.empty();
+            return null;
         }
     }
 
-    private Mono<Found> findIn(ServerRequest request, Path dir, String safe, @Nullable UringLoop loop) {
-        return Mono.fromCallable(() -> findNow(request, dir, safe, loop))
-                // ENOENT, ENOTDIR, EACCES, ENAMETOOLONG, ELOOP...: not servable, like Spring's !isReadable().
-                .onErrorResume(IOException.class, e -> Mono.empty());
+    private @Nullable Found findIn(ServerRequest request, Path dir, String safe, @Nullable UringLoop loop) {
+        try {
+            return findInNow(request, dir, safe, loop);
+        } catch (IOException e) {
+            return null; // ENOENT, ENOTDIR, EACCES, ENAMETOOLONG, ELOOP...: not servable, like Spring's !isReadable()
+        }
     }
 
     /**
@@ -161,7 +183,7 @@ final class UringResourceHandler implements HandlerFunction<ServerResponse> {
      * walks every component of the name there, so one more stat costs a system call, while a statx through
      * the ring would cost two thread hand-offs and an io-wq worker (the kernel never runs statx inline).
      */
-    private @Nullable Found findNow(ServerRequest request, Path dir, String safe, @Nullable UringLoop loop)
+    private @Nullable Found findInNow(ServerRequest request, Path dir, String safe, @Nullable UringLoop loop)
             throws IOException {
         Path candidate = safe.isEmpty() ? dir : dir.resolve(safe).normalize();
         if (!candidate.startsWith(dir)) {
@@ -337,6 +359,12 @@ final class UringResourceHandler implements HandlerFunction<ServerResponse> {
                     return true;
                 }
             }
+        }
+        // Without If-None-Match and If-Modified-Since nothing can answer 304, and checkNotModified would only
+        // format validators into the response that the builder then sets (and parses back) again.
+        if (request.headers().header(HttpHeaders.IF_NONE_MATCH).isEmpty()
+                && request.headers().header(HttpHeaders.IF_MODIFIED_SINCE).isEmpty()) {
+            return false;
         }
         return config.useLastModified ? exchange.checkNotModified(etag, lastModified) : exchange.checkNotModified(etag);
     }

@@ -316,6 +316,20 @@ class UringResourcesTest {
     }
 
     @Test
+    void nameChecksRejectExactlyTheDotDotSegments() {
+        assertThat(UringResourceHandler.safeRelative("/a/b.txt")).isEqualTo("a/b.txt");
+        assertThat(UringResourceHandler.safeRelative("///a/")).isEqualTo("a/");
+        assertThat(UringResourceHandler.safeRelative("")).isEmpty();
+        assertThat(UringResourceHandler.safeRelative("/")).isEmpty();
+        // Dots that are not a whole ".." segment are names like any other.
+        assertThat(UringResourceHandler.safeRelative("/a/..b/c..")).isEqualTo("a/..b/c..");
+        assertThat(UringResourceHandler.safeRelative("/./.../x")).isEqualTo("./.../x");
+        for (String unsafe : List.of("..", "/..", "../a", "/a/..", "/a/../b", "a//../b", "/a\\b", "/a\0")) {
+            assertThat(UringResourceHandler.safeRelative(unsafe)).as(unsafe).isNull();
+        }
+    }
+
+    @Test
     void badConfigurationIsRejected() {
         assertThatThrownBy(() -> UringResources.router("/static/*", root)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> resources().withChunkSize(0)).isInstanceOf(IllegalArgumentException.class);
