@@ -41,11 +41,15 @@ class LoopIterationTest {
         assumeUring();
         UringLoop loop = UringLoop.create("budget-test", RingOptions.defaults().sqEntries(8).submissionsPerIteration(4));
         try {
-            // 100 armed timers on a budget of 4 per iteration: all get in, in about 25 iterations.
+            // 100 armed timers on a budget of 4 per iteration: all get in, in about 25 iterations. Subscribed
+            // in one task on the loop thread, so all 100 wait for the same iteration (from another thread the
+            // loop may take them as they trickle in, a few per iteration, and never reach the budget).
             List<reactor.core.Disposable> armed = new java.util.ArrayList<>();
-            for (int i = 0; i < 100; i++) {
-                armed.add(loop.submit(Op.timeout(Duration.ofHours(1))).subscribe());
-            }
+            reactor.core.publisher.Mono.fromRunnable(() -> {
+                for (int i = 0; i < 100; i++) {
+                    armed.add(loop.submit(Op.timeout(Duration.ofHours(1))).subscribe());
+                }
+            }).subscribeOn(loop).block(Duration.ofSeconds(10));
             assertThat(loop.submit(Op.nop()).block(Duration.ofSeconds(10))).isZero();
             UringMetrics m = TestSupport.liveMetrics(loop);
             assertThat(m.inFlight()).isEqualTo(100);
