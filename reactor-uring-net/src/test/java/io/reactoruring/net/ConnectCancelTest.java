@@ -14,10 +14,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * A connection that completes just as its subscriber cancels is closed by the client, never leaked:
@@ -143,5 +147,50 @@ class ConnectCancelTest {
                 droppedDownstream, accepted.get());
         assertThat(received).as("some connects ran to the end").isPositive();
         assertThat(accepted.get()).as("some connects reached the server").isPositive();
+    }
+
+    /**
+     * The server side of the race: clients connect while the server is disposed at a random accept
+     * ({@value #ROUNDS} rounds of {@value #SIZE} connects). A connection accepted as or after the
+     * server stops is closed by it, never handed to a handler nobody will end (the handlers here
+     * never end, so only the server closes its ends): once the clients close theirs, no socket is
+     * left on the port (the listening socket included) and the server counts none open.
+     */
+    @Test
+    void connectsRacingTheServersDisposeLeaveNothingOpen() throws Exception {
+        SplittableRandom random = new SplittableRandom(23);
+        long accepted = 0;
+        long connected = 0;
+        for (int round = 0; round < ROUNDS; round++) {
+            int disposeAt = random.nextInt(SIZE);
+            AtomicInteger acceptedNow = new AtomicInteger();
+            AtomicReference<UringServer> bound = new AtomicReference<>();
+            UringServer server = net.server().port(0)
+                    .doOnConnection(c -> {
+                        if (acceptedNow.incrementAndGet() == disposeAt) {
+                            Schedulers.parallel().schedule(() -> bound.get().dispose());
+                        }
+                    })
+                    .handle((in, out) -> Mono.never()) // only the server's dispose closes its end
+                    .bindNow(T);
+            bound.set(server);
+            List<UringConnection> clients = Flux.range(0, SIZE)
+                    .flatMap(i -> net.client(server).connect().onErrorResume(e -> Mono.empty()), 16)
+                    .collectList().block(T.multipliedBy(3));
+            server.dispose(); // if fewer than disposeAt were accepted
+            assertThat(clients).isNotNull();
+            clients.forEach(UringConnection::dispose);
+            accepted += acceptedNow.get();
+            connected += clients.size();
+            int port = server.port();
+            assertThat(Poll.until(() -> Fds.tcpSocketsOnPort(port) == 0 && server.activeConnections() == 0))
+                    .as("round %d (dispose at accept %d): sockets on port %d: %d, server connections open: %d",
+                            round, disposeAt, port, Fds.tcpSocketsOnPort(port), server.activeConnections())
+                    .isTrue();
+            server.onDispose().block(T);
+        }
+        System.out.printf("%s: %d rounds of %d connects racing the server's dispose: %d connected, %d accepted%n",
+                getClass().getSimpleName(), ROUNDS, SIZE, connected, accepted);
+        assertThat(accepted).as("some connections were accepted before the dispose").isPositive();
     }
 }
