@@ -26,6 +26,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -53,6 +54,11 @@ class MultishotReceiveTest {
     /** What this kernel gets by default: multishot where the byte limit exists (6.17) and rings are incremental (6.12). */
     private static boolean kernelMultishot() {
         return RingReceive.kernelAtLeast(System.getProperty("os.version", ""), 6, 17);
+    }
+
+    @BeforeEach
+    void multishotOn() {
+        System.setProperty(RingReceive.MULTISHOT_PROPERTY, "true"); // off by default (see RingReceive)
     }
 
     @AfterEach

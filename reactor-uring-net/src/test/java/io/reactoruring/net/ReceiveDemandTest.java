@@ -38,6 +38,16 @@ class ReceiveDemandTest {
         return net.loop();
     }
 
+    @org.junit.jupiter.api.BeforeEach
+    void multishotOn() {
+        System.setProperty(RingReceive.MULTISHOT_PROPERTY, "true"); // off by default (see RingReceive)
+    }
+
+    @org.junit.jupiter.api.AfterEach
+    void defaultMode() {
+        System.clearProperty(RingReceive.MULTISHOT_PROPERTY);
+    }
+
     private static byte at(long i) {
         return (byte) (i * 31 + (i >>> 9));
     }
