@@ -16,7 +16,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.SignalType;
 
 /**
  * An immutable TCP client configuration (every setter returns a modified copy). {@link #connect()}
@@ -154,23 +153,42 @@ public final class UringTcpClient implements Cloneable {
      * {@link java.net.ConnectException} (refused), {@link java.util.concurrent.TimeoutException}
      * (connect timeout), {@link java.net.UnknownHostException}, {@link IllegalStateException} (no
      * port set), or the errno's exception for a socket option the kernel refuses. Cancelling cancels
-     * the CONNECT in the kernel and closes the socket. No fd outlives a failed connect.
+     * the CONNECT in the kernel and closes the socket. No fd outlives a failed connect, and a
+     * connection that completes as its subscriber cancels (or its timeout fires) is closed by the
+     * client: it is either the subscriber's, handed to {@code onNext}, or closed, never leaked. One
+     * handed to a subscriber that cancels on another thread meanwhile is still the subscriber's (an
+     * operator between that drops it gives it to {@code Hooks.onNextDropped}).
      */
     public Mono<UringConnection> connect() {
         return Mono.defer(() -> {
             if (port < 0) {
                 return Mono.error(new IllegalStateException("port() was not set"));
             }
-            return SockAddr.resolveLater(host, port).flatMap(address -> {
+            ConnectHandoff handoff = new ConnectHandoff();
+            return handoff.guard(SockAddr.resolveLater(host, port).flatMap(address -> {
                 String target = SockAddr.describe(address);
                 return Transport.select(transport, group) == Transport.IO_URING
-                        ? connectRing(address, target)
-                        : connectNio(address, target);
-            });
+                        ? connectRing(address, target, handoff)
+                        : connectNio(address, target, handoff);
+            }));
         });
     }
 
-    private Mono<UringConnection> connectRing(InetSocketAddress address, String target) {
+    /**
+     * Test hook: runs with each connection just before it is emitted (on the thread that emits it),
+     * so a test can hold the handover until its subscriber has cancelled.
+     */
+    static volatile @Nullable Consumer<UringConnection> beforeEmitForTests;
+
+    private static UringConnection beforeEmit(UringConnection conn) {
+        Consumer<UringConnection> hook = beforeEmitForTests;
+        if (hook != null) {
+            hook.accept(conn);
+        }
+        return conn;
+    }
+
+    private Mono<UringConnection> connectRing(InetSocketAddress address, String target, ConnectHandoff handoff) {
         UringLoopGroup g = group != null ? group : UringLoopGroup.shared();
         int fd;
         SockAddr sa;
@@ -198,6 +216,13 @@ public final class UringTcpClient implements Cloneable {
             return Mono.error(e);
         }
         UringConnection conn = new UringConnection(io, description);
+        // From here the handoff owns the socket: a subscriber that has already left (cancelled while
+        // the host resolved) gets nothing, and a cancel from now on disposes it (SharedFd closes the
+        // socket only once the CONNECT has completed).
+        if (!handoff.offer(conn)) {
+            sa.close();
+            return Mono.empty();
+        }
         // Freed once the kernel is done with it: after the CQE (also when cancelled), or when
         // the op never reaches the kernel.
         Op op = Op.builder(Opcode.CONNECT).fd(io.sharedFd()).addr(sa.address).offset(sa.length)
@@ -205,25 +230,17 @@ public final class UringTcpClient implements Cloneable {
         if (connectTimeout != null) {
             op = op.withTimeout(connectTimeout);
         }
-        AtomicBoolean delivered = new AtomicBoolean();
         return loop.submit(op)
-                .map(res -> conn)
-                .doOnNext(c -> delivered.set(true))
-                .doOnError(e -> conn.dispose())
-                .doFinally(signal -> {
-                    if (signal == SignalType.CANCEL && !delivered.get()) {
-                        // The CQE may still come: the hook frees the sockaddr after it, and
-                        // SharedFd closes the socket only once the CONNECT has completed.
-                        conn.dispose();
-                    }
-                });
+                .map(res -> beforeEmit(conn))
+                .doOnError(e -> conn.dispose());
     }
 
     /**
-     * The fallback: {@link AsynchronousSocketChannel#connect}; a timeout or cancel closes the channel,
-     * and a connection that completes after its subscriber left is closed rather than leaked.
+     * The fallback: {@link AsynchronousSocketChannel#connect}; a timeout or cancel before the connect
+     * completes closes the channel, and a connection that completes as its subscriber leaves is
+     * closed by the handoff rather than leaked.
      */
-    private Mono<UringConnection> connectNio(InetSocketAddress address, String target) {
+    private Mono<UringConnection> connectNio(InetSocketAddress address, String target, ConnectHandoff handoff) {
         Mono<UringConnection> connect = Mono.create(sink -> {
             AsynchronousSocketChannel ch;
             try {
@@ -232,6 +249,8 @@ public final class UringTcpClient implements Cloneable {
                 sink.error(e);
                 return;
             }
+            // Decides who closes the channel before it is a connection: the cancel, the failure,
+            // or nobody (the completion wraps it and hands it to the handoff).
             AtomicBoolean settled = new AtomicBoolean();
             sink.onCancel(() -> {
                 if (settled.compareAndSet(false, true)) {
@@ -243,9 +262,22 @@ public final class UringTcpClient implements Cloneable {
                 ch.connect(address, null, new CompletionHandler<Void, Void>() {
                     @Override
                     public void completed(Void result, Void unused) {
-                        if (settled.compareAndSet(false, true)) {
-                            String description = "connection to " + target;
-                            sink.success(new UringConnection(new NioConnectionIo(ch, description, settings), description));
+                        if (!settled.compareAndSet(false, true)) {
+                            return; // cancelled: the cancel closed the channel
+                        }
+                        String description = "connection to " + target;
+                        UringConnection conn;
+                        try {
+                            conn = new UringConnection(new NioConnectionIo(ch, description, settings), description);
+                        } catch (RuntimeException e) {
+                            closeQuietly(ch);
+                            sink.error(e);
+                            return;
+                        }
+                        if (handoff.offer(conn)) {
+                            // If the sink was cancelled meanwhile it drops the value (onDiscard or
+                            // onNextDropped); the handoff still holds it and closes it.
+                            sink.success(beforeEmit(conn));
                         }
                     }
 
@@ -258,9 +290,10 @@ public final class UringTcpClient implements Cloneable {
                     }
                 });
             } catch (IOException | RuntimeException e) {
-                settled.set(true);
-                closeQuietly(ch);
-                sink.error(Transport.nioError(e, "connect", target));
+                if (settled.compareAndSet(false, true)) { // else cancelled first: nobody to tell
+                    closeQuietly(ch);
+                    sink.error(Transport.nioError(e, "connect", target));
+                }
             }
         });
         Duration timeout = connectTimeout;
