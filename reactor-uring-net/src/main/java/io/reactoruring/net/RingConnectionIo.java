@@ -22,6 +22,9 @@ import reactor.core.publisher.Mono;
  * the connection's {@link WriteQueue} and {@link RingWrites} (SEND, SENDMSG, SEND_ZC); files through {@link FileSender} (SPLICE).
  */
 final class RingConnectionIo implements ConnectionIo {
+    /** Completes when {@link #close()} starts. */
+    private final reactor.core.publisher.Sinks.Empty<Void> closing = reactor.core.publisher.Sinks.empty();
+
     private static final int SHUT_WR = 1;
     private static final int SHUT_RDWR = 2;
 
@@ -74,7 +77,7 @@ final class RingConnectionIo implements ConnectionIo {
         boolean multishot = settings.receiveRingEntries() > 0 && loop.supports(Opcode.SEND_ZC);
         return multishot
                 ? RingReceive.receive(loop, fd, description, settings.receiveRingEntries(), settings.receiveBufferSize(),
-                        this::receiveSingle)
+                        closing.asMono(), this::receiveSingle)
                 : receiveSingle();
     }
 
@@ -181,6 +184,7 @@ final class RingConnectionIo implements ConnectionIo {
      */
     @Override
     public Mono<Void> close() {
+        closing.tryEmitEmpty(); // receives with no RECV in the kernel end now (RingReceive)
         Mono<Integer> shutdown;
         try {
             shutdown = loop.submit(Op.builder(Opcode.SHUTDOWN).fd(fd).length(SHUT_RDWR).name("shutdown")

@@ -169,6 +169,33 @@ class SharedRingScaleTest {
         assertThat(maxPerConnection.get()).isEqualTo(cap);
     }
 
+    @org.junit.jupiter.params.ParameterizedTest(name = "multishot={0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void aReceiveAtItsCapEndsWhenItsConnectionIsDisposed(boolean multishot) throws Exception {
+        System.setProperty(RingReceive.MULTISHOT_PROPERTY, String.valueOf(multishot));
+        int cap = 2;
+        Queue<PooledBuffer> held = new ConcurrentLinkedQueue<>();
+        java.util.concurrent.atomic.AtomicReference<UringConnection> connection = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+        UringServer server = net.server().port(0).receiveBufferSize(16 * 1024).receiveBufferRing(cap)
+                .doOnConnection(connection::set)
+                .handle((in, out) -> in.receive().doOnNext(pb -> held.add(pb.retain()))
+                        .doFinally(signal -> ended.set(true)).then())
+                .bindNow(T);
+        try (SocketChannel greedy = flood(server.port())) {
+            // At its cap the receive has no RECV in the kernel: nothing there can tell it of the close.
+            assertThat(awaitOnLoop(loop(), () -> held.size() == cap)).as("the receive reached its cap").isTrue();
+            connection.get().dispose();
+            assertThat(awaitOnLoop(loop(), ended::get))
+                    .as("the receive ended with its connection, before any buffer was released").isTrue();
+            assertThat(held).as("nothing delivered after the close").hasSize(cap);
+        } finally {
+            System.clearProperty(RingReceive.MULTISHOT_PROPERTY);
+            releaseAll(held);
+            server.disposeNow(T);
+        }
+    }
+
     @Test
     void hoardersThatEmptyTheRingAreCountedAndEveryoneRecovers() throws Exception {
         // Whole buffers: with incremental consumption, hoarders at their cap may hold slices of buffers
