@@ -228,28 +228,13 @@ final class LoopRegistrations {
             return false;
         }
         String release = System.getProperty("os.version", "");
-        if (kernelAtLeast(release, 6, 12)) {
+        if (io.reactoruring.core.internal.KernelVersion.atLeast(release, 6, 12)) {
             return true;
         }
         if (INCREMENTAL_REFUSAL_LOGGED.compareAndSet(false, true)) {
             LOG.debug("Linux {} predates IOU_PBUF_RING_INC (6.12): provided buffers are consumed whole", release);
         }
         return false;
-    }
-
-    /** True when {@code release} ("6.18.0-1-amd64") is at least {@code major.minor}; false if unreadable. */
-    static boolean kernelAtLeast(String release, int major, int minor) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(\\d+)\\.(\\d+)").matcher(release);
-        if (!m.find()) {
-            return false;
-        }
-        try {
-            int ma = Integer.parseInt(m.group(1));
-            int mi = Integer.parseInt(m.group(2));
-            return ma > major || ma == major && mi >= minor;
-        } catch (NumberFormatException e) {
-            return false;
-        }
     }
 
     private static String memlockNote(int res, long pinnedBytes) {

@@ -175,12 +175,12 @@ class BufferRingTest {
 
     @Test
     void kernelVersionsAreReadForIncrementalConsumption() {
-        assertThat(LoopRegistrations.kernelAtLeast("6.18.0-1-amd64", 6, 12)).isTrue();
-        assertThat(LoopRegistrations.kernelAtLeast("6.12", 6, 12)).isTrue();
-        assertThat(LoopRegistrations.kernelAtLeast("7.0.1", 6, 12)).isTrue();
-        assertThat(LoopRegistrations.kernelAtLeast("6.11.9-generic", 6, 12)).isFalse();
-        assertThat(LoopRegistrations.kernelAtLeast("5.15.0", 6, 12)).isFalse();
-        assertThat(LoopRegistrations.kernelAtLeast("unknown", 6, 12)).isFalse();
+        assertThat(io.reactoruring.core.internal.KernelVersion.atLeast("6.18.0-1-amd64", 6, 12)).isTrue();
+        assertThat(io.reactoruring.core.internal.KernelVersion.atLeast("6.12", 6, 12)).isTrue();
+        assertThat(io.reactoruring.core.internal.KernelVersion.atLeast("7.0.1", 6, 12)).isTrue();
+        assertThat(io.reactoruring.core.internal.KernelVersion.atLeast("6.11.9-generic", 6, 12)).isFalse();
+        assertThat(io.reactoruring.core.internal.KernelVersion.atLeast("5.15.0", 6, 12)).isFalse();
+        assertThat(io.reactoruring.core.internal.KernelVersion.atLeast("unknown", 6, 12)).isFalse();
     }
 
     @Test
@@ -191,7 +191,7 @@ class BufferRingTest {
         assertThat(plain.incremental()).as("only when asked for").isFalse();
         BufferRing ring = loop.registerBufferRing(2, 64, true).block(T);
         assertThat(ring).isNotNull();
-        boolean granted = LoopRegistrations.kernelAtLeast(System.getProperty("os.version"), 6, 12);
+        boolean granted = io.reactoruring.core.internal.KernelVersion.atLeast(System.getProperty("os.version"), 6, 12);
         assertThat(ring.incremental()).as("Linux 6.12+ grants IOU_PBUF_RING_INC").isEqualTo(granted);
         assertThat(awaitOnLoop(loop, () -> loop.metrics().incrementalBufferRings() == (granted ? 1 : 0))).isTrue();
         plain.close();

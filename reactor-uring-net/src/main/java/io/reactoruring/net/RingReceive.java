@@ -10,6 +10,7 @@ import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.buffer.BufferRing;
 import io.reactoruring.core.buffer.PooledBuffer;
 import io.reactoruring.core.internal.CoreAccess;
+import io.reactoruring.core.internal.KernelVersion;
 import java.util.ArrayDeque;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -86,7 +87,7 @@ final class RingReceive extends Flux<PooledBuffer> {
     /** System property: {@code false} receives with one single-shot RECV per message, never multishot. */
     static final String MULTISHOT_PROPERTY = "reactoruring.net.multishotReceive";
     /** The total byte limit of a multishot RECV (sqe->optlen) came with Linux 6.17. */
-    private static final boolean KERNEL_HAS_MULTISHOT_LIMIT = kernelAtLeast(System.getProperty("os.version", ""), 6, 17);
+    private static final boolean KERNEL_HAS_MULTISHOT_LIMIT = KernelVersion.runningAtLeast(6, 17);
     /** MSG_WAITALL: a multishot RECV with it is refused (EINVAL), how tests play a kernel without the byte limit. */
     static final int MSG_WAITALL = 0x100;
     /** Set once the kernel refused a multishot RECV (EINVAL): single RECVs from then on, after one warning. */
@@ -152,21 +153,6 @@ final class RingReceive extends Flux<PooledBuffer> {
                     LOG.debug("no provided-buffer ring for {} ({}); receiving with single RECVs", description, e.toString());
                     return fallback.get();
                 });
-    }
-
-    /** True when {@code release} ("6.18.0-1-amd64") is at least {@code major.minor}; false if unreadable. */
-    static boolean kernelAtLeast(String release, int major, int minor) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(\\d+)\\.(\\d+)").matcher(release);
-        if (!m.find()) {
-            return false;
-        }
-        try {
-            int ma = Integer.parseInt(m.group(1));
-            int mi = Integer.parseInt(m.group(2));
-            return ma > major || ma == major && mi >= minor;
-        } catch (NumberFormatException e) {
-            return false;
-        }
     }
 
     /** Whether a receive over {@code ring} uses one multishot RECV (see the class comment). */

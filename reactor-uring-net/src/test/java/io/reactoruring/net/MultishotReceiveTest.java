@@ -53,7 +53,7 @@ class MultishotReceiveTest {
 
     /** What this kernel gets by default: multishot where the byte limit exists (6.17) and rings are incremental (6.12). */
     private static boolean kernelMultishot() {
-        return RingReceive.kernelAtLeast(System.getProperty("os.version", ""), 6, 17);
+        return io.reactoruring.core.internal.KernelVersion.runningAtLeast(6, 17);
     }
 
     @BeforeEach
