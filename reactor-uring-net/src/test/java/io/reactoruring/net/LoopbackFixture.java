@@ -234,4 +234,33 @@ final class LoopbackFixture implements BeforeAllCallback, AfterAllCallback, Befo
             return acc;
         }).map(ByteArrayOutputStream::toByteArray);
     }
+
+    /** {@code size} bytes of a pattern that differs per {@code seed} and does not repeat every 256 bytes. */
+    static byte[] pattern(int size, int seed) {
+        byte[] b = new byte[size];
+        for (int i = 0; i < size; i++) {
+            b[i] = (byte) (i * 31 + seed + (i >>> 9));
+        }
+        return b;
+    }
+
+    /** Echoes {@code payload} over a new blocking connection to {@code port}; the echo, byte for byte. */
+    static byte[] echo(int port, byte[] payload) throws Exception {
+        try (java.nio.channels.SocketChannel c = java.nio.channels.SocketChannel.open(
+                new java.net.InetSocketAddress("127.0.0.1", port))) {
+            java.util.concurrent.CompletableFuture<Void> writing = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    c.write(java.nio.ByteBuffer.wrap(payload));
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            java.nio.ByteBuffer in = java.nio.ByteBuffer.allocate(payload.length);
+            while (in.hasRemaining() && c.read(in) >= 0) {
+                // blocking reads until the whole echo is back
+            }
+            writing.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            return in.array();
+        }
+    }
 }

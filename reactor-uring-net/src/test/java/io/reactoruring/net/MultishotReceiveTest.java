@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
 import java.util.SplittableRandom;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -155,32 +154,6 @@ class MultishotReceiveTest {
         return c;
     }
 
-    private static byte[] pattern(int size, int seed) {
-        byte[] b = new byte[size];
-        for (int i = 0; i < size; i++) {
-            b[i] = (byte) (i * 31 + seed + (i >>> 9));
-        }
-        return b;
-    }
-
-    private static byte[] echo(int port, byte[] payload) throws Exception {
-        try (SocketChannel c = SocketChannel.open(new InetSocketAddress("127.0.0.1", port))) {
-            CompletableFuture<Void> writing = CompletableFuture.runAsync(() -> {
-                try {
-                    c.write(ByteBuffer.wrap(payload));
-                } catch (Exception e) {
-                    throw new RuntimeException(e);
-                }
-            });
-            ByteBuffer in = ByteBuffer.allocate(payload.length);
-            while (in.hasRemaining() && c.read(in) >= 0) {
-                // blocking reads until the whole echo is back
-            }
-            writing.get(30, TimeUnit.SECONDS);
-            return in.array();
-        }
-    }
-
     @Test
     void aHoarderWithNoDemandAndAMultishotArmedStarvesNoneOfFiftyOthers() throws Exception {
         int cap = ConnectionSettings.DEFAULT_RING_ENTRIES;
@@ -220,9 +193,9 @@ class MultishotReceiveTest {
             List<Future<byte[]>> echoes = new ArrayList<>();
             List<byte[]> payloads = new ArrayList<>();
             for (int i = 0; i < 50; i++) {
-                byte[] payload = pattern(64 * 1024, i);
+                byte[] payload = LoopbackFixture.pattern(64 * 1024, i);
                 payloads.add(payload);
-                echoes.add(pool.submit(() -> echo(echoing.port(), payload)));
+                echoes.add(pool.submit(() -> LoopbackFixture.echo(echoing.port(), payload)));
             }
             for (int i = 0; i < 50; i++) {
                 assertThat(echoes.get(i).get(60, TimeUnit.SECONDS)).as("echo %d beside the hoarder", i)

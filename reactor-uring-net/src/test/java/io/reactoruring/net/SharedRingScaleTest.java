@@ -42,40 +42,13 @@ class SharedRingScaleTest {
         return net.loop();
     }
 
-    private static byte[] pattern(int size, int seed) {
-        byte[] b = new byte[size];
-        for (int i = 0; i < size; i++) {
-            b[i] = (byte) (i * 31 + seed + (i >>> 9));
-        }
-        return b;
-    }
-
-    /** Echoes {@code payload} over a new blocking connection; the echo, byte for byte. */
-    private static byte[] echo(int port, byte[] payload) throws Exception {
-        try (SocketChannel c = SocketChannel.open(new InetSocketAddress("127.0.0.1", port))) {
-            CompletableFuture<Void> writing = CompletableFuture.runAsync(() -> {
-                try {
-                    c.write(ByteBuffer.wrap(payload));
-                } catch (Exception e) {
-                    throw new RuntimeException(e);
-                }
-            });
-            ByteBuffer in = ByteBuffer.allocate(payload.length);
-            while (in.hasRemaining() && c.read(in) >= 0) {
-                // blocking reads until the whole echo is back
-            }
-            writing.get(30, TimeUnit.SECONDS);
-            return in.array();
-        }
-    }
-
     @Test
     void thousandsOfIdleConnectionsCostLittleNativeMemoryAndAllOfItComesBack() throws Exception {
         int connections = 4000;
         UringServer server = net.bind(net.server().port(0).handle((in, out) -> out.sendPooled(in.receive())));
         // Warm-up: the shared ring is registered, used and given back once, so the pool holds its blocks.
-        byte[] small = pattern(1000, 1);
-        assertThat(echo(server.port(), small)).isEqualTo(small);
+        byte[] small = LoopbackFixture.pattern(1000, 1);
+        assertThat(LoopbackFixture.echo(server.port(), small)).isEqualTo(small);
         assertThat(awaitOnLoop(loop(), () -> server.activeConnections() == 0 && SharedReceiveRings.count(loop()) == 0))
                 .isTrue();
         long nativeBefore = NativeMemory.allocatedBytes();
@@ -95,8 +68,8 @@ class SharedRingScaleTest {
                     .isLessThanOrEqualTo(2 * 1024);
 
             // With all of them open, a new connection still echoes, intact.
-            byte[] payload = pattern(256 * 1024, 7);
-            assertThat(echo(server.port(), payload)).isEqualTo(payload);
+            byte[] payload = LoopbackFixture.pattern(256 * 1024, 7);
+            assertThat(LoopbackFixture.echo(server.port(), payload)).isEqualTo(payload);
 
             OutputStream stdin = child.getOutputStream();
             stdin.write('\n');
@@ -158,8 +131,8 @@ class SharedRingScaleTest {
         try (SocketChannel greedy = flood(hoarding.port())) {
             assertThat(awaitOnLoop(loop(), () -> held.size() == cap)).as("the hoarder reached its cap").isTrue();
             for (int i = 0; i < 20; i++) {
-                byte[] payload = pattern(200 * 1024, i);
-                assertThat(echo(echoing.port(), payload)).as("echo %d beside the hoarder", i).isEqualTo(payload);
+                byte[] payload = LoopbackFixture.pattern(200 * 1024, i);
+                assertThat(LoopbackFixture.echo(echoing.port(), payload)).as("echo %d beside the hoarder", i).isEqualTo(payload);
             }
             assertThat(held).as("the hoarder took nothing more meanwhile").hasSize(cap);
         } finally {
@@ -226,10 +199,10 @@ class SharedRingScaleTest {
             assertThat(awaitOnLoop(loop(), () -> held.size() == ringEntries)).as("the ring is held by the hoarders")
                     .isTrue();
             long exhaustedBefore = loop().metrics().bufferRingExhaustions();
-            byte[] payload = pattern(300 * 1024, 3);
+            byte[] payload = LoopbackFixture.pattern(300 * 1024, 3);
             CompletableFuture<byte[]> echoed = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return echo(echoing.port(), payload);
+                    return LoopbackFixture.echo(echoing.port(), payload);
                 } catch (Exception e) {
                     throw new RuntimeException(e);
                 }
