@@ -195,6 +195,34 @@ class UringResourcesHttpSemanticsTest {
                 .expectHeader().doesNotExist(HttpHeaders.CONTENT_ENCODING).expectBody(String.class).isEqualTo("first");
     }
 
+    /**
+     * The same checks through {@link UringResources#handlerMapping} (the {@code WebHandler} path of Boot's
+     * static resources) in a WebFlux application with a router function for an upload endpoint.
+     */
+    @Test
+    void sameSemanticsThroughTheHandlerMapping() {
+        throughMapping(resources());
+    }
+
+    static void throughMapping(UringResources resources) {
+        RouterFunction<ServerResponse> upload = RouterFunctions.route(RequestPredicates.POST("/s/upload"),
+                r -> ServerResponse.ok().bodyValue("upload route"));
+        try (WebFluxApps.App app = WebFluxApps.start(resources.handlerMapping("/s/**"), upload)) {
+            WebTestClient c = app.client();
+            check(c);
+            methods(c);
+            redirects(c);
+            star(c);
+            locations(c);
+        }
+        try (WebFluxApps.App app = WebFluxApps.start(resources.withPrecompressed(List.of("br", "gzip"))
+                .withCacheControl(CacheControl.maxAge(Duration.ofHours(1))).handlerMapping("/s/**"))) {
+            precompressed(app.client());
+            app.client().get().uri("/s/app.css").exchange().expectStatus().isOk()
+                    .expectHeader().valueEquals(HttpHeaders.CACHE_CONTROL, "max-age=3600");
+        }
+    }
+
     @Test
     void severalLocationsFirstWins() {
         locations(client(resources()));
