@@ -66,10 +66,13 @@ final class UringResourceHandler implements HandlerFunction<ServerResponse> {
     private static final String ALLOW_FOR_405 = "GET,HEAD";
     private static final int S_IFREG = 0100000;
     private static final int S_IFDIR = 0040000;
+    private static final int MAX_CACHED_DATES = 4096;
 
     private final UringResources config;
     /** Real path of each served or allowed location, refreshed when a check fails (a re-pointed symlink). */
     private final Map<Path, Path> realLocations = new ConcurrentHashMap<>();
+    /** Last-Modified values by epoch second, formatted once (a few microseconds each); cleared when large. */
+    private final Map<Long, String> httpDates = new ConcurrentHashMap<>();
 
     UringResourceHandler(UringResources config) {
         this.config = config;
@@ -422,8 +425,24 @@ final class UringResourceHandler implements HandlerFunction<ServerResponse> {
     private void validators(HttpHeaders headers, String etag, Instant lastModified) {
         headers.setETag(etag);
         if (config.useLastModified) {
-            headers.setLastModified(lastModified);
+            headers.set(HttpHeaders.LAST_MODIFIED, httpDate(lastModified));
         }
+    }
+
+    /** {@code t} as an HTTP date, as {@link HttpHeaders#setLastModified(Instant)} writes it. */
+    String httpDate(Instant t) {
+        Long second = t.getEpochSecond();
+        String date = httpDates.get(second);
+        if (date == null) {
+            HttpHeaders scratch = new HttpHeaders();
+            scratch.setLastModified(second * 1000);
+            date = scratch.getFirst(HttpHeaders.LAST_MODIFIED);
+            if (httpDates.size() >= MAX_CACHED_DATES) {
+                httpDates.clear();
+            }
+            httpDates.put(second, date);
+        }
+        return date;
     }
 
     private void cacheHeaders(HttpHeaders headers, Found found) {

@@ -331,6 +331,19 @@ class UringResourcesTest {
     }
 
     @Test
+    void lastModifiedIsWrittenAsSpringWritesIt() {
+        UringResourceHandler handler = (UringResourceHandler) resources().handler();
+        for (java.time.Instant t : List.of(java.time.Instant.EPOCH, java.time.Instant.ofEpochSecond(1_700_000_000, 999_999_999),
+                java.time.Instant.ofEpochSecond(4_102_444_799L))) {
+            HttpHeaders spring = new HttpHeaders();
+            spring.setLastModified(t);
+            // Twice: formatted, then from the cache.
+            assertThat(handler.httpDate(t)).isEqualTo(spring.getFirst(HttpHeaders.LAST_MODIFIED));
+            assertThat(handler.httpDate(t)).isEqualTo(spring.getFirst(HttpHeaders.LAST_MODIFIED));
+        }
+    }
+
+    @Test
     void nameChecksRejectExactlyTheDotDotSegments() {
         assertThat(UringResourceHandler.safeRelative("/a/b.txt")).isEqualTo("a/b.txt");
         assertThat(UringResourceHandler.safeRelative("///a/")).isEqualTo("a/");
