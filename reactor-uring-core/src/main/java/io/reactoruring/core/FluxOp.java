@@ -82,17 +82,17 @@ final class FluxOp extends OpHandle implements org.reactivestreams.Subscription 
 
     @Override
     public void run() {
-        if (state == DONE) {
-            return;
-        }
         if (isCancelled()) {
-            backlog.clear();
+            orphanBacklog();
             if (state == ARMED) {
                 stopInKernel();
             } else if (state == IDLE) {
                 state = DONE;
                 kernelDone(op);
-            } // WAITING: skipped by the loop when its turn comes
+            } // WAITING: skipped by the loop when its turn comes; DONE: nothing left to stop
+            return;
+        }
+        if (state == DONE) {
             return;
         }
         drain();
@@ -142,6 +142,7 @@ final class FluxOp extends OpHandle implements org.reactivestreams.Subscription 
             releaseFd(op);
         }
         if (isCancelled()) {
+            orphanBacklog();
             orphan(op, res);
             if (terminal) {
                 state = DONE;
@@ -173,6 +174,19 @@ final class FluxOp extends OpHandle implements org.reactivestreams.Subscription 
             stopInKernel(); // no demand: pause the kernel side instead of piling up CQEs
         } else if (state == IDLE && !ended && requested > 0) {
             run(); // the kernel ended it, the subscriber still wants more: re-arm
+        }
+    }
+
+    /**
+     * The subscriber has left: CQEs that reached the op but not the subscriber are nobody's, and what
+     * they created (an accepted socket) is closed, as for CQEs that arrive from now on. Some are here
+     * even with unbounded demand: a cancel from another thread can land between {@link #onCqe}'s
+     * check and {@link #drain}'s, leaving that CQE queued (a server disposed while accepting).
+     */
+    private void orphanBacklog() {
+        Completion c;
+        while ((c = backlog.poll()) != null) {
+            orphan(op, c.res());
         }
     }
 

@@ -41,6 +41,15 @@ interface FileIo {
     Mono<Integer> transfer(boolean write, ByteBuffer buf, int start, int len, long position);
 
     /**
+     * The read {@link #transfer} would do, done at once on the calling thread if that cannot block
+     * (page-cached data): the raw count (0 = EOF), or a negative value when nothing was read and the
+     * caller must use {@link #transfer}. By default never (-1).
+     */
+    default int readNow(ByteBuffer buf, int start, int len, long position) {
+        return -1;
+    }
+
+    /**
      * Transfers all {@code len} bytes (a read also stops at EOF), resubmitting short transfers.
      * Exactly one of {@code finish} (success, its result is emitted; null completes empty) or
      * {@code abandon} (error or cancel, once nothing touches the memory any more) is called.

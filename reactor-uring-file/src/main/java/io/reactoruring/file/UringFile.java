@@ -25,9 +25,12 @@ import reactor.core.publisher.Mono;
  * and exception types; differences are noted per method.
  *
  * <p><b>Threads.</b> Every method returns a cold publisher: nothing reaches the kernel before
- * subscription. With io_uring all signals arrive on the file's {@linkplain #loop() loop thread}:
+ * subscription. With io_uring the signals arrive on the file's {@linkplain #loop() loop thread}:
  * keep downstream work short there, or {@code publishOn} another scheduler; {@code block()} on the
- * loop thread throws. With NIO they arrive on a boundedElastic thread.
+ * loop thread throws. One exception: a {@link #read} subscribed on another thread, of a file with a
+ * process fd ({@link UringOpenOption#PLAIN_FD}) not opened with {@link UringOpenOption#DIRECT}, whose
+ * data is in the page cache, is done at once on the subscribing thread (see {@link #read}) and its
+ * result is emitted there (or where it is requested). With NIO they arrive on a boundedElastic thread.
  *
  * <p><b>Misuse</b> that does not depend on timing (negative positions, heap or read-only buffers,
  * writing a file opened read-only) throws at call time, before anything is submitted. Using the
@@ -81,8 +84,8 @@ public final class UringFile {
     private final boolean writable;
     private final String target;
 
-    UringFile(SharedFd fd, Path path, boolean readable, boolean writable) {
-        this(new UringFileIo(fd, path), path, readable, writable);
+    UringFile(SharedFd fd, Path path, boolean readable, boolean writable, boolean oDirect) {
+        this(new UringFileIo(fd, path, oDirect), path, readable, writable);
     }
 
     UringFile(FileIo io, Path path, boolean readable, boolean writable) {
@@ -179,6 +182,18 @@ public final class UringFile {
      * Reads up to {@code dst.remaining()} bytes at file {@code position} into {@code dst} (direct,
      * writable), advancing its position by the count. Emits the count, {@code -1} at end of file,
      * or {@code 0} when {@code dst} has no room (without a kernel call). One read, which may be short.
+     *
+     * <p><b>Page-cached reads skip the loop.</b> Subscribed on a thread other than the file's loop,
+     * the read is first tried right there, at subscription, as {@code preadv2} with
+     * {@code RWF_NOWAIT}: the kernel does it only if it needs no I/O (the data is in the page cache)
+     * and refuses otherwise, so the subscribing thread never waits for the device. A refused read
+     * goes through the ring as usual. This saves the two thread hand-offs of a ring op (to the loop
+     * and back), which dominate a small cached read: a {@code read(..).block()} costs about what a
+     * {@code FileChannel.read} does. It needs a process fd: files in the loop's registered file table
+     * (the default; {@link #isDirectDescriptor()}) always use the ring, so open with
+     * {@link UringOpenOption#PLAIN_FD} for it; never with {@link UringOpenOption#DIRECT}. Such a
+     * read may be shorter than a ring read would have been (only the cached part is read), and its
+     * result is emitted on the thread that requests it rather than on the loop thread.
      */
     public Mono<Integer> read(ByteBuffer dst, long position) {
         checkReadInto(dst, "dst");
@@ -190,6 +205,11 @@ public final class UringFile {
                 return Mono.just(0);
             }
             int start = dst.position();
+            int now = io.readNow(dst, start, len, position);
+            if (now >= 0) {
+                dst.position(start + now);
+                return Mono.just(now == 0 ? -1 : now);
+            }
             return io.transfer(false, dst, start, len, position).map(n -> {
                 if (n == 0) {
                     return -1;

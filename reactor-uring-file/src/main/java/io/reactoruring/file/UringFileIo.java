@@ -1,11 +1,13 @@
 package io.reactoruring.file;
 
+import io.reactoruring.core.Errno;
 import io.reactoruring.core.Op;
 import io.reactoruring.core.Opcode;
 import io.reactoruring.core.SharedFd;
 import io.reactoruring.core.Transfers;
 import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.buffer.BufferPool;
+import io.reactoruring.core.internal.CoreAccess;
 import io.reactoruring.core.internal.Native;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
@@ -26,11 +28,18 @@ final class UringFileIo implements FileIo {
     private final SharedFd fd;
     private final Path path;
     private final String target;
+    /**
+     * Whether {@link #readNow} tries page-cached reads on the calling thread: not for O_DIRECT (a
+     * synchronous direct read waits for the device even with RWF_NOWAIT), and no longer once the
+     * file refused RWF_NOWAIT (EOPNOTSUPP). Racy on purpose: a stale true costs one failed call.
+     */
+    private boolean readsInline;
 
-    UringFileIo(SharedFd fd, Path path) {
+    UringFileIo(SharedFd fd, Path path, boolean oDirect) {
         this.fd = fd;
         this.path = path;
         this.target = path.toString();
+        this.readsInline = !oDirect && !fd.isDirect();
     }
 
     @Override
@@ -68,6 +77,23 @@ final class UringFileIo implements FileIo {
         Op op = Op.builder(write ? Opcode.WRITE : Opcode.READ).fd(fd).addr(Native.addressOf(buf) + start).length(len)
                 .offset(position).keepAlive(buf).name(write ? "write" : "read").target(target).build();
         return fd.loop().submit(op);
+    }
+
+    /**
+     * Off the loop thread, a read of page-cached data is one {@code preadv2(RWF_NOWAIT)} here instead
+     * of two thread hand-offs (to the loop and back). On the loop thread the ring is as cheap (the
+     * read joins the iteration's batch), so it stays there.
+     */
+    @Override
+    public int readNow(ByteBuffer buf, int start, int len, long position) {
+        if (!readsInline || fd.loop().inLoop()) {
+            return -1;
+        }
+        int res = CoreAccess.readNowait(fd, Native.addressOf(buf) + start, len, position);
+        if (res == -Errno.EOPNOTSUPP) {
+            readsInline = false;
+        }
+        return res;
     }
 
     @Override

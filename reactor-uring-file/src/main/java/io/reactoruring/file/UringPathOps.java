@@ -63,7 +63,7 @@ final class UringPathOps implements PathOps {
             }
             return handOff(loop.submit(b.build()),
                     fd -> new UringFile(direct ? CoreAccess.adoptDirectFd(fd, loop, target) : CoreAccess.adoptFd(fd, loop, target),
-                            path, spec.readable(), spec.writable()),
+                            path, spec.readable(), spec.writable(), spec.direct()),
                     fd -> loop.submit(direct ? closeDirect(fd) : Op.close(fd)).subscribe(r -> { }, e -> { }));
         });
     }

@@ -54,8 +54,9 @@ class ConnectCancelTest {
     static void assertAllClosed(UringServer server, long baseline, String what) throws InterruptedException {
         int port = server.port();
         assertThat(Poll.until(() -> Fds.tcpSocketsOnPort(port) == baseline && server.activeConnections() == 0))
-                .as("%s: sockets on port %d: %d (baseline %d), server connections open: %d", what, port,
-                        Fds.tcpSocketsOnPort(port), baseline, server.activeConnections())
+                .as("%s: sockets on port %d: %d (baseline %d) %s, server connections open: %d", what, port,
+                        Fds.tcpSocketsOnPort(port), baseline, Fds.describeTcpSocketsOnPort(port),
+                        server.activeConnections())
                 .isTrue();
     }
 
@@ -140,8 +141,9 @@ class ConnectCancelTest {
             assertThat(Poll.until(() -> {
                 emitted.forEach(UringConnection::dispose); // idempotent: those delivered are disposed already
                 return Fds.tcpSocketsOnPort(port) == baseline && server.activeConnections() == 0;
-            })).as("after storm %d: sockets on port %d: %d (baseline %d), server connections open: %d", r, port,
-                    Fds.tcpSocketsOnPort(port), baseline, server.activeConnections()).isTrue();
+            })).as("after storm %d: sockets on port %d: %d (baseline %d) %s, server connections open: %d", r, port,
+                    Fds.tcpSocketsOnPort(port), baseline, Fds.describeTcpSocketsOnPort(port),
+                    server.activeConnections()).isTrue();
         }
         long received = delivered.size();
         long droppedDownstream = emitted.stream().filter(c -> !delivered.contains(c)).count();
@@ -187,8 +189,9 @@ class ConnectCancelTest {
             connected += clients.size();
             int port = server.port();
             assertThat(Poll.until(() -> Fds.tcpSocketsOnPort(port) == 0 && server.activeConnections() == 0))
-                    .as("round %d (dispose at accept %d): sockets on port %d: %d, server connections open: %d",
-                            round, disposeAt, port, Fds.tcpSocketsOnPort(port), server.activeConnections())
+                    .as("round %d (dispose at accept %d): sockets on port %d: %d %s, server connections open: %d",
+                            round, disposeAt, port, Fds.tcpSocketsOnPort(port), Fds.describeTcpSocketsOnPort(port),
+                            server.activeConnections())
                     .isTrue();
             server.onDispose().block(T);
         }

@@ -5,6 +5,7 @@ import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.UringMetrics;
 import io.reactoruring.file.UringFile;
 import io.reactoruring.file.UringFiles;
+import io.reactoruring.file.UringOpenOption;
 import io.reactoruring.file.nio.UringAsynchronousFileChannel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -50,7 +51,9 @@ import org.springframework.core.io.buffer.DefaultDataBufferFactory;
  *   <li>{@code submit(nop).block()}: one NOP round trip from the calling (foreign) thread through a
  *       {@link UringLoop}; compared with an empty call, i.e. reported as round trips/s.</li>
  *   <li>{@code qd-1 4 KiB reads}: {@code UringFile.read(dst, pos).block()} at random offsets vs a
- *       plain {@code FileChannel.read(dst, pos)} (pread) on the same thread.</li>
+ *       plain {@code FileChannel.read(dst, pos)} (pread) on the same thread; once for a file opened
+ *       with the defaults (a direct descriptor: every read through the ring) and once with
+ *       {@code UringOpenOption.PLAIN_FD} (page-cached reads done on the calling thread).</li>
  * </ul>
  *
  * <p>For the io_uring side the report also prints, per op, the loop's wake-ups (blocking enters
@@ -58,8 +61,8 @@ import org.springframework.core.io.buffer.DefaultDataBufferFactory;
  *
  * <pre>java -cp benchmarks/target/benchmarks.jar io.reactoruring.benchmarks.file.AfcRatioReport [rounds] [scenario-substring]</pre>
  *
- * Add {@code -Dreactoruring.loop.spinMicros=0} for the loop without its spin before sleeping (the
- * state before issue 13's latency work), as a control.
+ * The loop's spin before sleeping is off by default; add {@code -Dreactoruring.loop.spinMicros=50} to
+ * measure with it.
  */
 public final class AfcRatioReport {
     static final double SECONDS = 1.0;
@@ -106,6 +109,7 @@ public final class AfcRatioReport {
         UringAsynchronousFileChannel uBig = UringAsynchronousFileChannel.open(big, read, null);
         UringLoop nopLoop = UringLoop.create("afc-bench-latency");
         UringFile qd1File = UringFiles.open(nopLoop, big, read).block();
+        UringFile qd1Plain = UringFiles.open(nopLoop, big, Set.of(StandardOpenOption.READ, UringOpenOption.PLAIN_FD)).block();
         FileChannel plain = FileChannel.open(big, read);
 
         List<Scenario> all = new ArrayList<>();
@@ -140,6 +144,9 @@ public final class AfcRatioReport {
         all.add(new Scenario("qd-1 4 KiB reads, page-cached", "reads/s", "(issue 13: >= 0.8 x fio; vs pread here)", 0,
                 "FileChannel.read(dst, pos) (pread)", () -> pread(plain, offsets),
                 "UringFile.read(dst, pos).block()", () -> qd1(qd1File, offsets), nopLoop));
+        all.add(new Scenario("qd-1 4 KiB reads, page-cached, PLAIN_FD", "reads/s", "(issue 13: >= 0.8 x fio; vs pread here)", 0,
+                "FileChannel.read(dst, pos) (pread)", () -> pread(plain, offsets),
+                "UringFile.read(dst, pos).block(), PLAIN_FD", () -> qd1(qd1Plain, offsets), nopLoop));
 
         Map<String, List<double[]>> results = new LinkedHashMap<>();
         for (int r = 0; r < rounds; r++) {
@@ -186,7 +193,7 @@ public final class AfcRatioReport {
         System.out.println("AsynchronousFileChannel drop-in vs the JDK's (" + System.getProperty("java.vm.name") + " "
                 + System.getProperty("java.runtime.version") + ", " + Runtime.getRuntime().availableProcessors()
                 + " CPUs, os " + System.getProperty("os.version") + ", page-cached, " + rounds + " rounds of "
-                + SECONDS + " s, reactoruring.loop.spinMicros=" + System.getProperty("reactoruring.loop.spinMicros", "50 (default)")
+                + SECONDS + " s, reactoruring.loop.spinMicros=" + System.getProperty("reactoruring.loop.spinMicros", "0 (default)")
                 + ")");
         System.out.printf("%-42s %14s %14s %8s %-28s %s%n", "scenario", "base", "io_uring", "ratio",
                 "goal", "loop per op: blocking enters/enters/iterations; rounds' ratios");
@@ -237,6 +244,7 @@ public final class AfcRatioReport {
             c.close();
         }
         qd1File.close().block();
+        qd1Plain.close().block();
         nopLoop.disposeGracefully().block();
         for (Path p : new Path[] {src, wfile, dst}) {
             Files.deleteIfExists(p);

@@ -1,5 +1,6 @@
 package io.reactoruring.core.internal;
 
+import io.reactoruring.core.Errno;
 import io.reactoruring.core.SharedFd;
 import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.buffer.BufferPool;
@@ -267,6 +268,34 @@ public final class CoreAccess {
      */
     public static void release(SharedFd fd) {
         fds().release(fd);
+    }
+
+    /**
+     * A read of page-cached data on the calling thread, never a blocking one: {@code preadv2} of
+     * {@code len} bytes at {@code position} into {@code addr} with {@code RWF_NOWAIT}, holding a
+     * reference on {@code fd} for the call (so a concurrent close waits for it). For reads that would
+     * otherwise cross to the loop thread and back: when the data is in the page cache this costs
+     * one system call and no thread wake-up. Any thread.
+     *
+     * @param fd a process fd (a {@linkplain SharedFd#isDirect() direct descriptor} has none)
+     * @param addr native memory of at least {@code len} bytes
+     * @param len bytes to read, {@code > 0}
+     * @param position file offset, {@code >= 0}
+     * @return bytes read ({@code 0} at end of file; possibly fewer than {@code len}, e.g. when only
+     *         part of the range is cached), or a negative errno when nothing was read and the caller
+     *         must take the ring: {@code -EAGAIN} (not cached), {@code -EOPNOTSUPP} (the file does not
+     *         support RWF_NOWAIT), {@code -EBADF} (a direct descriptor, or the fd is closing), or any
+     *         other error, which the ring's op then reports as usual
+     */
+    public static int readNowait(SharedFd fd, long addr, int len, long position) {
+        if (fd.isDirect() || !tryAcquire(fd)) {
+            return -Errno.EBADF;
+        }
+        try {
+            return Native.preadv2(fd.fd(), addr, len, position, Native.RWF_NOWAIT);
+        } finally {
+            release(fd);
+        }
     }
 
     /**

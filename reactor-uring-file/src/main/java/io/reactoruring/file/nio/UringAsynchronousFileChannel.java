@@ -417,7 +417,7 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
             if (buffer.isDirect()) {
                 long addr = Native.addressOf(buffer) + buffer.position();
                 res = write ? Native.pwritev2(fd.fd(), addr, n, position, 0)
-                        : Native.preadv2(fd.fd(), addr, n, position, Native.RWF_NOWAIT);
+                        : CoreAccess.readNowait(fd, addr, n, position);
                 if (res > 0) {
                     buffer.position(buffer.position() + res);
                 }
@@ -462,7 +462,7 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
                 buffer.position(buffer.position() + res);
             }
         } else {
-            res = Native.preadv2(fd.fd(), addr, n, position, Native.RWF_NOWAIT);
+            res = CoreAccess.readNowait(fd, addr, n, position);
             if (res > 0) {
                 buffer.put(c.position(0).limit(res));
             }

@@ -5,8 +5,11 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
@@ -50,8 +53,42 @@ public final class Fds {
         return count(link -> link.startsWith("socket:[") && inodes.contains(link.substring(8, link.length() - 1)));
     }
 
+    /**
+     * The sockets {@link #tcpSocketsOnPort} counts, one per entry as {@code "fd 41: :35417 -> :51234
+     * CLOSE_WAIT"} (local and remote port, TCP state), for failure messages: a listening socket
+     * (LISTEN), a server end whose client has gone (CLOSE_WAIT) and a client end (remote port =
+     * {@code port}) each point at a different owner.
+     */
+    public static List<String> describeTcpSocketsOnPort(int port) {
+        Map<String, String> sockets = new HashMap<>();
+        for (String table : List.of("/proc/self/net/tcp", "/proc/self/net/tcp6")) {
+            sockets.putAll(socketsOnPort(Path.of(table), port));
+        }
+        List<String> out = new ArrayList<>();
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            fds.forEach(fd -> {
+                try {
+                    String link = Files.readSymbolicLink(fd).toString();
+                    String socket = link.startsWith("socket:[") ? sockets.get(link.substring(8, link.length() - 1)) : null;
+                    if (socket != null) {
+                        out.add("fd " + fd.getFileName() + ": " + socket);
+                    }
+                } catch (IOException e) { // closed while listing
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out;
+    }
+
     private static Set<String> socketInodes(Path table, int port) {
-        Set<String> out = new HashSet<>();
+        return socketsOnPort(table, port).keySet();
+    }
+
+    /** Inode to "local port -> remote port STATE" of the sockets in {@code table} with {@code port} at either end. */
+    private static Map<String, String> socketsOnPort(Path table, int port) {
+        Map<String, String> out = new HashMap<>();
         List<String> lines;
         try {
             lines = Files.readAllLines(table);
@@ -65,11 +102,24 @@ public final class Fds {
             String[] f = line.trim().split("\\s+");
             // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
             if (f.length > 9 && (f[1].endsWith(hexPort) || f[2].endsWith(hexPort))) {
-                out.add(f[9]);
+                out.put(f[9], ":" + hexToPort(f[1]) + " -> :" + hexToPort(f[2]) + " " + state(f[3]));
             }
         }
         return out;
     }
+
+    private static int hexToPort(String address) {
+        return Integer.parseInt(address.substring(address.indexOf(':') + 1), 16);
+    }
+
+    private static String state(String hex) {
+        int s = Integer.parseInt(hex, 16);
+        return s >= 1 && s < STATES.length ? STATES[s] : "state " + hex;
+    }
+
+    /** include/net/tcp_states.h, from 1. */
+    private static final String[] STATES = {"?", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",
+        "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING", "NEW_SYN_RECV"};
 
     private static long count(Predicate<String> linkMatches) {
         try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
