@@ -50,18 +50,22 @@ public final class MemoryBackMain {
             long outstandingBefore = outstanding(pools);
             long rssBefore = rssBytes();
             System.out.println("before native=" + nativeBefore + " direct=" + directBytes() + " outstanding=" + outstandingBefore
-                    + " rss=" + rssBefore);
+                    + " rss=" + rssBefore + breakdown(group, pools));
 
             long nativePeak = exchange(group, transport, server, connections, bytes);
-            System.out.println("peak native=" + nativePeak + " direct=" + directBytes() + " rss=" + rssBytes());
-            boolean settled = settle(server, pools);
+            System.out.println("peak native=" + nativePeak + " direct=" + directBytes() + " rss=" + rssBytes()
+                    + breakdown(group, pools));
+            // Settled: every buffer back (a shared receive ring's 4 MiB block comes back with the last
+            // receiver's release, which is posted to its loop) and the pools trimmed to their floors.
+            boolean settled = Poll.until(() -> server.activeConnections() == 0 && outstanding(pools) == outstandingBefore)
+                    && settle(server, pools);
             long nativeAfter = NativeMemory.allocatedBytes();
             long outstandingAfter = outstanding(pools);
             long rssAfter = rssBytes();
             long trimmed = pools.stream().mapToLong(BufferPool::trimmedBytes).sum();
             System.out.println("after native=" + nativeAfter + " direct=" + directBytes() + " outstanding=" + outstandingAfter
                     + " rss=" + rssAfter
-                    + " trimmed=" + trimmed + " pools=" + pools.size() + " settled=" + settled);
+                    + " trimmed=" + trimmed + " pools=" + pools.size() + " settled=" + settled + breakdown(group, pools));
         } finally {
             server.disposeNow(Duration.ofSeconds(10));
             if (group != null) {
@@ -113,6 +117,29 @@ public final class MemoryBackMain {
     private static boolean settle(UringServer server, List<BufferPool> pools) throws InterruptedException {
         return Poll.until(() -> server.activeConnections() == 0)
                 && Poll.untilWithGc(() -> pools.stream().allMatch(p -> p.cachedBytes() <= BufferPool.DEFAULT_TRIM_FLOOR));
+    }
+
+    /**
+     * Who holds the native memory, as " key=value" pairs: blocks allocated (Uring.nativeMemoryBlocks),
+     * each pool's cached bytes and buffers out (a shared receive ring's blocks count as out), and the
+     * receive rings registered per loop ({@link SharedReceiveRings#RING_BYTES} of data each).
+     */
+    private static String breakdown(@Nullable UringLoopGroup group, List<BufferPool> pools) {
+        StringBuilder cached = new StringBuilder();
+        StringBuilder out = new StringBuilder();
+        for (BufferPool p : pools) {
+            cached.append(cached.length() == 0 ? "" : ",").append(p.cachedBytes());
+            out.append(out.length() == 0 ? "" : ",").append(p.outstanding());
+        }
+        StringBuilder rings = new StringBuilder();
+        if (group != null) {
+            for (io.reactoruring.core.UringLoop l : group.loops()) {
+                Integer n = Mono.fromCallable(() -> SharedReceiveRings.count(l)).subscribeOn(l).block(T);
+                rings.append(rings.length() == 0 ? "" : ",").append(n);
+            }
+        }
+        return " blocks=" + NativeMemory.allocatedBlocks() + " poolCached=" + cached + " poolOut=" + out
+                + " receiveRings=" + (rings.length() == 0 ? "0" : rings);
     }
 
     private static long outstanding(List<BufferPool> pools) {
