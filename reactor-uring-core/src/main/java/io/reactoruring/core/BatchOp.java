@@ -426,7 +426,9 @@ final class BatchOp extends OpHandle implements Subscription, CoreSubscriber<Op>
             emitted++;
             actual.onNext(value);
         }
-        drain();
+        if (!parked) {
+            drain();
+        } // parked: waiting in the loop's queue for slots, whose prepare() drains at the next iteration
     }
 
     /** In op order: emits every finished result whose predecessors have all been emitted. */

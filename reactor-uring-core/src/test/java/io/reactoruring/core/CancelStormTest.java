@@ -141,7 +141,16 @@ class CancelStormTest {
                             return i;
                         }, buf::release);
             });
-            CancelStorm.run(WRITES, CONCURRENCY, new SplittableRandom(7), write, i -> acknowledged.set(i, 1));
+            // A storm in which every write was acknowledged cancelled nothing in time and proved
+            // nothing; on a loaded machine the timers can all fire late, so up to 5 storms (new seeds,
+            // the same slots) until one cancelled some write. Only the last one's acks are checked.
+            SplittableRandom seeds = new SplittableRandom(7);
+            for (int storm = 0; storm < 5 && (storm == 0 || ackedCount(acknowledged) == WRITES); storm++) {
+                for (int i = 0; i < WRITES; i++) {
+                    acknowledged.set(i, 0);
+                }
+                CancelStorm.run(WRITES, CONCURRENCY, seeds.split(), write, i -> acknowledged.set(i, 1));
+            }
             assertThat(awaitOnLoop(loop, () -> loop.bufferPool().outstanding() == poolBaseline))
                     .as("write buffers back: %d over %d", loop.bufferPool().outstanding(), poolBaseline).isTrue();
             fd.close().block(Duration.ofSeconds(10));
@@ -168,9 +177,17 @@ class CancelStormTest {
                 }
             }
         }
-        assertThat(acked).as("acknowledged writes").isPositive().isLessThan(WRITES);
+        assertThat(acked).as("acknowledged writes of the last storm (of up to 5)").isPositive().isLessThan(WRITES);
         assertThat(PooledBuffer.doubleReleases() - doubleReleases).as("double releases").isZero();
         assertThat(NativeMemory.allocatedBytes()).as("native bytes after the loop is gone").isEqualTo(nativeBaseline);
+    }
+
+    private static int ackedCount(AtomicLongArray acknowledged) {
+        int n = 0;
+        for (int i = 0; i < acknowledged.length(); i++) {
+            n += acknowledged.get(i) != 0 ? 1 : 0;
+        }
+        return n;
     }
 
     /** Distinct per slot and per byte, never 0. */

@@ -129,7 +129,16 @@ class CancelStormTest {
                 // A heap buffer: writeAll copies it into pooled memory that the next write reuses at once.
                 return file.writeAll(Mono.just(ByteBuffer.wrap(bytes)), (long) i * SLOT, 1).map(n -> i);
             };
-            CancelStorm.run(WRITES, CONCURRENCY, new SplittableRandom(7), write, i -> acknowledged.set(i, 1));
+            // A storm in which every write was acknowledged cancelled nothing in time and proved
+            // nothing; on a loaded machine the timers can all fire late, so up to 5 storms (new seeds,
+            // the same slots) until one cancelled some write. Only the last one's acks are checked.
+            SplittableRandom seeds = new SplittableRandom(7);
+            for (int storm = 0; storm < 5 && (storm == 0 || ackedCount(acknowledged) == WRITES); storm++) {
+                for (int i = 0; i < WRITES; i++) {
+                    acknowledged.set(i, 0);
+                }
+                CancelStorm.run(WRITES, CONCURRENCY, seeds.split(), write, i -> acknowledged.set(i, 1));
+            }
             assertThat(Poll.untilOnLoop(loop, () -> loop.bufferPool().outstanding() == poolBaseline))
                     .as("write buffers back: %d over %d", loop.bufferPool().outstanding(), poolBaseline).isTrue();
             file.close().block(T);
@@ -154,7 +163,7 @@ class CancelStormTest {
                 }
             }
         }
-        assertThat(acked).as("acknowledged writes").isPositive().isLessThan(WRITES);
+        assertThat(acked).as("acknowledged writes of the last storm (of up to 5)").isPositive().isLessThan(WRITES);
         assertThat(PooledBuffer.doubleReleases() - doubleReleases).as("double releases").isZero();
         assertThat(nativeInUse()).as("native bytes after the loop is gone").isEqualTo(nativeBaseline);
     }
@@ -165,6 +174,14 @@ class CancelStormTest {
      */
     private static long nativeInUse() {
         return NativeMemory.allocatedBytes() - NioPathOps.POOL.cachedBytes();
+    }
+
+    private static int ackedCount(AtomicLongArray acknowledged) {
+        int n = 0;
+        for (int i = 0; i < acknowledged.length(); i++) {
+            n += acknowledged.get(i) != 0 ? 1 : 0;
+        }
+        return n;
     }
 
     /** Distinct per slot and per byte, never 0. */

@@ -11,6 +11,7 @@ import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
@@ -52,6 +53,7 @@ public final class UringConnection implements UringInbound, UringOutbound, Dispo
     private final AtomicBoolean disposed = new AtomicBoolean();
     private final Sinks.Empty<Void> closed = Sinks.empty();
     private final ConnectionActivity activity = new ConnectionActivity(); // idle detection (IdleTicker)
+    private volatile Mono<Void> serverShutdown = Mono.never(); // set by the accepting server
 
     UringConnection(ConnectionIo io, String description) {
         this.io = Objects.requireNonNull(io, "io");
@@ -327,6 +329,23 @@ public final class UringConnection implements UringInbound, UringOutbound, Dispo
     /** Completes once the socket is closed (on io_uring, on a loop thread); errors if closing failed. */
     public Mono<Void> onDispose() {
         return closed.asMono();
+    }
+
+    /**
+     * Completes when the server that accepted this connection starts shutting down
+     * ({@link UringServer#dispose()}, {@link UringServer#disposeLater(Duration)},
+     * {@link UringServer#disposeNow(Duration)}), on the thread that called it; never for a client
+     * connection. A handler that serves requests one after another (HTTP keep-alive) closes the
+     * connection here if it is between requests, and after the current response otherwise, so a
+     * graceful shutdown does not wait its whole grace period for idle kept-alive connections (as
+     * Reactor Netty's HTTP server does).
+     */
+    public Mono<Void> onServerShutdown() {
+        return serverShutdown;
+    }
+
+    void serverShutdown(Mono<Void> signal) {
+        this.serverShutdown = signal;
     }
 
     @Override

@@ -47,6 +47,7 @@ public final class UringServer implements Disposable {
     private final Set<UringConnection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean disposed = new AtomicBoolean();
     private final Sinks.Empty<Void> terminated = Sinks.empty();
+    private final Sinks.Empty<Void> shuttingDown = Sinks.empty(); // each connection's onServerShutdown
     private final java.util.concurrent.atomic.LongAdder refused = new java.util.concurrent.atomic.LongAdder();
     private volatile Disposable accepting = reactor.core.Disposables.single();
 
@@ -74,6 +75,7 @@ public final class UringServer implements Disposable {
             conn.dispose();
             return;
         }
+        conn.serverShutdown(shuttingDown.asMono());
         connections.add(conn);
         conn.onDispose().subscribe(null, e -> connections.remove(conn), () -> connections.remove(conn));
         if (disposed.get()) { // raced with dispose(): it may have missed this connection
@@ -201,6 +203,7 @@ public final class UringServer implements Disposable {
         if (!disposed.compareAndSet(false, true)) {
             return;
         }
+        shuttingDown.tryEmitEmpty();
         accepting.dispose();
         Mono<Void> listenClosed = acceptor.close(); // on io_uring, after the cancelled accept's final CQE
         Mono.when(listenClosed, allConnectionsClosed())

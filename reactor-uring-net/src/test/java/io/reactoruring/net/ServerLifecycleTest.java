@@ -61,6 +61,29 @@ class ServerLifecycleTest {
     }
 
     @Test
+    void aHandlerLearnsOfTheShutdownAndEndsBeforeTheGracePeriod() {
+        AtomicInteger told = new AtomicInteger();
+        UringServer server = net.server().port(0)
+                .handle((in, out) -> out.sendString(((UringConnection) in).onServerShutdown()
+                        .doOnSuccess(v -> told.incrementAndGet())
+                        .then(Mono.just("bye"))))
+                .bindNow(T);
+        UringConnection c = client(server).connect().block(T);
+        assertThat(c).isNotNull();
+        assertThat(net.await(() -> server.activeConnections() == 1)).isTrue();
+        assertThat(c.onServerShutdown().toFuture()).as("a client connection has no server").isNotDone();
+        Mono<String> received = c.receiveAsString().cache();
+        received.subscribe();
+        assertThat(told).as("not before the shutdown").hasValue(0);
+        // An hour of grace: completing within T means the handler ended on the signal, not the deadline.
+        StepVerifier.create(server.disposeLater(Duration.ofHours(1))).expectComplete().verify(T);
+        StepVerifier.create(received).expectNext("bye").expectComplete().verify(T);
+        assertThat(told).hasValue(1);
+        assertThat(server.activeConnections()).isZero();
+        c.dispose();
+    }
+
+    @Test
     void connectionsStillOpenWhenTheGracePeriodEndsAreClosed() {
         UringServer server = net.server().port(0)
                 .handle((in, out) -> Mono.never())

@@ -22,9 +22,8 @@ final class ResourceRouter implements RouterFunction<ServerResponse> {
     private final UringResourceHandler handler;
     private final PathPattern pattern;
     private final String description;
-    private final boolean fallThrough;
 
-    ResourceRouter(UringResources config, String pattern, boolean fallThrough) {
+    ResourceRouter(UringResources config, String pattern) {
         Objects.requireNonNull(pattern, "pattern");
         if (!pattern.endsWith("/**")) {
             throw new IllegalArgumentException("pattern must end with /**, was '" + pattern + "'");
@@ -33,7 +32,6 @@ final class ResourceRouter implements RouterFunction<ServerResponse> {
         this.pattern = PathPatternParser.defaultInstance.parse(
                 pattern.substring(0, pattern.length() - 3) + "/{*" + UringResources.PATH_VARIABLE + "}");
         this.description = "UringResources " + pattern + " -> " + config.locations;
-        this.fallThrough = fallThrough;
     }
 
     @Override
@@ -44,11 +42,10 @@ final class ResourceRouter implements RouterFunction<ServerResponse> {
         }
         String relative = match.getUriVariables().getOrDefault(UringResources.PATH_VARIABLE, "");
         boolean getOrHead = request.method() == HttpMethod.GET || request.method() == HttpMethod.HEAD;
-        boolean notFoundHere = !fallThrough && getOrHead;
         return Mono.fromCallable(() -> {
-            UringResourceHandler.Found f = handler.findNow(request, relative);
+            UringResourceHandler.Found f = handler.findNow(request.exchange().getRequest(), relative);
             if (f == null || f.kind() == UringResourceHandler.Kind.DELEGATE) {
-                return notFoundHere ? NOT_FOUND : null;
+                return getOrHead ? NOT_FOUND : null;
             }
             return r -> handler.serve(r, f);
         });

@@ -14,12 +14,12 @@ import org.springframework.boot.convert.DurationStyle;
 import org.springframework.core.io.Resource;
 import org.springframework.core.io.ResourceLoader;
 import org.springframework.http.CacheControl;
-import org.springframework.web.reactive.function.server.RouterFunction;
-import org.springframework.web.reactive.function.server.ServerResponse;
+import org.springframework.web.reactive.handler.AbstractHandlerMapping;
+import org.springframework.web.server.ServerWebExchange;
 import reactor.core.publisher.Mono;
 
 /**
- * Reads Spring Boot's static resource settings and builds the io_uring router for them, so that an
+ * Reads Spring Boot's static resource settings and builds the io_uring handler mapping for them, so that an
  * application that serves {@code spring.web.resources.static-locations} gets io_uring by adding the
  * dependency. The properties are read with a {@link Binder} by name (not through Boot's
  * {@code WebProperties} class), so the same code works on Boot 3.5 and 4.x:
@@ -47,14 +47,24 @@ final class StaticResources {
     private StaticResources() {
     }
 
-    static RouterFunction<ServerResponse> router(Binder binder, ResourceLoader loader, @Nullable UringLoopGroup group,
-                                                 int chunkSize, boolean serverCompression) {
+    /**
+     * The mapping for Boot's static resources (a {@link ResourceHandlerMapping} that falls through to the
+     * next mapping for files it does not serve), or one that maps nothing when no location is a directory
+     * or the pattern does not end in {@code /**}. Its order is the caller's to set.
+     */
+    static AbstractHandlerMapping mapping(Binder binder, ResourceLoader loader, @Nullable UringLoopGroup group,
+                                          int chunkSize, boolean serverCompression) {
         String pattern = binder.bind("spring.webflux.static-path-pattern", String.class).orElse("/**");
         List<String> configured = binder.bind(RESOURCES + "static-locations", Bindable.listOf(String.class))
                 .orElse(DEFAULT_LOCATIONS);
         List<UringResources.Location> locations = locations(configured, loader);
         if (!pattern.endsWith("/**") || locations.stream().noneMatch(l -> l instanceof UringResources.Directory)) {
-            return request -> Mono.empty();
+            return new AbstractHandlerMapping() {
+                @Override
+                protected Mono<?> getHandlerInternal(ServerWebExchange exchange) {
+                    return Mono.empty();
+                }
+            };
         }
         boolean chain = binder.bind(RESOURCES + "chain.enabled", Boolean.class).orElse(false)
                 || binder.bind(RESOURCES + "chain.strategy.fixed.enabled", Boolean.class).orElse(false)
@@ -68,7 +78,7 @@ final class StaticResources {
                 .withCacheControl(cacheControl(binder))
                 .withLastModified(binder.bind(RESOURCES + "cache.use-last-modified", Boolean.class).orElse(true))
                 .withPrecompressed(compressed ? List.of("br", "gzip") : List.of())
-                .fallThroughRouter(pattern);
+                .fallThroughHandlerMapping(pattern);
     }
 
     /**

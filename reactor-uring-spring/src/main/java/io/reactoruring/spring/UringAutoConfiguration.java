@@ -10,8 +10,7 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.core.Ordered;
 import org.springframework.core.io.ResourceLoader;
-import org.springframework.http.codec.ServerCodecConfigurer;
-import org.springframework.web.reactive.function.server.support.RouterFunctionMapping;
+import org.springframework.web.reactive.handler.AbstractHandlerMapping;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -121,30 +120,31 @@ public class UringAutoConfiguration {
         }
     }
 
-    /** io_uring for Boot's own static resources ({@code spring.web.resources.*}). */
+    /**
+     * io_uring for Boot's own static resources ({@code spring.web.resources.*}): a handler mapping whose
+     * handlers are {@code WebHandler}s, as Boot's own resource mapping ({@code SimpleUrlHandlerMapping} +
+     * {@code ResourceWebHandler}), ordered just before it.
+     */
     @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(RouterFunctionMapping.class)
+    @ConditionalOnClass(AbstractHandlerMapping.class)
     @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.REACTIVE)
     @ConditionalOnProperty(prefix = "reactor-uring.static-resources", name = "enabled", havingValue = "true",
             matchIfMissing = true)
     @ConditionalOnProperty(prefix = "spring.web.resources", name = "add-mappings", havingValue = "true",
             matchIfMissing = true)
     static class StaticResourcesConfiguration {
+        /** Just before Spring's resource handler mapping ({@code LOWEST_PRECEDENCE - 1}). */
+        static final int ORDER = Ordered.LOWEST_PRECEDENCE - 2;
+
         @Bean
-        RouterFunctionMapping uringStaticResourcesMapping(ObjectProvider<UringLoopGroup> group, UringProperties properties,
-                                                          Environment environment, ResourceLoader resourceLoader,
-                                                          ObjectProvider<ServerCodecConfigurer> codecs) {
-            RouterFunction<ServerResponse> router = StaticResources.router(Binder.get(environment), resourceLoader,
+        AbstractHandlerMapping uringStaticResourcesMapping(ObjectProvider<UringLoopGroup> group, UringProperties properties,
+                                                           Environment environment, ResourceLoader resourceLoader) {
+            AbstractHandlerMapping mapping = StaticResources.mapping(Binder.get(environment), resourceLoader,
                     groupOrFallback(group), properties.getResources().getChunkSize(),
                     environment.getProperty("server.compression.enabled", Boolean.class, false));
-            RouterFunctionMapping mapping = new RouterFunctionMapping(router);
-            // Just before Spring's resource handler mapping (LOWEST_PRECEDENCE - 1): controllers and router
-            // functions keep precedence over static files, as with stock Spring.
-            mapping.setOrder(Ordered.LOWEST_PRECEDENCE - 2);
-            ServerCodecConfigurer configurer = codecs.getIfAvailable();
-            if (configurer != null) {
-                mapping.setMessageReaders(configurer.getReaders());
-            }
+            // Controllers (order 0) and router functions (-1) keep precedence over static files, as with stock
+            // Spring; files this mapping does not serve fall through to Spring's own resource mapping.
+            mapping.setOrder(ORDER);
             return mapping;
         }
     }

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.channels.AsynchronousFileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -34,12 +35,14 @@ import org.springframework.http.MediaType;
 import org.springframework.http.MediaTypeFactory;
 import org.springframework.http.ReactiveHttpOutputMessage;
 import org.springframework.http.ZeroCopyHttpOutputMessage;
+import org.springframework.http.server.reactive.ServerHttpRequest;
+import org.springframework.http.server.reactive.ServerHttpResponse;
 import org.springframework.util.MimeTypeUtils;
-import org.springframework.web.reactive.function.BodyInserter;
 import org.springframework.web.reactive.function.server.HandlerFunction;
 import org.springframework.web.reactive.function.server.ServerRequest;
 import org.springframework.web.reactive.function.server.ServerResponse;
 import org.springframework.web.server.ServerWebExchange;
+import org.springframework.web.server.WebHandler;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -47,9 +50,15 @@ import reactor.core.publisher.Mono;
  * Serves one request of {@link UringResources}: resolve (name checks, real path, allowed locations,
  * precompressed variant), stat, method, conditionals, ranges, body.
  *
- * <p>Threads: the name checks, {@link Path#toRealPath} and the stats run on the calling thread (as Spring's
- * own resource handling checks files there); with io_uring the body's reads then run on the loop thread.
- * Without io_uring (see {@link UringGroups}) bodies go through Spring's zero-copy path or
+ * <p>One implementation for both front ends: {@link #reply} decides the status, writes the headers into
+ * the headers it is given and returns the body writer; {@link #write} puts that straight into the
+ * exchange's {@link ServerHttpResponse} (the {@link WebHandler} of {@link ResourceHandlerMapping}, like
+ * Spring's own {@code ResourceWebHandler}), and {@link #serve} wraps it in a {@link ServerResponse} for
+ * {@link UringResources#router(String)} and {@link UringResources#handler()}.
+ *
+ * <p>Threads: the name checks, the symbolic-link checks and the stats run on the calling thread (as
+ * Spring's own resource handling checks files there); with io_uring the body's reads then run on the loop
+ * thread. Without io_uring (see {@link UringGroups}) bodies go through Spring's zero-copy path or
  * {@code AsynchronousFileChannel}.
  */
 final class UringResourceHandler implements HandlerFunction<ServerResponse> {
@@ -57,10 +66,13 @@ final class UringResourceHandler implements HandlerFunction<ServerResponse> {
     private static final String ALLOW_FOR_405 = "GET,HEAD";
     private static final int S_IFREG = 0100000;
     private static final int S_IFDIR = 0040000;
+    private static final int MAX_CACHED_DATES = 4096;
 
     private final UringResources config;
     /** Real path of each served or allowed location, refreshed when a check fails (a re-pointed symlink). */
     private final Map<Path, Path> realLocations = new ConcurrentHashMap<>();
+    /** Last-Modified values by epoch second, formatted once (a few microseconds each); cleared when large. */
+    private final Map<Long, String> httpDates = new ConcurrentHashMap<>();
 
     UringResourceHandler(UringResources config) {
         this.config = config;
@@ -88,14 +100,14 @@ final class UringResourceHandler implements HandlerFunction<ServerResponse> {
     @Override
     public Mono<ServerResponse> handle(ServerRequest request) {
         String relative = request.pathVariables().get(UringResources.PATH_VARIABLE);
-        return find(request, relative != null ? relative : request.path())
+        return find(request.exchange().getRequest(), relative != null ? relative : request.path())
                 .filter(f -> f.kind != Kind.DELEGATE)
                 .flatMap(f -> serve(request, f))
                 .switchIfEmpty(Mono.defer(() -> ServerResponse.notFound().build()));
     }
 
     /** {@link #findNow} when subscribed. */
-    Mono<Found> find(ServerRequest request, String relative) {
+    Mono<Found> find(ServerHttpRequest request, String relative) {
         return Mono.fromCallable(() -> findNow(request, relative));
     }
 
@@ -105,7 +117,7 @@ final class UringResourceHandler implements HandlerFunction<ServerResponse> {
      * a NUL, or a real path outside the allowed locations. Synchronous, on the calling thread: a few
      * system calls (see {@link #findIn}), no operator chain per location.
      */
-    @Nullable Found findNow(ServerRequest request, String relative) {
+    @Nullable Found findNow(ServerHttpRequest request, String relative) {
         String safe = safeRelative(relative);
         if (safe == null) {
             return null;
@@ -169,7 +181,7 @@ final class UringResourceHandler implements HandlerFunction<ServerResponse> {
         }
     }
 
-    private @Nullable Found findIn(ServerRequest request, Path dir, String safe, @Nullable UringLoop loop) {
+    private @Nullable Found findIn(ServerHttpRequest request, Path dir, String safe, @Nullable UringLoop loop) {
         try {
             return findInNow(request, dir, safe, loop);
         } catch (IOException e) {
@@ -179,44 +191,67 @@ final class UringResourceHandler implements HandlerFunction<ServerResponse> {
 
     /**
      * The file {@code safe} names in {@code dir}, its precompressed variant or its directory's index file
-     * (null when none is servable). Metadata only, on the calling thread: the real-path check already
-     * walks every component of the name there, so one more stat costs a system call, while a statx through
-     * the ring would cost two thread hand-offs and an io-wq worker (the kernel never runs statx inline).
+     * (null when none is servable). Metadata only, on the calling thread: a stat there costs a system call,
+     * while a statx through the ring would cost two thread hand-offs and an io-wq worker (the kernel never
+     * runs statx inline).
+     *
+     * <p>The symbolic-link check: with the default allowed locations (each directory itself), a name none of
+     * whose components below {@code dir} is a symbolic link cannot leave {@code dir}, so one {@code lstat}
+     * per component (for {@code /app.css}: one, which is also the file's stat) replaces resolving the real
+     * path (a {@code readlink} per component of the whole path, then a stat). A name with a link in it,
+     * or explicit allowed locations, takes the real-path check.
      */
-    private @Nullable Found findInNow(ServerRequest request, Path dir, String safe, @Nullable UringLoop loop)
+    private @Nullable Found findInNow(ServerHttpRequest request, Path dir, String safe, @Nullable UringLoop loop)
             throws IOException {
         Path candidate = safe.isEmpty() ? dir : dir.resolve(safe).normalize();
         if (!candidate.startsWith(dir)) {
             return null;
         }
-        Path real = allowedRealPath(candidate, dir);
-        if (real == null) {
-            return null;
+        Path file = null;
+        FileStat st = null;
+        if (config.allowedLocations == null && candidate.getNameCount() > dir.getNameCount()) {
+            BasicFileAttributes a = withoutLinksBelow(dir, candidate);
+            if (a != null) {
+                file = candidate;
+                st = stat(a);
+            }
         }
-        FileStat st = stat(real);
+        if (file == null) {
+            file = allowedRealPath(candidate, dir);
+            if (file == null) {
+                return null;
+            }
+            st = stat(file);
+        }
         if (st.isDirectory()) {
-            return index(request, real, dir, loop);
+            return index(request, file, dir, loop);
         }
         if (!st.isRegularFile()) {
             return null;
         }
         String name = candidate.getFileName() == null ? "" : candidate.getFileName().toString();
-        for (String[] v : variants(request, real, dir)) {
-            Path variant = Path.of(v[1]);
-            try {
-                FileStat vs = stat(variant);
-                if (vs.isRegularFile()) {
-                    return new Found(Kind.FILE, variant, vs, v[0], name, loop);
-                }
-            } catch (IOException e) {
-                // Gone since its real path was resolved: try the next variant, else the plain file.
+        Found variant = variant(request, file, dir, name, loop);
+        return variant != null ? variant : new Found(Kind.FILE, file, st, null, name, loop);
+    }
+
+    /**
+     * The attributes of {@code candidate} (under {@code dir}) when no component of it below {@code dir} is a
+     * symbolic link, else null. Throws when a component is missing or not a directory.
+     */
+    private static @Nullable BasicFileAttributes withoutLinksBelow(Path dir, Path candidate) throws IOException {
+        BasicFileAttributes a = null;
+        for (int i = dir.getNameCount() + 1, n = candidate.getNameCount(); i <= n; i++) {
+            Path p = i == n ? candidate : candidate.getRoot().resolve(candidate.subpath(0, i));
+            a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            if (a.isSymbolicLink()) {
+                return null;
             }
         }
-        return new Found(Kind.FILE, real, st, null, name, loop);
+        return a;
     }
 
     /** The index file of directory {@code real}, or a redirect to the URL with the slash (null when none). */
-    private @Nullable Found index(ServerRequest request, Path real, Path dir, @Nullable UringLoop loop)
+    private @Nullable Found index(ServerHttpRequest request, Path real, Path dir, @Nullable UringLoop loop)
             throws IOException {
         String indexFile = config.indexFile;
         if (indexFile == null) {
@@ -230,35 +265,50 @@ final class UringResourceHandler implements HandlerFunction<ServerResponse> {
         if (!st.isRegularFile()) {
             return null;
         }
-        boolean slash = request.uri().getRawPath().endsWith("/");
+        boolean slash = request.getURI().getRawPath().endsWith("/");
         return new Found(slash ? Kind.FILE : Kind.REDIRECT, p, st, null, indexFile, loop);
     }
 
     /**
-     * {coding, path} of each precompressed variant of {@code real} the request accepts, in the configured
-     * order, that exists within the allowed locations (checked here, on the calling thread).
+     * The first precompressed variant of {@code file} (a regular file already checked to lie in an allowed
+     * location) that the request accepts, in the configured order, that is a regular file within the allowed
+     * locations; null when none. A variant sits in {@code file}'s directory, so one that is not a symbolic
+     * link needs no more checking than its {@code lstat}; a link takes the real-path check.
      */
-    private List<String[]> variants(ServerRequest request, Path real, Path dir) {
+    private @Nullable Found variant(ServerHttpRequest request, Path file, Path dir, String name, @Nullable UringLoop loop) {
         if (config.precompressed.isEmpty()
-                || (request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD)) {
-            return List.of();
+                || (request.getMethod() != HttpMethod.GET && request.getMethod() != HttpMethod.HEAD)) {
+            return null;
         }
-        List<String> accept = request.headers().header(HttpHeaders.ACCEPT_ENCODING);
+        List<String> accept = request.getHeaders().getOrEmpty(HttpHeaders.ACCEPT_ENCODING);
         if (accept.isEmpty()) {
-            return List.of();
+            return null;
         }
-        String accepted = String.join(",", accept).toLowerCase(Locale.ROOT);
-        List<String[]> out = new ArrayList<>(2);
+        String accepted = accept.size() == 1 ? accept.get(0).toLowerCase(Locale.ROOT)
+                : String.join(",", accept).toLowerCase(Locale.ROOT);
         for (String coding : config.precompressed) {
             // Substring match, as Spring's EncodedResourceResolver does.
-            if (accepted.contains(coding)) {
-                Path variant = allowedRealPath(Path.of(real + UringResources.CODING_EXTENSIONS.get(coding)), dir);
-                if (variant != null) {
-                    out.add(new String[] {coding, variant.toString()});
+            if (!accepted.contains(coding)) {
+                continue;
+            }
+            Path variant = Path.of(file + UringResources.CODING_EXTENSIONS.get(coding));
+            try {
+                BasicFileAttributes a = Files.readAttributes(variant, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                if (a.isSymbolicLink()) {
+                    variant = allowedRealPath(variant, dir);
+                    if (variant == null) {
+                        continue;
+                    }
+                    a = Files.readAttributes(variant, BasicFileAttributes.class);
                 }
+                if (a.isRegularFile()) {
+                    return new Found(Kind.FILE, variant, stat(a), coding, name, loop);
+                }
+            } catch (IOException e) {
+                // No such variant (or gone meanwhile): try the next coding, else the plain file.
             }
         }
-        return out;
+        return null;
     }
 
     /** The real path of {@code p} if it exists and lies under an allowed location, else null. */
@@ -293,66 +343,126 @@ final class UringResourceHandler implements HandlerFunction<ServerResponse> {
     }
 
     private static FileStat stat(Path file) throws IOException {
-        BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+        return stat(Files.readAttributes(file, BasicFileAttributes.class));
+    }
+
+    private static FileStat stat(BasicFileAttributes a) {
         int mode = a.isRegularFile() ? S_IFREG : a.isDirectory() ? S_IFDIR : 0;
         return new FileStat(a.size(), mode, 4096, a.lastModifiedTime().toInstant());
     }
 
-    /** The response for what {@link #find} returned (not {@link Kind#DELEGATE}). */
+    /** Writes a body into a response. */
+    @FunctionalInterface
+    interface Body {
+        Mono<Void> write(ReactiveHttpOutputMessage message);
+    }
+
+    /**
+     * What to answer; the headers are already in the {@link HttpHeaders} given to {@link #reply}.
+     *
+     * @param body the body writer, null for a response without a body
+     */
+    record Reply(HttpStatusCode status, @Nullable Body body) {
+    }
+
+    /**
+     * The response for what {@link #find} returned (not {@link Kind#DELEGATE}), written straight into the
+     * exchange's response: the {@link WebHandler} path.
+     */
+    Mono<Void> write(ServerWebExchange exchange, Found found) {
+        ServerHttpResponse response = exchange.getResponse();
+        Reply reply = reply(exchange, found, response.getHeaders());
+        response.setStatusCode(reply.status);
+        return reply.body == null ? response.setComplete() : reply.body.write(response);
+    }
+
+    /** The same response as a {@link ServerResponse}: the functional endpoint path. */
     Mono<ServerResponse> serve(ServerRequest request, Found found) {
-        HttpMethod method = request.method();
+        HttpHeaders headers = new HttpHeaders();
+        Reply reply = reply(request.exchange(), found, headers);
+        ServerResponse.BodyBuilder b = ServerResponse.status(reply.status).headers(h -> h.addAll(headers));
+        Body body = reply.body;
+        return body == null ? b.build() : b.body((message, context) -> body.write(message));
+    }
+
+    /**
+     * Status and body for what {@link #find} returned (not {@link Kind#DELEGATE}); the response headers go
+     * into {@code headers}.
+     */
+    Reply reply(ServerWebExchange exchange, Found found, HttpHeaders headers) {
+        ServerHttpRequest request = exchange.getRequest();
+        HttpMethod method = request.getMethod();
         if (method == HttpMethod.OPTIONS) {
-            return ServerResponse.ok().header(HttpHeaders.ALLOW, ALLOW_FOR_OPTIONS).build();
+            headers.set(HttpHeaders.ALLOW, ALLOW_FOR_OPTIONS);
+            return new Reply(HttpStatus.OK, null);
         }
         if (method != HttpMethod.GET && method != HttpMethod.HEAD) {
-            return ServerResponse.status(HttpStatus.METHOD_NOT_ALLOWED).header(HttpHeaders.ALLOW, ALLOW_FOR_405).build();
+            headers.set(HttpHeaders.ALLOW, ALLOW_FOR_405);
+            return new Reply(HttpStatus.METHOD_NOT_ALLOWED, null);
         }
         if (found.kind == Kind.REDIRECT) {
-            String query = request.uri().getRawQuery();
-            return ServerResponse.status(HttpStatus.MOVED_PERMANENTLY)
-                    .header(HttpHeaders.LOCATION, request.uri().getRawPath() + "/" + (query == null ? "" : "?" + query))
-                    .build();
+            String query = request.getURI().getRawQuery();
+            headers.set(HttpHeaders.LOCATION, request.getURI().getRawPath() + "/" + (query == null ? "" : "?" + query));
+            return new Reply(HttpStatus.MOVED_PERMANENTLY, null);
         }
         FileStat stat = found.stat;
         assert stat != null;
         String etag = etag(stat);
         Instant lastModified = stat.lastModified();
         if (preconditionFails(request, etag, config.useLastModified ? lastModified : null)) {
-            return validators(ServerResponse.status(HttpStatus.PRECONDITION_FAILED), etag, lastModified).build();
+            validators(headers, etag, lastModified);
+            return new Reply(HttpStatus.PRECONDITION_FAILED, null);
         }
-        if (notModified(request, etag, lastModified)) {
-            HttpStatusCode status = request.exchange().getResponse().getStatusCode();
-            return cacheHeaders(validators(ServerResponse.status(status == null ? HttpStatus.NOT_MODIFIED : status),
-                    etag, lastModified), found).build();
+        if (notModified(exchange, etag, lastModified)) {
+            HttpStatusCode status = exchange.getResponse().getStatusCode();
+            validators(headers, etag, lastModified);
+            cacheHeaders(headers, found);
+            return new Reply(status == null ? HttpStatus.NOT_MODIFIED : status, null);
         }
-        return respond(request, found, stat, etag);
+        return respond(exchange, found, stat, etag, headers);
     }
 
-    private ServerResponse.BodyBuilder validators(ServerResponse.BodyBuilder b, String etag, Instant lastModified) {
-        b.eTag(etag);
+    private void validators(HttpHeaders headers, String etag, Instant lastModified) {
+        headers.setETag(etag);
         if (config.useLastModified) {
-            b.lastModified(lastModified);
+            headers.set(HttpHeaders.LAST_MODIFIED, httpDate(lastModified));
         }
-        return b;
     }
 
-    private ServerResponse.BodyBuilder cacheHeaders(ServerResponse.BodyBuilder b, Found found) {
+    /** {@code t} as an HTTP date, as {@link HttpHeaders#setLastModified(Instant)} writes it. */
+    String httpDate(Instant t) {
+        Long second = t.getEpochSecond();
+        String date = httpDates.get(second);
+        if (date == null) {
+            HttpHeaders scratch = new HttpHeaders();
+            scratch.setLastModified(second * 1000);
+            date = scratch.getFirst(HttpHeaders.LAST_MODIFIED);
+            if (httpDates.size() >= MAX_CACHED_DATES) {
+                httpDates.clear();
+            }
+            httpDates.put(second, date);
+        }
+        return date;
+    }
+
+    private void cacheHeaders(HttpHeaders headers, Found found) {
         if (config.cacheControl != null && config.cacheControl.getHeaderValue() != null) {
-            b.cacheControl(config.cacheControl);
+            headers.setCacheControl(config.cacheControl);
         }
         if (found.encoding != null) {
-            b.header(HttpHeaders.CONTENT_ENCODING, found.encoding).header(HttpHeaders.VARY, HttpHeaders.ACCEPT_ENCODING);
+            headers.set(HttpHeaders.CONTENT_ENCODING, found.encoding);
+            headers.set(HttpHeaders.VARY, HttpHeaders.ACCEPT_ENCODING);
         }
-        return b;
     }
 
     /**
      * If-None-Match (with {@code *} matching any existing file, RFC 9110 13.1.2, which Spring leaves out
      * for GET/HEAD) else If-Modified-Since; on a match the exchange's response carries 304 and validators.
      */
-    private boolean notModified(ServerRequest request, String etag, Instant lastModified) {
-        ServerWebExchange exchange = request.exchange();
-        for (String value : request.headers().header(HttpHeaders.IF_NONE_MATCH)) {
+    private boolean notModified(ServerWebExchange exchange, String etag, Instant lastModified) {
+        HttpHeaders requestHeaders = exchange.getRequest().getHeaders();
+        List<String> ifNoneMatch = requestHeaders.getOrEmpty(HttpHeaders.IF_NONE_MATCH);
+        for (String value : ifNoneMatch) {
             for (String tag : value.split(",")) {
                 if (tag.trim().equals("*")) {
                     exchange.getResponse().setStatusCode(HttpStatus.NOT_MODIFIED);
@@ -361,9 +471,8 @@ final class UringResourceHandler implements HandlerFunction<ServerResponse> {
             }
         }
         // Without If-None-Match and If-Modified-Since nothing can answer 304, and checkNotModified would only
-        // format validators into the response that the builder then sets (and parses back) again.
-        if (request.headers().header(HttpHeaders.IF_NONE_MATCH).isEmpty()
-                && request.headers().header(HttpHeaders.IF_MODIFIED_SINCE).isEmpty()) {
+        // format validators into the response that are set (and parsed back) again.
+        if (ifNoneMatch.isEmpty() && requestHeaders.getFirst(HttpHeaders.IF_MODIFIED_SINCE) == null) {
             return false;
         }
         return config.useLastModified ? exchange.checkNotModified(etag, lastModified) : exchange.checkNotModified(etag);
@@ -373,8 +482,8 @@ final class UringResourceHandler implements HandlerFunction<ServerResponse> {
      * RFC 9110 13.2.2 steps 1-2, which Spring's {@code checkNotModified} leaves to the handler for GET and
      * HEAD: If-Match (strong comparison, {@code *} matches) else If-Unmodified-Since.
      */
-    private static boolean preconditionFails(ServerRequest request, String etag, @Nullable Instant lastModified) {
-        List<String> ifMatch = request.headers().header(HttpHeaders.IF_MATCH);
+    private static boolean preconditionFails(ServerHttpRequest request, String etag, @Nullable Instant lastModified) {
+        List<String> ifMatch = request.getHeaders().getOrEmpty(HttpHeaders.IF_MATCH);
         if (!ifMatch.isEmpty()) {
             for (String value : ifMatch) {
                 for (String tag : value.split(",")) {
@@ -386,10 +495,10 @@ final class UringResourceHandler implements HandlerFunction<ServerResponse> {
             }
             return true;
         }
-        if (lastModified == null) {
+        if (lastModified == null || request.getHeaders().getFirst(HttpHeaders.IF_UNMODIFIED_SINCE) == null) {
             return false;
         }
-        long since = request.headers().asHttpHeaders().getFirstDate(HttpHeaders.IF_UNMODIFIED_SINCE);
+        long since = request.getHeaders().getFirstDate(HttpHeaders.IF_UNMODIFIED_SINCE);
         return since != -1 && lastModified.getEpochSecond() > since / 1000;
     }
 
@@ -400,41 +509,42 @@ final class UringResourceHandler implements HandlerFunction<ServerResponse> {
                 + Integer.toHexString(t.getNano()) + "\"";
     }
 
-    private Mono<ServerResponse> respond(ServerRequest request, Found found, FileStat stat, String etag) {
+    private Reply respond(ServerWebExchange exchange, Found found, FileStat stat, String etag, HttpHeaders headers) {
+        ServerHttpRequest request = exchange.getRequest();
         long length = stat.size();
         Path file = found.file;
         MediaType type = MediaTypeFactory.getMediaType(found.typeName).orElse(MediaType.APPLICATION_OCTET_STREAM);
-        ServerResponse.BodyBuilder ok = cacheHeaders(validators(ServerResponse.ok(), etag, stat.lastModified()), found)
-                .header(HttpHeaders.ACCEPT_RANGES, "bytes");
-        if (request.method() == HttpMethod.HEAD) {
-            return ok.contentType(type).contentLength(length).build();
+        boolean head = request.getMethod() == HttpMethod.HEAD;
+        String rangeHeader = head ? null : request.getHeaders().getFirst(HttpHeaders.RANGE);
+        List<long[]> regions = null;
+        if (rangeHeader != null && ifRangeMatches(request, etag, stat.lastModified())) {
+            regions = regions(rangeHeader, length);
+            if (regions == null) {
+                headers.set(HttpHeaders.CONTENT_RANGE, "bytes */" + length);
+                return new Reply(HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE, null);
+            }
         }
-        String rangeHeader = request.headers().firstHeader(HttpHeaders.RANGE);
-        if (rangeHeader == null || !ifRangeMatches(request, etag, stat.lastModified())) {
-            return ok.contentType(type).contentLength(length).body(body(request, found.loop, file, 0, length));
-        }
-        List<long[]> regions = regions(rangeHeader, length);
+        validators(headers, etag, stat.lastModified());
+        cacheHeaders(headers, found);
+        headers.set(HttpHeaders.ACCEPT_RANGES, "bytes");
         if (regions == null) {
-            return ServerResponse.status(HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
-                    .header(HttpHeaders.CONTENT_RANGE, "bytes */" + length)
-                    .build();
+            headers.setContentType(type);
+            headers.setContentLength(length);
+            return new Reply(HttpStatus.OK, head ? null : body(request, found.loop, file, 0, length));
         }
-        ServerResponse.BodyBuilder partial = cacheHeaders(validators(ServerResponse.status(HttpStatus.PARTIAL_CONTENT),
-                etag, stat.lastModified()), found)
-                .header(HttpHeaders.ACCEPT_RANGES, "bytes");
         if (regions.size() == 1) {
             long[] r = regions.get(0);
-            return partial.contentType(type)
-                    .contentLength(r[1])
-                    .header(HttpHeaders.CONTENT_RANGE, contentRange(r, length))
-                    .body(body(request, found.loop, file, r[0], r[1]));
+            headers.setContentType(type);
+            headers.setContentLength(r[1]);
+            headers.set(HttpHeaders.CONTENT_RANGE, contentRange(r, length));
+            return new Reply(HttpStatus.PARTIAL_CONTENT, body(request, found.loop, file, r[0], r[1]));
         }
-        return multipart(partial, found.loop, file, type, regions, length);
+        return multipart(headers, found.loop, file, type, regions, length);
     }
 
     /** If-Range absent, or equal to the current strong ETag, or to the current Last-Modified date. */
-    private static boolean ifRangeMatches(ServerRequest request, String etag, Instant lastModified) {
-        String ifRange = request.headers().firstHeader(HttpHeaders.IF_RANGE);
+    private static boolean ifRangeMatches(ServerHttpRequest request, String etag, Instant lastModified) {
+        String ifRange = request.getHeaders().getFirst(HttpHeaders.IF_RANGE);
         if (ifRange == null) {
             return true;
         }
@@ -484,10 +594,9 @@ final class UringResourceHandler implements HandlerFunction<ServerResponse> {
      * The body for one region: the server's zero-copy transfer where {@link #zeroCopy} allows it,
      * else io_uring reads into buffers of the response's factory type (NIO reads without io_uring).
      */
-    private BodyInserter<Void, ReactiveHttpOutputMessage> body(ServerRequest request, @Nullable UringLoop loop, Path file,
-                                                             long position, long count) {
+    private Body body(ServerHttpRequest request, @Nullable UringLoop loop, Path file, long position, long count) {
         boolean zeroCopy = zeroCopy(request);
-        return (message, context) -> {
+        return message -> {
             if (zeroCopy && message instanceof ZeroCopyHttpOutputMessage zc) {
                 return zc.writeWith(file, position, count);
             }
@@ -508,18 +617,18 @@ final class UringResourceHandler implements HandlerFunction<ServerResponse> {
     }
 
     /** Plain connection, no compression to apply, and zero-copy not turned off. */
-    boolean zeroCopy(ServerRequest request) {
+    boolean zeroCopy(ServerHttpRequest request) {
         if (config.zeroCopy == UringResources.ZeroCopy.NEVER) {
             return false;
         }
-        if (request.exchange().getRequest().getSslInfo() != null) {
+        if (request.getSslInfo() != null) {
             return false;
         }
-        return !(config.compression && !request.headers().header(HttpHeaders.ACCEPT_ENCODING).isEmpty());
+        return !(config.compression && !request.getHeaders().getOrEmpty(HttpHeaders.ACCEPT_ENCODING).isEmpty());
     }
 
-    private Mono<ServerResponse> multipart(ServerResponse.BodyBuilder partial, @Nullable UringLoop loop, Path file,
-                                           MediaType type, List<long[]> regions, long length) {
+    private Reply multipart(HttpHeaders headers, @Nullable UringLoop loop, Path file, MediaType type,
+                            List<long[]> regions, long length) {
         String boundary = MimeTypeUtils.generateMultipartBoundaryString();
         List<byte[]> heads = new ArrayList<>(regions.size());
         long total = 0;
@@ -531,7 +640,9 @@ final class UringResourceHandler implements HandlerFunction<ServerResponse> {
         }
         byte[] tail = ("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.US_ASCII);
         total += tail.length;
-        BodyInserter<Void, ReactiveHttpOutputMessage> body = (message, context) -> {
+        headers.setContentType(MediaType.parseMediaType("multipart/byteranges; boundary=" + boundary));
+        headers.setContentLength(total);
+        Body body = message -> {
             DataBufferFactory factory = message.bufferFactory();
             Flux<DataBuffer> parts = loop == null
                     ? Flux.range(0, regions.size()).concatMap(i -> Mono.fromSupplier(() -> factory.wrap(heads.get(i)))
@@ -542,9 +653,7 @@ final class UringResourceHandler implements HandlerFunction<ServerResponse> {
                             UringFile::close);
             return message.writeWith(parts.concatWith(Mono.fromSupplier(() -> factory.wrap(tail))));
         };
-        return partial.contentType(MediaType.parseMediaType("multipart/byteranges; boundary=" + boundary))
-                .contentLength(total)
-                .body(body);
+        return new Reply(HttpStatus.PARTIAL_CONTENT, body);
     }
 
     private Flux<DataBuffer> part(UringFile f, DataBufferFactory factory, byte[] head, long[] region) {

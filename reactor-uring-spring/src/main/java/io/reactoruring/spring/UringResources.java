@@ -9,9 +9,12 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 import org.springframework.core.io.Resource;
 import org.springframework.http.CacheControl;
+import org.springframework.web.reactive.HandlerMapping;
+import org.springframework.web.reactive.handler.AbstractHandlerMapping;
 import org.springframework.web.reactive.function.server.HandlerFunction;
 import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.ServerResponse;
+import org.springframework.web.server.WebHandler;
 
 /**
  * Serves directories to WebFlux through io_uring: a drop-in {@link RouterFunction} with ETag and
@@ -322,15 +325,35 @@ public final class UringResources {
      * other routes for the same paths (an upload endpoint, say) keep working.
      */
     public RouterFunction<ServerResponse> router(String pattern) {
-        return new ResourceRouter(this, pattern, false);
+        return new ResourceRouter(this, pattern);
     }
 
     /**
-     * Like {@link #router(String)}, but a file that is not found here, or found first in a
-     * {@link Delegated} location, is left to the next handler (Spring's stock resource handling).
+     * The same files and responses as {@link #router(String)}, as a {@link HandlerMapping} whose handlers are
+     * {@link WebHandler}s writing straight into the response, as Spring's own static resources are served
+     * ({@code SimpleUrlHandlerMapping} + {@code ResourceWebHandler}); this skips the functional endpoint
+     * machinery ({@code ServerRequest}, {@code ServerResponse} and its result handling), which costs about
+     * as much as serving a small file. Register it as a bean in a WebFlux application (Spring's
+     * {@code SimpleHandlerAdapter}, which {@code @EnableWebFlux} and Boot provide, runs its handlers) and
+     * give it an order with {@link AbstractHandlerMapping#setOrder}: Spring consults mappings by order,
+     * router functions at -1, {@code @RequestMapping} controllers at 0, Boot's static resources at
+     * {@code Ordered.LOWEST_PRECEDENCE - 1}; the default, {@code Ordered.LOWEST_PRECEDENCE}, comes after all
+     * of them. Like the router, it answers 404 to {@code GET} and {@code HEAD} of a missing file under
+     * {@code pattern}, and leaves requests with other methods for a missing file to later mappings.
+     *
+     * @param pattern the URL pattern, ending in {@code /**}
+     * @return a new mapping; not shared, so its order and CORS settings are the caller's
      */
-    RouterFunction<ServerResponse> fallThroughRouter(String pattern) {
-        return new ResourceRouter(this, pattern, true);
+    public AbstractHandlerMapping handlerMapping(String pattern) {
+        return new ResourceHandlerMapping(this, pattern, false);
+    }
+
+    /**
+     * Like {@link #handlerMapping(String)}, but a file that is not found here, or found first in a
+     * {@link Delegated} location, is left to the next mapping (Spring's stock resource handling).
+     */
+    AbstractHandlerMapping fallThroughHandlerMapping(String pattern) {
+        return new ResourceHandlerMapping(this, pattern, true);
     }
 
     /**

@@ -11,13 +11,35 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.runner.ReactiveWebApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.method.HandlerMethod;
+import org.springframework.web.reactive.HandlerMapping;
+import org.springframework.web.reactive.function.server.HandlerFunction;
+import org.springframework.web.reactive.function.server.RequestPredicates;
+import org.springframework.web.reactive.function.server.RouterFunction;
+import org.springframework.web.reactive.function.server.RouterFunctions;
+import org.springframework.web.reactive.function.server.ServerResponse;
+import org.springframework.web.reactive.function.server.support.RouterFunctionMapping;
+import org.springframework.web.reactive.resource.ResourceWebHandler;
+import org.springframework.web.reactive.result.method.annotation.RequestMappingHandlerMapping;
+import org.springframework.web.server.ServerWebExchange;
+import org.springframework.web.server.WebFilter;
+import org.springframework.web.server.WebFilterChain;
+import org.springframework.web.server.WebHandler;
+import reactor.core.publisher.Mono;
 import org.springframework.http.HttpHeaders;
 import org.springframework.test.web.reactive.server.WebTestClient;
 
@@ -110,6 +132,90 @@ class StaticResourcesAutoConfigurationTest {
                     c.get().uri("/on-disk.txt").exchange().expectStatus().isOk()
                             .expectHeader().valueMatches(HttpHeaders.ETAG, OUR_ETAG)
                             .expectBody(String.class).isEqualTo("from disk");
+                });
+    }
+
+    /** Records, per request path, the handler Spring's {@code DispatcherHandler} ran (the mapping's attribute). */
+    static class HandlerRecorder implements WebFilter {
+        final Map<String, Object> handlers = new ConcurrentHashMap<>();
+        final Map<String, Object> patterns = new ConcurrentHashMap<>();
+
+        @Override
+        public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
+            return chain.filter(exchange).doFinally(s -> {
+                String path = exchange.getRequest().getPath().value();
+                Object handler = exchange.getAttribute(HandlerMapping.BEST_MATCHING_HANDLER_ATTRIBUTE);
+                Object pattern = exchange.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE);
+                handlers.put(path, handler == null ? "none" : handler);
+                patterns.put(path, pattern == null ? "none" : pattern.toString());
+            });
+        }
+    }
+
+    @RestController
+    static class UserController {
+        @GetMapping("/controller.css")
+        String css() {
+            return "from the controller";
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class UserRoutes {
+        @Bean
+        RouterFunction<ServerResponse> userRoutes() {
+            return RouterFunctions.route(RequestPredicates.GET("/routed.css"), r -> ServerResponse.ok().bodyValue("from the router"));
+        }
+
+        @Bean
+        HandlerRecorder handlerRecorder() {
+            return new HandlerRecorder();
+        }
+    }
+
+    /**
+     * Boot's static resources are served by a {@code WebHandler} from our mapping (no functional endpoint in
+     * between), which Spring consults after the application's controllers and router functions and before
+     * its own resource mapping: a controller or route for a file's path wins, as with stock Boot; a file we
+     * do not have falls through to Boot's {@code ResourceWebHandler}.
+     */
+    @Test
+    void servedByAWebHandlerAfterControllersAndRouterFunctions() {
+        Path site = tmp.resolve("site");
+        for (String name : List.of("app.css", "controller.css", "routed.css")) {
+            write(site.resolve(name), ("file " + name).getBytes(StandardCharsets.UTF_8));
+        }
+        runner().withUserConfiguration(UserController.class, UserRoutes.class)
+                .withPropertyValues("spring.web.resources.static-locations=file:" + site + "/")
+                .run(ctx -> {
+                    assertThat(ctx).hasNotFailed();
+                    HandlerMapping ours = ctx.getBean("uringStaticResourcesMapping", HandlerMapping.class);
+                    HandlerMapping boots = ctx.getBean("resourceHandlerMapping", HandlerMapping.class);
+                    assertThat(((Ordered) ours).getOrder()).isEqualTo(Ordered.LOWEST_PRECEDENCE - 2)
+                            .isLessThan(((Ordered) boots).getOrder())
+                            .isGreaterThan(ctx.getBean("routerFunctionMapping", RouterFunctionMapping.class).getOrder())
+                            .isGreaterThan(ctx.getBean("requestMappingHandlerMapping", RequestMappingHandlerMapping.class).getOrder());
+                    HandlerRecorder recorder = ctx.getBean(HandlerRecorder.class);
+                    WebTestClient c = WebTestClient.bindToApplicationContext(ctx).build();
+
+                    c.get().uri("/app.css").exchange().expectStatus().isOk()
+                            .expectHeader().valueMatches(HttpHeaders.ETAG, OUR_ETAG)
+                            .expectBody(String.class).isEqualTo("file app.css");
+                    assertThat(recorder.handlers.get("/app.css"))
+                            .isInstanceOf(WebHandler.class).isInstanceOf(ResourceHandlerMapping.FileHandler.class)
+                            .isNotInstanceOf(HandlerFunction.class);
+                    assertThat(recorder.patterns.get("/app.css")).isEqualTo("/**");
+
+                    c.get().uri("/controller.css").exchange().expectStatus().isOk()
+                            .expectBody(String.class).isEqualTo("from the controller");
+                    assertThat(recorder.handlers.get("/controller.css")).isInstanceOf(HandlerMethod.class);
+
+                    c.get().uri("/routed.css").exchange().expectStatus().isOk()
+                            .expectBody(String.class).isEqualTo("from the router");
+                    assertThat(recorder.handlers.get("/routed.css")).isInstanceOf(HandlerFunction.class);
+
+                    c.get().uri("/missing.css").exchange().expectStatus().isNotFound();
+                    assertThat(recorder.handlers.get("/missing.css")).isInstanceOf(ResourceWebHandler.class);
                 });
     }
 

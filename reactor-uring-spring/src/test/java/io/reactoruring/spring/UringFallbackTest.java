@@ -51,25 +51,45 @@ class UringFallbackTest {
 
     @Test
     void overReactorNettyBothBodyPaths() {
-        byte[] plain = UringResourcesHttpSemanticsTest.PLAIN;
         for (UringResources.ZeroCopy z : UringResources.ZeroCopy.values()) {
             RouterFunction<ServerResponse> router = resources().withZeroCopy(z).router("/s/**");
             DisposableServer server = HttpServer.create().host("127.0.0.1").port(0)
                     .handle(new ReactorHttpHandlerAdapter(RouterFunctions.toHttpHandler(router))).bindNow();
             try {
-                WebTestClient c = WebTestClient.bindToServer().baseUrl("http://127.0.0.1:" + server.port())
-                        .responseTimeout(T).build();
-                c.get().uri("/s/app.css").exchange().expectStatus().isOk().expectBody(byte[].class).isEqualTo(plain);
-                c.get().uri("/s/app.css").header("Range", "bytes=1-3").exchange().expectStatus().isEqualTo(206)
-                        .expectBody(byte[].class).isEqualTo(java.util.Arrays.copyOfRange(plain, 1, 4));
-                byte[] multi = c.get().uri("/s/app.css").header("Range", "bytes=0-1,5-6").exchange()
-                        .expectStatus().isEqualTo(206).expectBody(byte[].class).returnResult().getResponseBody();
-                assertThat(new String(multi)).contains("Content-Range: bytes 0-1/" + plain.length + "\r\n\r\nbo")
-                        .contains("Content-Range: bytes 5-6/" + plain.length + "\r\n\r\n{ ");
+                bodies(server);
             } finally {
                 server.disposeNow();
             }
         }
+    }
+
+    /** The {@code WebHandler} path (Boot's static resources) without io_uring: same answers, both body paths. */
+    @Test
+    void handlerMappingWithoutIoUring() {
+        UringResourcesHttpSemanticsTest.throughMapping(resources());
+        for (UringResources.ZeroCopy z : UringResources.ZeroCopy.values()) {
+            try (WebFluxApps.App app = WebFluxApps.start(resources().withZeroCopy(z).handlerMapping("/s/**"))) {
+                DisposableServer server = app.netty();
+                try {
+                    bodies(server);
+                } finally {
+                    server.disposeNow();
+                }
+            }
+        }
+    }
+
+    private static void bodies(DisposableServer server) {
+        byte[] plain = UringResourcesHttpSemanticsTest.PLAIN;
+        WebTestClient c = WebTestClient.bindToServer().baseUrl("http://127.0.0.1:" + server.port())
+                .responseTimeout(T).build();
+        c.get().uri("/s/app.css").exchange().expectStatus().isOk().expectBody(byte[].class).isEqualTo(plain);
+        c.get().uri("/s/app.css").header("Range", "bytes=1-3").exchange().expectStatus().isEqualTo(206)
+                .expectBody(byte[].class).isEqualTo(java.util.Arrays.copyOfRange(plain, 1, 4));
+        byte[] multi = c.get().uri("/s/app.css").header("Range", "bytes=0-1,5-6").exchange()
+                .expectStatus().isEqualTo(206).expectBody(byte[].class).returnResult().getResponseBody();
+        assertThat(new String(multi)).contains("Content-Range: bytes 0-1/" + plain.length + "\r\n\r\nbo")
+                .contains("Content-Range: bytes 5-6/" + plain.length + "\r\n\r\n{ ");
     }
 
     /** Here the 304s are answered synchronously: the request after a pipelined 304 was the one never read. */

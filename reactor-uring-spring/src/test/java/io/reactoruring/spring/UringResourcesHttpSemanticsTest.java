@@ -67,6 +67,16 @@ class UringResourcesHttpSemanticsTest {
         Files.createSymbolicLink(site.resolve("outside-dir"), tmp.resolve("outside"));
         Files.createSymbolicLink(site.resolve("shared-dir"), tmp.resolve("shared"));
         Files.createSymbolicLink(site.resolve("inside-link.css"), site.resolve("app.css"));
+        // Deeper names (one lstat per component when no link is among them) and links further down.
+        write(site.resolve("nested/deeper/page.txt"), "nested page".getBytes(StandardCharsets.UTF_8));
+        Files.createSymbolicLink(site.resolve("nested/deeper/outside-dir"), tmp.resolve("outside"));
+        Files.createSymbolicLink(site.resolve("nested/deeper/secret.txt"), tmp.resolve("outside/secret.txt"));
+        Files.createSymbolicLink(site.resolve("nested/inside-dir"), site.resolve("nested/deeper"));
+        // Precompressed variants that are links: one leading outside (never served), one inside.
+        write(site.resolve("leak.css"), "leak plain".getBytes(StandardCharsets.UTF_8));
+        Files.createSymbolicLink(site.resolve("leak.css.gz"), tmp.resolve("outside/secret.txt"));
+        write(site.resolve("linked.css"), "linked plain".getBytes(StandardCharsets.UTF_8));
+        Files.createSymbolicLink(site.resolve("linked.css.gz"), site.resolve("app.css.gz"));
     }
 
     @AfterAll
@@ -103,6 +113,13 @@ class UringResourcesHttpSemanticsTest {
         c.get().uri("/s/inside-link.css").exchange().expectStatus().isOk()
                 .expectHeader().contentTypeCompatibleWith(MediaType.valueOf("text/css"))
                 .expectBody(byte[].class).isEqualTo(PLAIN);
+        c.get().uri("/s/nested/deeper/page.txt").exchange().expectStatus().isOk()
+                .expectBody(String.class).isEqualTo("nested page");
+        c.get().uri("/s/nested/deeper/outside-dir/secret.txt").exchange().expectStatus().isNotFound();
+        c.get().uri("/s/nested/deeper/secret.txt").exchange().expectStatus().isNotFound();
+        c.get().uri("/s/nested/inside-dir/page.txt").exchange().expectStatus().isOk()
+                .expectBody(String.class).isEqualTo("nested page");
+        c.get().uri("/s/nested/deeper/page.txt/x").exchange().expectStatus().isNotFound();
     }
 
     @Test
@@ -193,6 +210,39 @@ class UringResourcesHttpSemanticsTest {
         assertThat(gzEtag).isNotEqualTo(plainEtag);
         c.get().uri("/s/only-here.txt").header(HttpHeaders.ACCEPT_ENCODING, "gzip").exchange()
                 .expectHeader().doesNotExist(HttpHeaders.CONTENT_ENCODING).expectBody(String.class).isEqualTo("first");
+        // A variant linked outside the directory is not served: the plain file is.
+        c.get().uri("/s/leak.css").header(HttpHeaders.ACCEPT_ENCODING, "gzip").exchange().expectStatus().isOk()
+                .expectHeader().doesNotExist(HttpHeaders.CONTENT_ENCODING).expectBody(String.class).isEqualTo("leak plain");
+        c.get().uri("/s/linked.css").header(HttpHeaders.ACCEPT_ENCODING, "gzip").exchange().expectStatus().isOk()
+                .expectHeader().valueEquals(HttpHeaders.CONTENT_ENCODING, "gzip").expectBody(byte[].class).isEqualTo(GZ);
+    }
+
+    /**
+     * The same checks through {@link UringResources#handlerMapping} (the {@code WebHandler} path of Boot's
+     * static resources) in a WebFlux application with a router function for an upload endpoint.
+     */
+    @Test
+    void sameSemanticsThroughTheHandlerMapping() {
+        throughMapping(resources());
+    }
+
+    static void throughMapping(UringResources resources) {
+        RouterFunction<ServerResponse> upload = RouterFunctions.route(RequestPredicates.POST("/s/upload"),
+                r -> ServerResponse.ok().bodyValue("upload route"));
+        try (WebFluxApps.App app = WebFluxApps.start(resources.handlerMapping("/s/**"), upload)) {
+            WebTestClient c = app.client();
+            check(c);
+            methods(c);
+            redirects(c);
+            star(c);
+            locations(c);
+        }
+        try (WebFluxApps.App app = WebFluxApps.start(resources.withPrecompressed(List.of("br", "gzip"))
+                .withCacheControl(CacheControl.maxAge(Duration.ofHours(1))).handlerMapping("/s/**"))) {
+            precompressed(app.client());
+            app.client().get().uri("/s/app.css").exchange().expectStatus().isOk()
+                    .expectHeader().valueEquals(HttpHeaders.CACHE_CONTROL, "max-age=3600");
+        }
     }
 
     @Test

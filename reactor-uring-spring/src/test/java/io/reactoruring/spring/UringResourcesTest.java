@@ -37,7 +37,8 @@ import reactor.netty.http.server.HttpServer;
 /**
  * The resource router through three transports: Spring's mock exchange (DefaultDataBufferFactory),
  * Reactor Netty with the io_uring read path forced, and Reactor Netty where plain responses keep
- * Spring's zero-copy (sendfile) path.
+ * Spring's zero-copy (sendfile) path; and the same files through {@link UringResources#handlerMapping}
+ * (the {@code WebHandler} path Boot's static resources take) on Reactor Netty, both ways.
  */
 class UringResourcesTest {
     private static final byte[] BIG = random(1024 * 1024 + 3, 7);
@@ -49,6 +50,10 @@ class UringResourcesTest {
     static UringLoopGroup group;
     static DisposableServer uringServer;
     static DisposableServer sendfileServer;
+    static WebFluxApps.App mappingUringApp;
+    static WebFluxApps.App mappingSendfileApp;
+    static DisposableServer mappingUringServer;
+    static DisposableServer mappingSendfileServer;
 
     @BeforeAll
     static void start() {
@@ -61,12 +66,20 @@ class UringResourcesTest {
         group = UringLoopGroup.create("spring-resources-test", 1, RingOptions.defaults());
         uringServer = netty(resources().withZeroCopy(UringResources.ZeroCopy.NEVER).router("/static/**"));
         sendfileServer = netty(resources().router("/static/**"));
+        mappingUringApp = WebFluxApps.start(resources().withZeroCopy(UringResources.ZeroCopy.NEVER).handlerMapping("/static/**"));
+        mappingSendfileApp = WebFluxApps.start(resources().handlerMapping("/static/**"));
+        mappingUringServer = mappingUringApp.netty();
+        mappingSendfileServer = mappingSendfileApp.netty();
     }
 
     @AfterAll
     static void stop() {
         uringServer.disposeNow();
         sendfileServer.disposeNow();
+        mappingUringServer.disposeNow();
+        mappingSendfileServer.disposeNow();
+        mappingUringApp.close();
+        mappingSendfileApp.close();
         group.disposeLater().block(T);
     }
 
@@ -81,13 +94,15 @@ class UringResourcesTest {
     }
 
     static Stream<String> transports() {
-        return Stream.of("mock", "netty-uring", "netty-sendfile");
+        return Stream.of("mock", "netty-uring", "netty-sendfile", "mapping-uring", "mapping-sendfile");
     }
 
     static String base(String transport) {
         return switch (transport) {
             case "mock" -> "http://localhost";
             case "netty-uring" -> "http://127.0.0.1:" + uringServer.port();
+            case "mapping-uring" -> "http://127.0.0.1:" + mappingUringServer.port();
+            case "mapping-sendfile" -> "http://127.0.0.1:" + mappingSendfileServer.port();
             default -> "http://127.0.0.1:" + sendfileServer.port();
         };
     }
@@ -313,6 +328,19 @@ class UringResourcesTest {
         assertThat(handler.resolve("//hello.txt")).isEqualTo(root.resolve("hello.txt"));
         assertThat(handler.resolve("/")).isEqualTo(root);
         assertThat(Files.exists(handler.resolve("/hello.txt"))).isTrue();
+    }
+
+    @Test
+    void lastModifiedIsWrittenAsSpringWritesIt() {
+        UringResourceHandler handler = (UringResourceHandler) resources().handler();
+        for (java.time.Instant t : List.of(java.time.Instant.EPOCH, java.time.Instant.ofEpochSecond(1_700_000_000, 999_999_999),
+                java.time.Instant.ofEpochSecond(4_102_444_799L))) {
+            HttpHeaders spring = new HttpHeaders();
+            spring.setLastModified(t);
+            // Twice: formatted, then from the cache.
+            assertThat(handler.httpDate(t)).isEqualTo(spring.getFirst(HttpHeaders.LAST_MODIFIED));
+            assertThat(handler.httpDate(t)).isEqualTo(spring.getFirst(HttpHeaders.LAST_MODIFIED));
+        }
     }
 
     @Test

@@ -28,7 +28,8 @@ import reactor.util.concurrent.Queues;
  * <p>Slow subscribers: each has a queue bounded to {@code maxQueued} messages (what its socket
  * and send window do not take yet). A subscriber whose queue is full when a message arrives is
  * disconnected and counted in {@link #droppedSubscribers()}, so one reader that stopped reading
- * neither stalls the others nor grows memory without bound.
+ * neither stalls the others nor grows memory without bound. When the server shuts down gracefully,
+ * each subscriber is sent what is queued for it, then closed.
  *
  * <pre>
  * java -cp ... io.reactoruring.examples.broadcast.BroadcastServer &lt;port&gt;
@@ -60,6 +61,11 @@ public final class BroadcastServer {
         synchronized boolean offer(ByteBuffer message) {
             return queue.tryEmitNext(message).isSuccess();
         }
+
+        /** No more messages: the send ends once those queued are written. */
+        synchronized void finish() {
+            queue.tryEmitComplete();
+        }
     }
 
     /** A server whose subscribers may each have {@code maxQueued} messages waiting, > 0. */
@@ -90,11 +96,14 @@ public final class BroadcastServer {
             Mono<Void> receiving = in.receive().map(pb -> framer.feed(pb.buffer())).concatMapIterable(lines -> lines)
                     .doOnNext(line -> broadcast(line, self))
                     .then();
+            // At a server shutdown, what is queued is still sent, then the connection ends.
+            reactor.core.Disposable shutdown = c.onServerShutdown().subscribe(null, null, self::finish);
             // The connection ends when its peer closes (receiving completes) or it is dropped.
             return Mono.firstWithSignal(receiving, sending)
                     .doFinally(s -> {
                         subscribers.remove(self);
-                        self.queue.tryEmitComplete();
+                        self.finish();
+                        shutdown.dispose();
                     });
         };
     }

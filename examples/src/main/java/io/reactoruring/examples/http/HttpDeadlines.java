@@ -30,6 +30,8 @@ final class HttpDeadlines {
         final long keepAliveNanos;
         volatile long headStart = System.nanoTime(); // a new connection waits for its first head
         volatile long idleSince;
+        volatile boolean betweenRequests = true; // no request pending, no head in progress
+        volatile boolean draining; // the server is shutting down
 
         Conn(Runnable close, Duration header, Duration keepAlive) {
             this.close = close;
@@ -49,6 +51,24 @@ final class HttpDeadlines {
         /** A response finished (or a request started): idle from now if nothing else is pending. */
         void idle(boolean idle) {
             idleSince = idle ? System.nanoTime() : 0;
+            betweenRequests = idle;
+        }
+
+        /**
+         * The server is shutting down: close now if between requests, else after the current
+         * response (see {@link #keepServing}). As nginx and Reactor Netty do, a request that races
+         * this close may find the connection closed; clients retry idempotent requests.
+         */
+        void drain() {
+            draining = true;
+            if (betweenRequests) {
+                close.run();
+            }
+        }
+
+        /** Whether to read the next request after a response that allowed keep-alive. */
+        boolean keepServing() {
+            return !draining;
         }
 
         boolean expired(long now) {

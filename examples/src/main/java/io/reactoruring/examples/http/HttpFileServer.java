@@ -35,7 +35,10 @@ import reactor.core.publisher.Mono;
  * bare CR or LF, obs-fold, controls in values, duplicate Host or Content-Length are 400s.
  * {@code Expect: 100-continue} is answered with 100 before the response; ETag (like nginx's) with
  * If-None-Match and If-Modified-Since answer 304. Request-header timeout 60 s and keep-alive idle
- * timeout 75 s, like nginx (see {@link #handler(Path, Duration, Duration, Duration)}).
+ * timeout 75 s, like nginx (see {@link #handler(Path, Duration, Duration, Duration)}). When the
+ * server shuts down gracefully ({@code disposeNow}, {@code disposeLater}), connections between
+ * requests are closed at once and the others after the response in progress
+ * ({@link io.reactoruring.net.UringConnection#onServerShutdown()}).
  *
  * <p>Per connection, requests are parsed incrementally from the received buffers (a request may be
  * split anywhere, several may share one buffer); each buffer is released as soon as it is parsed.
@@ -107,6 +110,8 @@ public final class HttpFileServer {
         HttpDeadlines.Conn deadlines = new HttpDeadlines.Conn(
                 in instanceof UringConnection c ? c::dispose : () -> { }, headerTimeout, keepAliveTimeout);
         reactor.core.Disposable watching = in instanceof UringConnection ? HttpDeadlines.watch(loop, deadlines) : () -> { };
+        reactor.core.Disposable shutdown = in instanceof UringConnection c
+                ? c.onServerShutdown().subscribe(null, null, deadlines::drain) : () -> { };
         // Parsed in map(), while receive() lends the buffer (it is released when onNext returns):
         // concatMapIterable may run its mapper later, from its queue.
         return in.receive()
@@ -133,8 +138,11 @@ public final class HttpFileServer {
                         }
                     });
                 }, 1)
-                .takeWhile(keepAlive -> keepAlive)
-                .doFinally(s -> watching.dispose())
+                .takeWhile(keepAlive -> keepAlive && deadlines.keepServing())
+                .doFinally(s -> {
+                    watching.dispose();
+                    shutdown.dispose();
+                })
                 .then();
     }
 

@@ -128,6 +128,30 @@ class HttpFileServerTest {
     }
 
     @Test
+    void shutdownClosesIdleKeptAliveConnectionsAtOnceAndOthersAfterTheirResponse() throws Exception {
+        try (RawHttpClient idle = raw(); RawHttpClient busy = raw()) {
+            idle.send(get("/small.txt"));
+            assertThat(idle.read().status()).isEqualTo(200);
+            // One write: a whole request and the start of the next. Once the first is answered, the
+            // server holds a partial head, so this connection is not between requests.
+            busy.send(get("/small.txt") + "GET /sub/page.html HTTP/1.1\r\n");
+            assertThat(busy.read().status()).isEqualTo(200);
+
+            // An hour of grace: the server finishing within T shows the connections ended on their own.
+            reactor.core.publisher.Mono<Void> shutdown = server.disposeLater(Duration.ofHours(1)).cache();
+            shutdown.subscribe();
+            assertThat(idle.closedByPeer()).as("the idle kept-alive connection is closed at once").isTrue();
+            busy.send("Host: localhost\r\n\r\n");
+            RawHttpClient.Response last = busy.read();
+            assertThat(last.status()).isEqualTo(200);
+            assertThat(last.text()).isEqualTo("<p>hi</p>");
+            assertThat(busy.closedByPeer()).as("closed after the request in progress was answered").isTrue();
+            shutdown.block(T);
+            assertThat(server.activeConnections()).isZero();
+        }
+    }
+
+    @Test
     void percentEncodedNamesAndQueriesResolve() throws Exception {
         try (RawHttpClient c = raw()) {
             c.send(get("/a%20b.txt?download=1#frag"));

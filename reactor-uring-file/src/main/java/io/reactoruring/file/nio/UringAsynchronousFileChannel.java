@@ -83,10 +83,14 @@ import reactor.util.context.Context;
  * most 16 handlers deep (the JDK's bound); deeper, it goes through the
  * executor. A handler invoked directly that throws reports to its thread's uncaught-exception
  * handler, not to the handler that started the op. Ops started from any other thread (including
- * another executor's) go through the loop as described above.
+ * another executor's) are not run inline with their handler: the handler goes through the executor.
+ * A read among them whose data is in the page cache is still done at once on the calling thread
+ * ({@link UringFile#read}'s {@code RWF_NOWAIT} path: the returned {@link Future} is already done);
+ * other reads, and writes, go through the loop as described above.
  *
  * <p><b>Buffers.</b> Direct buffers are handed to the kernel as they are; their position is
- * advanced on the loop thread, before the handler runs or the Future completes. Heap buffers are
+ * advanced before the handler runs or the Future completes (on the loop thread, or on the calling
+ * thread for an op done at once there). Heap buffers are
  * copied through a buffer of the loop's {@link io.reactoruring.core.buffer.BufferPool}, which the
  * channel owns from the call until the kernel is done with it (the op's completion, or, for an op
  * abandoned by {@link #close()}, until the file descriptor is closed); an inline op (above) of up to

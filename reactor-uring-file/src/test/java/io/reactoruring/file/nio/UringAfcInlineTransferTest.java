@@ -231,11 +231,12 @@ class UringAfcInlineTransferTest {
                 Set.of(StandardOpenOption.READ), pool);
                 UringAsynchronousFileChannel viaOther = UringAsynchronousFileChannel.open(loop, p,
                         Set.of(StandardOpenOption.READ), other)) {
-            // From the test thread (not a handler thread): the ring.
+            // From the test thread (not a handler thread): not inline with its handler (the read itself
+            // is done at once by UringFile.read's page-cached path; the handler goes through the executor).
             CompletableFuture<Integer> first = new CompletableFuture<>();
             ch.read(ByteBuffer.allocate(100), 0, null, handler(first));
             assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo(100);
-            // From a handler of another executor: the ring too; the handler still runs on this channel's pool.
+            // From a handler of another executor: not inline either; the handler still runs on this channel's pool.
             CompletableFuture<Integer> second = new CompletableFuture<>();
             AtomicReference<Thread> ranOn = new AtomicReference<>();
             viaOther.read(ByteBuffer.allocate(100), 0, null, new CompletionHandler<Integer, Object>() {
@@ -280,6 +281,41 @@ class UringAfcInlineTransferTest {
             assertThat(ch.inlineTransfers()).isEqualTo(1);
         } finally {
             other.shutdownNow();
+        }
+    }
+
+    /** Ops the loop has submitted to its ring so far, read on the loop thread (current, not as of an iteration's end). */
+    private static long ringOps() {
+        return Mono.fromCallable(() -> loop.metrics().submitted()).subscribeOn(loop).block(T);
+    }
+
+    /**
+     * Issue 13: a Future read started on any other thread reads page-cached data at once on that
+     * thread (UringFile.read's RWF_NOWAIT path): the Future is done when read() returns, and the
+     * ring saw nothing. Direct and heap buffers.
+     */
+    @Test
+    void aFutureReadOfCachedDataFromAnotherThreadIsDoneOnReturnWithoutTheRing() throws Exception {
+        Path p = dir.resolve("future");
+        byte[] data = pattern(8192);
+        Files.write(p, data);
+        try (UringAsynchronousFileChannel ch = UringAsynchronousFileChannel.open(loop, p,
+                Set.of(StandardOpenOption.READ), pool)) {
+            long before = ringOps();
+            ByteBuffer direct = ByteBuffer.allocateDirect(4096);
+            java.util.concurrent.Future<Integer> f = ch.read(direct, 4096);
+            assertThat(f.isDone()).isTrue();
+            assertThat(f.get()).isEqualTo(4096);
+            byte[] got = new byte[4096];
+            direct.flip().get(got);
+            assertThat(got).isEqualTo(Arrays.copyOfRange(data, 4096, 8192));
+            ByteBuffer heap = ByteBuffer.allocate(100);
+            java.util.concurrent.Future<Integer> g = ch.read(heap, 10);
+            assertThat(g.isDone()).isTrue();
+            assertThat(g.get()).isEqualTo(100);
+            assertThat(Arrays.copyOf(heap.array(), 100)).isEqualTo(Arrays.copyOfRange(data, 10, 110));
+            assertThat(ch.read(ByteBuffer.allocateDirect(10), data.length).get()).isEqualTo(-1);
+            assertThat(ringOps()).isEqualTo(before);
         }
     }
 
