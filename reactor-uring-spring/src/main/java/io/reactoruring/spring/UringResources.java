@@ -33,6 +33,9 @@ import org.springframework.web.server.WebHandler;
  *             .router("/static/**");
  * }
  * }</pre>
+ * {@link #handlerMapping(String)} serves the same as a {@code HandlerMapping} of {@code WebHandler}s, without
+ * the functional endpoint machinery, as Spring Boot's static resources are served (and as this module's
+ * auto-configuration serves them).
  *
  * <p><b>Which path sends the bytes.</b> Where Spring's own zero-copy transfer applies, it is kept:
  * a whole file or a single range goes out through
@@ -50,8 +53,10 @@ import org.springframework.web.server.WebHandler;
  * <p><b>Symbolic links</b> are followed, and the file they lead to is served only if its real path
  * lies under one of the allowed locations (by default the served directories themselves; see
  * {@link #withAllowedLocations(List)}), like Spring's {@code ResourceWebHandler} with
- * {@code allowedLocations}. The check resolves the real path with {@link Path#toRealPath} on the
- * calling thread, as Spring's own resource handling checks files there.
+ * {@code allowedLocations}. The check runs on the calling thread, as Spring's own resource handling
+ * checks files there: with the default allowed locations, a name none of whose components below the
+ * directory is a link needs one {@code lstat} per component; other names resolve their real path with
+ * {@link Path#toRealPath}.
  *
  * <p>Immutable: every {@code with...} method returns a modified copy. Thread-safe.
  */

@@ -57,7 +57,10 @@ import org.springframework.core.io.buffer.DefaultDataBufferFactory;
  * </ul>
  *
  * <p>For the io_uring side the report also prints, per op, the loop's wake-ups (blocking enters
- * that were woken), JNI enters and loop iterations: where the hand-offs go.
+ * that were woken), JNI enters and loop iterations, and the context switches per op of the whole
+ * process, of the thread that runs the scenario and of the loop thread: where the hand-offs go
+ * (for a round trip from a foreign thread: the caller sleeping in {@code block()}, the loop
+ * sleeping, or the loop preempted by the caller it woke).
  *
  * <pre>java -cp benchmarks/target/benchmarks.jar io.reactoruring.benchmarks.file.AfcRatioReport [rounds] [scenario-substring]</pre>
  *
@@ -166,8 +169,13 @@ public final class AfcRatioReport {
                 }
                 long opsBefore = before == null ? 0 : before.completed();
                 long[] csOurs = contextSwitches();
+                long[] callerCs = ownContextSwitches();
+                long[] loopCs = s.loop == null ? new long[2] : contextSwitches(s.loop.name());
                 long tOurs = System.nanoTime();
                 ours = s.ours.run();
+                double[] callerSwitches = perOp(callerCs, ownContextSwitches(), ours, tOurs);
+                double[] loopSwitches = s.loop == null ? new double[2]
+                        : perOp(loopCs, contextSwitches(s.loop.name()), ours, tOurs);
                 double[] oursSwitches = perOp(csOurs, ours, tOurs);
                 UringMetrics after = s.loop == null ? null : s.loop.metrics();
                 if (s.base != null && r % 2 == 1) {
@@ -176,7 +184,8 @@ public final class AfcRatioReport {
                     base = s.base.run();
                     baseSwitches = perOp(cs, base, t);
                 }
-                double[] row = {base, ours, 0, 0, 0, baseSwitches[0], baseSwitches[1], oursSwitches[0], oursSwitches[1]};
+                double[] row = {base, ours, 0, 0, 0, baseSwitches[0], baseSwitches[1], oursSwitches[0], oursSwitches[1],
+                        callerSwitches[0], callerSwitches[1], loopSwitches[0], loopSwitches[1]};
                 if (after != null) {
                     double ops = Math.max(1, after.completed() - opsBefore);
                     row[2] = (after.wakeups() - before.wakeups()) / ops;
@@ -209,6 +218,19 @@ public final class AfcRatioReport {
             System.out.printf("%-42s %16s %16s%n", s.name,
                     s.base == null ? "n/a" : String.format("%.2f/%.2f", median(col(rows, 5)), median(col(rows, 6))),
                     String.format("%.2f/%.2f", median(col(rows, 7)), median(col(rows, 8))));
+        }
+        System.out.println();
+        System.out.println("The same for two threads of the io_uring side, medians: the thread that runs the scenario (for the");
+        System.out.println("chained ones it only starts the chains) and the loop thread, per op:");
+        System.out.printf("%-42s %16s %16s%n", "scenario", "caller vol/invol", "loop vol/invol");
+        for (Scenario s : all) {
+            List<double[]> rows = results.get(s.name);
+            if (rows == null || s.loop == null) {
+                continue;
+            }
+            System.out.printf("%-42s %16s %16s%n", s.name,
+                    String.format("%.2f/%.2f", median(col(rows, 9)), median(col(rows, 10))),
+                    String.format("%.2f/%.2f", median(col(rows, 11)), median(col(rows, 12))));
         }
         System.out.println();
         for (Scenario s : all) {
@@ -258,20 +280,26 @@ public final class AfcRatioReport {
 
     /** Voluntary and involuntary context switches of every thread of this process (Linux /proc). */
     static long[] contextSwitches() {
+        return contextSwitches(null);
+    }
+
+    /**
+     * Voluntary and involuntary context switches of the threads of this process whose name starts
+     * with {@code namePrefix} (Linux keeps the first 15 characters), or of all of them for null.
+     */
+    static long[] contextSwitches(@org.jspecify.annotations.Nullable String namePrefix) {
         long[] out = new long[2];
         java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
         if (tasks == null) {
             return out;
         }
+        String prefix = namePrefix == null ? null : namePrefix.substring(0, Math.min(15, namePrefix.length()));
         for (java.io.File t : tasks) {
             try {
-                for (String line : Files.readAllLines(t.toPath().resolve("status"))) {
-                    if (line.startsWith("voluntary_ctxt_switches:")) {
-                        out[0] += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
-                    } else if (line.startsWith("nonvoluntary_ctxt_switches:")) {
-                        out[1] += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
-                    }
+                if (prefix != null && !Files.readString(t.toPath().resolve("comm")).trim().startsWith(prefix)) {
+                    continue;
                 }
+                addSwitches(t.toPath().resolve("status"), out);
             } catch (IOException | RuntimeException e) {
                 // the thread ended meanwhile
             }
@@ -279,9 +307,33 @@ public final class AfcRatioReport {
         return out;
     }
 
+    /** The calling thread's voluntary and involuntary context switches. */
+    static long[] ownContextSwitches() {
+        long[] out = new long[2];
+        try {
+            addSwitches(Path.of("/proc/thread-self/status"), out);
+        } catch (IOException | RuntimeException e) {
+            // not Linux: zeros
+        }
+        return out;
+    }
+
+    private static void addSwitches(Path status, long[] out) throws IOException {
+        for (String line : Files.readAllLines(status)) {
+            if (line.startsWith("voluntary_ctxt_switches:")) {
+                out[0] += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+            } else if (line.startsWith("nonvoluntary_ctxt_switches:")) {
+                out[1] += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+            }
+        }
+    }
+
     /** Context switches since {@code before} per op, the op count being {@code rate} x the seconds since {@code startNanos}. */
     static double[] perOp(long[] before, double rate, long startNanos) {
-        long[] now = contextSwitches();
+        return perOp(before, contextSwitches(), rate, startNanos);
+    }
+
+    static double[] perOp(long[] before, long[] now, double rate, long startNanos) {
         double ops = Math.max(1, rate * (System.nanoTime() - startNanos) / 1e9);
         return new double[] {(now[0] - before[0]) / ops, (now[1] - before[1]) / ops};
     }
