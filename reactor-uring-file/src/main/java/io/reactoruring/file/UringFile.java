@@ -205,18 +205,20 @@ public final class UringFile {
                 return Mono.just(0);
             }
             int start = dst.position();
-            int now = io.readNow(dst, start, len, position);
-            if (now >= 0) {
-                dst.position(start + now);
-                return Mono.just(now == 0 ? -1 : now);
-            }
-            return io.transfer(false, dst, start, len, position).map(n -> {
+            // The buffer's position moves when the count is delivered, not before (a subscriber that
+            // cancels first never learns it), on both paths.
+            java.util.function.Function<Integer, Integer> delivered = n -> {
                 if (n == 0) {
                     return -1;
                 }
                 dst.position(start + n);
                 return n;
-            });
+            };
+            int now = io.readNow(dst, start, len, position);
+            if (now >= 0) {
+                return Mono.just(now).map(delivered);
+            }
+            return io.transfer(false, dst, start, len, position).map(delivered);
         });
     }
 

@@ -223,6 +223,7 @@ class UringPlainFdFileTest extends FileBackendTest {
             }
         });
         assertThat(signals[0]).isZero();
+        assertThat(dst.position()).as("the count was never delivered").isZero();
         // No reference is left behind: the close completes and the fd is gone.
         f.close().block(T);
         awaitReleased("the fd is closed", () -> Fds.openOn(p) == fdsBefore);

@@ -50,18 +50,22 @@ public final class MemoryBackMain {
             long outstandingBefore = outstanding(pools);
             long rssBefore = rssBytes();
             System.out.println("before native=" + nativeBefore + " direct=" + directBytes() + " outstanding=" + outstandingBefore
-                    + " rss=" + rssBefore);
+                    + " rss=" + rssBefore + breakdown(group, pools));
 
             long nativePeak = exchange(group, transport, server, connections, bytes);
-            System.out.println("peak native=" + nativePeak + " direct=" + directBytes() + " rss=" + rssBytes());
-            boolean settled = settle(server, pools);
+            System.out.println("peak native=" + nativePeak + " direct=" + directBytes() + " rss=" + rssBytes()
+                    + breakdown(group, pools));
+            // Settled: every buffer back (a shared receive ring's 4 MiB block comes back with the last
+            // receiver's release, which is posted to its loop) and the pools trimmed to their floors.
+            boolean settled = Poll.until(() -> server.activeConnections() == 0 && outstanding(pools) == outstandingBefore)
+                    && settle(server, pools);
             long nativeAfter = NativeMemory.allocatedBytes();
             long outstandingAfter = outstanding(pools);
             long rssAfter = rssBytes();
             long trimmed = pools.stream().mapToLong(BufferPool::trimmedBytes).sum();
             System.out.println("after native=" + nativeAfter + " direct=" + directBytes() + " outstanding=" + outstandingAfter
                     + " rss=" + rssAfter
-                    + " trimmed=" + trimmed + " pools=" + pools.size() + " settled=" + settled);
+                    + " trimmed=" + trimmed + " pools=" + pools.size() + " settled=" + settled + breakdown(group, pools));
         } finally {
             server.disposeNow(Duration.ofSeconds(10));
             if (group != null) {
@@ -71,10 +75,6 @@ public final class MemoryBackMain {
         System.out.println("done");
     }
 
-    /**
-     * Opens {@code n} connections, all at once, echoes {@code bytes} through each, closes them;
-     * returns the native memory allocated while all were open and done echoing.
-     */
     private static UringTcpServer withGroup(UringTcpServer s, @Nullable UringLoopGroup group) {
         return group == null ? s : s.group(group);
     }
@@ -83,6 +83,10 @@ public final class MemoryBackMain {
         return group == null ? c : c.group(group);
     }
 
+    /**
+     * Opens {@code n} connections, all at once, echoes {@code bytes} through each, closes them;
+     * returns the most native memory seen allocated while a received buffer was in hand.
+     */
     private static long exchange(@Nullable UringLoopGroup group, Transport transport, UringServer server, int n, int bytes) {
         byte[] payload = new byte[bytes];
         for (int i = 0; i < bytes; i++) {
@@ -95,24 +99,53 @@ public final class MemoryBackMain {
         if (open == null || open.size() != n) {
             throw new IllegalStateException("connected " + (open == null ? 0 : open.size()) + " of " + n);
         }
+        // Sampled while a received buffer is in hand (on io_uring its shared ring, 4 MiB of pool memory,
+        // is then allocated): read once at the end instead, a pool on a starved machine may already
+        // have trimmed it all back.
+        java.util.concurrent.atomic.AtomicLong peak = new java.util.concurrent.atomic.AtomicLong();
         Long echoed = Flux.fromIterable(open)
                 .flatMap(c -> Mono.zip(c.send(Mono.just(ByteBuffer.wrap(payload))).then(c.shutdownOutput()).thenReturn(0L),
-                                c.receive().reduce(0L, (sum, pb) -> sum + pb.buffer().remaining()))
+                                c.receive().reduce(0L, (sum, pb) -> {
+                                    peak.accumulateAndGet(NativeMemory.allocatedBytes(), Math::max);
+                                    return sum + pb.buffer().remaining();
+                                }))
                         .map(t -> t.getT2()), 256)
                 .reduce(0L, Long::sum).block(T);
         if (echoed == null || echoed != (long) n * bytes) {
             throw new IllegalStateException("echoed " + echoed + " bytes, expected " + (long) n * bytes);
         }
-        long peak = NativeMemory.allocatedBytes();
         open.forEach(UringConnection::dispose);
         Mono.when(open.stream().map(UringConnection::onDispose).toList()).block(T);
-        return peak;
+        return peak.get();
     }
 
     /** Waits (bounded) until the server has no connection, nothing is out and every pool is trimmed to its floor. */
     private static boolean settle(UringServer server, List<BufferPool> pools) throws InterruptedException {
         return Poll.until(() -> server.activeConnections() == 0)
                 && Poll.untilWithGc(() -> pools.stream().allMatch(p -> p.cachedBytes() <= BufferPool.DEFAULT_TRIM_FLOOR));
+    }
+
+    /**
+     * Who holds the native memory, as " key=value" pairs: blocks allocated (Uring.nativeMemoryBlocks),
+     * each pool's cached bytes and buffers out (a shared receive ring's blocks count as out), and the
+     * receive rings registered per loop ({@link SharedReceiveRings#RING_BYTES} of data each).
+     */
+    private static String breakdown(@Nullable UringLoopGroup group, List<BufferPool> pools) {
+        StringBuilder cached = new StringBuilder();
+        StringBuilder out = new StringBuilder();
+        for (BufferPool p : pools) {
+            cached.append(cached.length() == 0 ? "" : ",").append(p.cachedBytes());
+            out.append(out.length() == 0 ? "" : ",").append(p.outstanding());
+        }
+        StringBuilder rings = new StringBuilder();
+        if (group != null) {
+            for (io.reactoruring.core.UringLoop l : group.loops()) {
+                Integer n = Mono.fromCallable(() -> SharedReceiveRings.count(l)).subscribeOn(l).block(T);
+                rings.append(rings.length() == 0 ? "" : ",").append(n);
+            }
+        }
+        return " blocks=" + NativeMemory.allocatedBlocks() + " poolCached=" + cached + " poolOut=" + out
+                + " receiveRings=" + (rings.length() == 0 ? "0" : rings);
     }
 
     private static long outstanding(List<BufferPool> pools) {

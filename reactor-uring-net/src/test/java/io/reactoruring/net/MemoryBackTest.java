@@ -37,8 +37,8 @@ class MemoryBackTest {
                 .collect(java.util.stream.Collectors.joining("\n")));
         assertThat(r.exitCode()).as("%s", r).isZero();
         assertThat(r.output()).as("%s", r).contains("done");
-        Map<String, Long> before = figures(r.output(), "before ");
-        Map<String, Long> peak = figures(r.output(), "peak ");
+        Map<String, Long> before = figures(r.output(), "before ", "native", "direct", "outstanding", "rss");
+        Map<String, Long> peak = figures(r.output(), "peak ", "native");
         Map<String, String> after = strings(r.output(), "after ");
         assertThat(after.get("settled")).as("pools trimmed to their floors within 30 s: %s", r).isEqualTo("true");
         long pools = Long.parseLong(after.get("pools"));
@@ -47,7 +47,10 @@ class MemoryBackTest {
             assertThat(peak.get("native")).as("connections did use native memory: %s", r).isGreaterThan(before.get("native"));
         }
         assertThat(Long.parseLong(after.get("outstanding"))).as("pooled buffers out: %s", r).isEqualTo(before.get("outstanding"));
-        assertThat(nativeAfter - before.get("native")).as("native memory back, within the trim floors: %s", r)
+        assertThat(nativeAfter - before.get("native"))
+                .as("native memory back, within the trim floors (%d x %d): +%d bytes; before: %s; after: %s; %s",
+                        pools, BufferPool.DEFAULT_TRIM_FLOOR, nativeAfter - before.get("native"),
+                        breakdown(r.output(), "before "), breakdown(r.output(), "after "), r)
                 .isLessThanOrEqualTo(pools * BufferPool.DEFAULT_TRIM_FLOOR);
         if (!nio) { // the NIO pool caches at most 16 blocks per class: below its floor here
             assertThat(Long.parseLong(after.get("trimmed"))).as("trims freed idle blocks: %s", r).isPositive();
@@ -61,6 +64,13 @@ class MemoryBackTest {
                 .isLessThanOrEqualTo(rssBefore + rssBound);
     }
 
+    /** Who held native memory at that point ({@code MemoryBackMain.breakdown}): blocks, pools' cached and out, receive rings. */
+    private static String breakdown(String output, String prefix) {
+        Map<String, String> m = strings(output, prefix);
+        return "native=" + m.get("native") + " blocks=" + m.get("blocks") + " poolCached=" + m.get("poolCached")
+                + " poolOut=" + m.get("poolOut") + " receiveRings=" + m.get("receiveRings");
+    }
+
     private static Map<String, String> strings(String output, String prefix) {
         String line = output.lines().filter(l -> l.startsWith(prefix)).findFirst()
                 .orElseThrow(() -> new AssertionError("no '" + prefix + "' line in:\n" + output));
@@ -72,9 +82,12 @@ class MemoryBackTest {
         return m;
     }
 
-    private static Map<String, Long> figures(String output, String prefix) {
+    private static Map<String, Long> figures(String output, String prefix, String... keys) {
+        Map<String, String> all = strings(output, prefix);
         Map<String, Long> m = new HashMap<>();
-        strings(output, prefix).forEach((k, v) -> m.put(k, Long.parseLong(v)));
+        for (String k : keys) {
+            m.put(k, Long.parseLong(all.get(k)));
+        }
         return m;
     }
 }

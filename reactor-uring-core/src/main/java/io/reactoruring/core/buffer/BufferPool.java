@@ -173,7 +173,11 @@ public final class BufferPool implements AutoCloseable {
         return this;
     }
 
-    /** Bytes of memory cached in the free lists: what {@link #trim()} may free down to the floor. */
+    /**
+     * Bytes of memory cached in the free lists: what {@link #trim()} may free down to the floor. A
+     * block a trim takes out is counted until its memory has been freed, so once this reads below a
+     * bound, {@link io.reactoruring.core.Uring#nativeMemoryBytes()} no longer counts what the trim freed.
+     */
     public long cachedBytes() {
         return cachedBytes.get();
     }
@@ -204,8 +208,10 @@ public final class BufferPool implements AutoCloseable {
                     break;
                 }
                 cached[cls].decrementAndGet();
-                cachedBytes.addAndGet(-b.capacity);
-                freeBlock(b);
+                // Uncounted only once the memory is gone: a reader that sees cachedBytes() fall below
+                // a bound then sees Uring.nativeMemoryBytes() without the block (a 4 MiB block's free
+                // takes a munmap, and a registered block's free waits for the loop thread).
+                freeBlock(b, () -> cachedBytes.addAndGet(-b.capacity));
                 freedBytes += b.capacity;
             }
             lowWater[cls].accumulateAndGet(cached[cls].get(), Math::min);
@@ -315,29 +321,32 @@ public final class BufferPool implements AutoCloseable {
 
     /** The last release of {@code buffer}: its block goes back to the cache, or is freed. */
     void recycle(PooledBuffer buffer) {
-        outstanding.decrementAndGet();
         Tracker t = buffer.tracker;
         if (t != null) {
             t.released();
         }
         Block b = java.util.Objects.requireNonNull(buffer.block, "not a pool buffer");
-        int cls = sizeClass(b.capacity); // -1 for unpooled (oversized) buffers
-        if (cls >= 0 && !closed) {
-            if (cached[cls].incrementAndGet() <= maxCachedPerClass) {
-                cachedBytes.addAndGet(b.capacity);
-                free[cls].offer(b);
-                if (closed && free[cls].remove(b)) { // raced with close(): free it here
-                    cached[cls].decrementAndGet();
-                    cachedBytes.addAndGet(-b.capacity);
-                    freeBlock(b);
+        try {
+            int cls = sizeClass(b.capacity); // -1 for unpooled (oversized) buffers
+            if (cls >= 0 && !closed) {
+                if (cached[cls].incrementAndGet() <= maxCachedPerClass) {
+                    cachedBytes.addAndGet(b.capacity);
+                    free[cls].offer(b);
+                    if (closed && free[cls].remove(b)) { // raced with close(): free it here
+                        cached[cls].decrementAndGet();
+                        freeBlock(b, () -> cachedBytes.addAndGet(-b.capacity));
+                        return;
+                    }
+                    cachedMore();
                     return;
                 }
-                cachedMore();
-                return;
+                cached[cls].decrementAndGet();
             }
-            cached[cls].decrementAndGet();
+            freeBlock(b);
+        } finally {
+            // Last: a reader that sees the buffer back sees its block cached or (unless registered) freed.
+            outstanding.decrementAndGet();
         }
-        freeBlock(b);
     }
 
     /**
@@ -345,12 +354,25 @@ public final class BufferPool implements AutoCloseable {
      * table first (on the loop thread), so no later op can reach the pages through a stale slot.
      */
     private void freeBlock(Block b) {
+        freeBlock(b, null);
+    }
+
+    /** {@link #freeBlock(Block)}, then {@code afterFree} once the memory is freed (on the thread that frees it). */
+    private void freeBlock(Block b, @Nullable Runnable afterFree) {
         int slot = Block.FIXED.getAndSet(b, Block.FREED);
         FixedBufferRegistrar r = registrar;
         if (slot >= 0 && r != null) {
-            r.unregisterThenFree(slot, () -> NativeMemory.free(b.address, b.capacity));
+            r.unregisterThenFree(slot, () -> {
+                NativeMemory.free(b.address, b.capacity);
+                if (afterFree != null) {
+                    afterFree.run();
+                }
+            });
         } else {
             NativeMemory.free(b.address, b.capacity);
+            if (afterFree != null) {
+                afterFree.run();
+            }
         }
     }
 
@@ -413,8 +435,8 @@ public final class BufferPool implements AutoCloseable {
         for (ConcurrentLinkedQueue<Block> q : free) {
             Block b;
             while ((b = q.poll()) != null) {
-                cachedBytes.addAndGet(-b.capacity);
-                freeBlock(b);
+                Block freed = b;
+                freeBlock(b, () -> cachedBytes.addAndGet(-freed.capacity));
             }
         }
     }

@@ -223,7 +223,7 @@ class UringAfcInlineTransferTest {
     }
 
     @Test
-    void opsStartedOutsideThisExecutorsHandlersTakeTheRing() throws Exception {
+    void opsStartedOutsideThisExecutorsHandlersDoNotRunTheirHandlerInline() throws Exception {
         Path p = dir.resolve("small");
         Files.write(p, pattern(4096));
         ExecutorService other = Executors.newSingleThreadExecutor();
