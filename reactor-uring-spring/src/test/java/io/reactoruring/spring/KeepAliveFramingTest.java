@@ -81,6 +81,32 @@ class KeepAliveFramingTest {
         }
     }
 
+    /**
+     * Boot's static resources ({@code spring.web.resources.*}, under {@code /s/**} here) are answered by the
+     * auto-configuration's {@code WebHandler}s, whose 304s are synchronous too: the same rounds on Boot's
+     * server, with {@code /u/**} and {@code /sync} from router functions.
+     */
+    @Test
+    void bootStaticResourcesOnAKeptAliveConnection() throws Exception {
+        try (ConfigurableApplicationContext ctx = boot(StaticApp.class,
+                "--spring.web.resources.static-locations=file:" + tmp.resolve("site") + "/",
+                "--spring.webflux.static-path-pattern=/s/**")) {
+            assertThat(ctx.getBean("uringStaticResourcesMapping")).isInstanceOf(ResourceHandlerMapping.class);
+            rounds(Integer.parseInt(ctx.getEnvironment().getProperty("local.server.port", "0")), data);
+        }
+    }
+
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    static class StaticApp {
+        @Bean
+        RouterFunction<ServerResponse> keepAliveRoutes() {
+            return UringResources.create(tmp.resolve("site")).withLoopGroup(group).withZeroCopy(UringResources.ZeroCopy.NEVER)
+                    .router("/u/**")
+                    .and(RouterFunctions.route(RequestPredicates.GET("/sync"), r -> ServerResponse.noContent().build()));
+        }
+    }
+
     @SpringBootConfiguration
     @EnableAutoConfiguration
     static class App {
@@ -91,10 +117,14 @@ class KeepAliveFramingTest {
     }
 
     private static ConfigurableApplicationContext boot(String... args) {
+        return boot(App.class, args);
+    }
+
+    private static ConfigurableApplicationContext boot(Class<?> app, String... args) {
         List<String> all = new ArrayList<>(List.of("--server.port=0", "--server.address=127.0.0.1", "--reactor-uring.loops=1",
                 "--spring.main.banner-mode=off", "--spring.main.web-application-type=reactive"));
         all.addAll(List.of(args));
-        return new SpringApplication(App.class).run(all.toArray(String[]::new));
+        return new SpringApplication(app).run(all.toArray(String[]::new));
     }
 
     /** The toString of each customizer of the context's NettyReactiveWebServerFactory (its package depends on Boot). */
