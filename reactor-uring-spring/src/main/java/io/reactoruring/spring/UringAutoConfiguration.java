@@ -5,11 +5,15 @@ import io.reactoruring.core.RingOptions;
 import io.reactoruring.core.Uring;
 import io.reactoruring.core.UringLoopGroup;
 import java.nio.file.Path;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.core.Ordered;
 import org.springframework.core.io.ResourceLoader;
+import org.springframework.web.cors.CorsConfiguration;
+import org.springframework.web.reactive.config.CorsRegistry;
+import org.springframework.web.reactive.config.WebFluxConfigurer;
 import org.springframework.web.reactive.handler.AbstractHandlerMapping;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
@@ -138,14 +142,29 @@ public class UringAutoConfiguration {
 
         @Bean
         AbstractHandlerMapping uringStaticResourcesMapping(ObjectProvider<UringLoopGroup> group, UringProperties properties,
-                                                           Environment environment, ResourceLoader resourceLoader) {
+                                                           Environment environment, ResourceLoader resourceLoader,
+                                                           ObjectProvider<WebFluxConfigurer> configurers) {
             AbstractHandlerMapping mapping = StaticResources.mapping(Binder.get(environment), resourceLoader,
                     groupOrFallback(group), properties.getResources().getChunkSize(),
                     environment.getProperty("server.compression.enabled", Boolean.class, false));
             // Controllers (order 0) and router functions (-1) keep precedence over static files, as with stock
             // Spring; files this mapping does not serve fall through to Spring's own resource mapping.
             mapping.setOrder(ORDER);
+            // The application's global CORS mappings, which Spring gives its own resource mapping too.
+            CollectedCors cors = new CollectedCors();
+            configurers.orderedStream().forEach(c -> c.addCorsMappings(cors));
+            Map<String, CorsConfiguration> configurations = cors.configurations();
+            if (!configurations.isEmpty()) {
+                mapping.setCorsConfigurations(configurations);
+            }
             return mapping;
+        }
+    }
+
+    /** The CORS mappings {@link WebFluxConfigurer}s register, collected as {@code WebFluxConfigurationSupport} does. */
+    static final class CollectedCors extends CorsRegistry {
+        Map<String, CorsConfiguration> configurations() {
+            return getCorsConfigurations();
         }
     }
 

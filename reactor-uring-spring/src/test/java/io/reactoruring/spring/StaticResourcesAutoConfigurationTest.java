@@ -27,6 +27,8 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.method.HandlerMethod;
 import org.springframework.web.reactive.HandlerMapping;
+import org.springframework.web.reactive.config.CorsRegistry;
+import org.springframework.web.reactive.config.WebFluxConfigurer;
 import org.springframework.web.reactive.function.server.HandlerFunction;
 import org.springframework.web.reactive.function.server.RequestPredicates;
 import org.springframework.web.reactive.function.server.RouterFunction;
@@ -216,6 +218,53 @@ class StaticResourcesAutoConfigurationTest {
 
                     c.get().uri("/missing.css").exchange().expectStatus().isNotFound();
                     assertThat(recorder.handlers.get("/missing.css")).isInstanceOf(ResourceWebHandler.class);
+                });
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class GlobalCors {
+        @Bean
+        WebFluxConfigurer cors() {
+            return new WebFluxConfigurer() {
+                @Override
+                public void addCorsMappings(CorsRegistry registry) {
+                    registry.addMapping("/**").allowedOrigins("https://allowed.example").allowedMethods("GET");
+                }
+            };
+        }
+    }
+
+    /**
+     * The application's global CORS mappings apply to the files served here as Spring applies them to its own
+     * resource mapping: the same statuses and CORS headers with our mapping (ETag ours) and without it (stock).
+     * Absolute URIs: the CORS same-origin check needs the request's host.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void globalCorsAppliesAsToStockResources(boolean ours) {
+        Path site = tmp.resolve("site");
+        write(site.resolve("font.woff2"), "font".getBytes(StandardCharsets.UTF_8));
+        String url = "http://localhost/font.woff2";
+        runner().withUserConfiguration(GlobalCors.class)
+                .withPropertyValues("spring.web.resources.static-locations=file:" + site + "/",
+                        "reactor-uring.static-resources.enabled=" + ours)
+                .run(ctx -> {
+                    WebTestClient c = WebTestClient.bindToApplicationContext(ctx).build();
+                    WebTestClient.ResponseSpec allowed = c.get().uri(url)
+                            .header(HttpHeaders.ORIGIN, "https://allowed.example").exchange().expectStatus().isOk()
+                            .expectHeader().valueEquals(HttpHeaders.ACCESS_CONTROL_ALLOW_ORIGIN, "https://allowed.example");
+                    if (ours) {
+                        allowed.expectHeader().valueMatches(HttpHeaders.ETAG, OUR_ETAG);
+                    } else {
+                        allowed.expectHeader().doesNotExist(HttpHeaders.ETAG);
+                    }
+                    c.get().uri(url).header(HttpHeaders.ORIGIN, "https://other.example").exchange()
+                            .expectStatus().isForbidden();
+                    c.options().uri(url).header(HttpHeaders.ORIGIN, "https://allowed.example")
+                            .header(HttpHeaders.ACCESS_CONTROL_REQUEST_METHOD, "GET").exchange().expectStatus().isOk()
+                            .expectHeader().valueEquals(HttpHeaders.ACCESS_CONTROL_ALLOW_ORIGIN, "https://allowed.example");
+                    c.get().uri(url).exchange().expectStatus().isOk()
+                            .expectHeader().doesNotExist(HttpHeaders.ACCESS_CONTROL_ALLOW_ORIGIN);
                 });
     }
 
