@@ -227,6 +227,7 @@ final class FluxOp extends OpHandle implements org.reactivestreams.Subscription 
 
     @Override
     void abort(Throwable error) {
+        orphanBacklog(); // the subscriber gets the error instead: results still waiting are nobody's
         if (state != DONE) {
             if (state != ARMED) {
                 kernelDone(op);

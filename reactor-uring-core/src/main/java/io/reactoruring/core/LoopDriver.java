@@ -300,11 +300,22 @@ final class LoopDriver {
     }
 
     void cancelInKernel(long userData) {
+        if (lifecycle == TERMINATED) {
+            return; // no iteration will submit it, and the batch is freed or about to be
+        }
         batch.addRaw(Opcode.ASYNC_CANCEL, -1, userData, 0, 0, 0, 0, IGNORED_USER_DATA);
     }
 
     void orphaned(Op op, int res) {
         if (!op.closesOrphanedFd || res < 0) {
+            return;
+        }
+        if (lifecycle == TERMINATED) {
+            // An op aborted after the loop ended (its subscriber cancelled later, on any thread): no
+            // iteration will submit a CLOSE. A process fd is closed here; a direct one went with the ring.
+            if (op.fileIndex == 0) {
+                Native.close(res);
+            }
             return;
         }
         if (op.fileIndex == 0) {

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.reactivestreams.Subscription;
 import reactor.core.publisher.BaseSubscriber;
+import reactor.core.publisher.Mono;
 
 /**
  * A multishot ACCEPT whose subscriber leaves while accepted sockets wait for it closes them.
@@ -86,6 +87,62 @@ class AcceptCancelTest {
         oneAtATime.cancel();
         assertThat(Native.close(delivered.get(0))).as("the delivered socket is ours").isZero();
         listening.close().block(LoopbackFixture.T);
+        for (Socket c : clients) {
+            c.close();
+        }
+        assertThat(Poll.until(() -> Fds.tcpSocketsOnPort(port) == 0))
+                .as("the two accepted sockets nobody received are closed; left: %s", Fds.describeTcpSocketsOnPort(port))
+                .isTrue();
+    }
+
+    /**
+     * The same waiting sockets when the loop is disposed first: the subscriber's cancel then reaches
+     * a terminated loop (the op is aborted, not run there), and they are closed all the same.
+     */
+    @Test
+    void socketsWaitingWhenTheLoopIsDisposedAreClosedWhenTheSubscriberCancels() throws Exception {
+        assumeTrue(Uring.isAvailable(), "io_uring is not available");
+        UringLoop loop = UringLoop.create("accept-cancel-dispose-test");
+        InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        int fd = SockAddr.socket(any, "accept-cancel-test");
+        try (SockAddr sa = SockAddr.encode(any)) {
+            assertThat(Native.bind(fd, sa.address, sa.length)).isZero();
+        }
+        assertThat(Native.listen(fd, 16)).isZero();
+        int port = SockAddr.localPort(fd, "accept-cancel-test");
+        SharedFd listening = CoreAccess.adoptFd(fd, loop, "listen accept-cancel-test");
+        int queued = 3;
+        List<Socket> clients = new ArrayList<>();
+        for (int i = 0; i < queued; i++) {
+            clients.add(new Socket(InetAddress.getLoopbackAddress(), port));
+        }
+        Op accept = Op.builder(Opcode.ACCEPT).fd(listening)
+                .opFlags(SockAddr.SOCK_CLOEXEC | SockAddr.SOCK_NONBLOCK)
+                .ioprio(Opcode.IORING_ACCEPT_MULTISHOT)
+                .closesOrphanedFd(true)
+                .name("accept").target("accept-cancel-test").build();
+        List<Integer> delivered = new CopyOnWriteArrayList<>();
+        BaseSubscriber<Completion> oneAtATime = new BaseSubscriber<>() {
+            @Override
+            protected void hookOnSubscribe(Subscription s) {
+                request(1);
+            }
+
+            @Override
+            protected void hookOnNext(Completion c) {
+                delivered.add(c.res());
+            }
+        };
+        loop.submitMultishot(accept).subscribe(oneAtATime);
+        assertThat(Poll.until(() -> Fds.tcpSocketsOnPort(port) == 1 + 2L * queued))
+                .as("all %d accepted by the kernel: %s", queued, Fds.describeTcpSocketsOnPort(port)).isTrue();
+        assertThat(Poll.until(() -> delivered.size() == 1)).isTrue();
+        Mono.fromRunnable(() -> { }).subscribeOn(loop).block(LoopbackFixture.T); // two wait for demand
+
+        listening.close();
+        loop.disposeGracefully().block(LoopbackFixture.T); // the paused accept holds no slot: the loop ends
+        oneAtATime.cancel();
+        assertThat(Native.close(delivered.get(0))).as("the delivered socket is ours").isZero();
         for (Socket c : clients) {
             c.close();
         }

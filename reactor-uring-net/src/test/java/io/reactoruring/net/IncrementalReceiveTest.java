@@ -47,9 +47,13 @@ class IncrementalReceiveTest {
         return net.loop();
     }
 
+    /** As the run was started (tests here set the property per test). */
+    private static final @org.jspecify.annotations.Nullable String INCREMENTAL_AT_START =
+            System.getProperty(SharedReceiveRings.INCREMENTAL_PROPERTY);
+
     @AfterEach
     void defaultMode() {
-        System.clearProperty(SharedReceiveRings.INCREMENTAL_PROPERTY);
+        LoopbackFixture.restoreProperty(SharedReceiveRings.INCREMENTAL_PROPERTY, INCREMENTAL_AT_START);
     }
 
     /** Asks for incremental rings or not (read when a loop's ring is registered). */

@@ -80,6 +80,19 @@ final class LoopbackFixture implements BeforeAllCallback, AfterAllCallback, Befo
         }
     }
 
+    /**
+     * Puts a system property back as it was: {@code before} ({@code System.getProperty} read when the
+     * test changed it), or none. Clearing it instead would undo a value the whole run was started
+     * with (e.g. {@code -DargLine=-Dreactoruring.net.multishotReceive=true}) for every later class.
+     */
+    static void restoreProperty(String key, @org.jspecify.annotations.Nullable String before) {
+        if (before == null) {
+            System.clearProperty(key);
+        } else {
+            System.setProperty(key, before);
+        }
+    }
+
     UringLoopGroup group() {
         return group;
     }

@@ -55,14 +55,17 @@ class MultishotReceiveTest {
         return io.reactoruring.core.internal.KernelVersion.runningAtLeast(6, 17);
     }
 
+    private @org.jspecify.annotations.Nullable String multishotBefore;
+
     @BeforeEach
     void multishotOn() {
+        multishotBefore = System.getProperty(RingReceive.MULTISHOT_PROPERTY);
         System.setProperty(RingReceive.MULTISHOT_PROPERTY, "true"); // off by default (see RingReceive)
     }
 
     @AfterEach
     void defaultMode() {
-        System.clearProperty(RingReceive.MULTISHOT_PROPERTY);
+        LoopbackFixture.restoreProperty(RingReceive.MULTISHOT_PROPERTY, multishotBefore);
     }
 
     /** The loop's metrics read on the loop thread (off it they are as last published, an iteration behind). */

@@ -38,14 +38,17 @@ class ReceiveDemandTest {
         return net.loop();
     }
 
+    private @org.jspecify.annotations.Nullable String multishotBefore;
+
     @org.junit.jupiter.api.BeforeEach
     void multishotOn() {
+        multishotBefore = System.getProperty(RingReceive.MULTISHOT_PROPERTY);
         System.setProperty(RingReceive.MULTISHOT_PROPERTY, "true"); // off by default (see RingReceive)
     }
 
     @org.junit.jupiter.api.AfterEach
     void defaultMode() {
-        System.clearProperty(RingReceive.MULTISHOT_PROPERTY);
+        LoopbackFixture.restoreProperty(RingReceive.MULTISHOT_PROPERTY, multishotBefore);
     }
 
     private static byte at(long i) {

@@ -145,6 +145,7 @@ class SharedRingScaleTest {
     @org.junit.jupiter.params.ParameterizedTest(name = "multishot={0}")
     @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
     void aReceiveAtItsCapEndsWhenItsConnectionIsDisposed(boolean multishot) throws Exception {
+        String multishotBefore = System.getProperty(RingReceive.MULTISHOT_PROPERTY);
         System.setProperty(RingReceive.MULTISHOT_PROPERTY, String.valueOf(multishot));
         int cap = 2;
         Queue<PooledBuffer> held = new ConcurrentLinkedQueue<>();
@@ -163,7 +164,7 @@ class SharedRingScaleTest {
                     .as("the receive ended with its connection, before any buffer was released").isTrue();
             assertThat(held).as("nothing delivered after the close").hasSize(cap);
         } finally {
-            System.clearProperty(RingReceive.MULTISHOT_PROPERTY);
+            LoopbackFixture.restoreProperty(RingReceive.MULTISHOT_PROPERTY, multishotBefore);
             releaseAll(held);
             server.disposeNow(T);
         }
@@ -173,11 +174,12 @@ class SharedRingScaleTest {
     void hoardersThatEmptyTheRingAreCountedAndEveryoneRecovers() throws Exception {
         // Whole buffers: with incremental consumption, hoarders at their cap may hold slices of buffers
         // the kernel is still filling, and the ring is not empty (IncrementalReceiveTest covers that).
+        String incrementalBefore = System.getProperty(SharedReceiveRings.INCREMENTAL_PROPERTY);
         System.setProperty(SharedReceiveRings.INCREMENTAL_PROPERTY, "false");
         try {
             hoardersEmptyTheRing();
         } finally {
-            System.clearProperty(SharedReceiveRings.INCREMENTAL_PROPERTY);
+            LoopbackFixture.restoreProperty(SharedReceiveRings.INCREMENTAL_PROPERTY, incrementalBefore);
         }
     }
 
