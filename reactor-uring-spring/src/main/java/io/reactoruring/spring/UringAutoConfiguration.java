@@ -13,6 +13,7 @@ import org.springframework.core.Ordered;
 import org.springframework.core.io.ResourceLoader;
 import org.springframework.web.cors.CorsConfiguration;
 import org.springframework.web.reactive.config.CorsRegistry;
+import org.springframework.web.reactive.config.WebFluxConfigurationSupport;
 import org.springframework.web.reactive.config.WebFluxConfigurer;
 import org.springframework.web.reactive.handler.AbstractHandlerMapping;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -57,7 +58,10 @@ import org.springframework.web.reactive.function.server.ServerResponse;
  * The web beans exist also without io_uring; they then serve through Spring's zero-copy path and NIO
  * reads, after one warning.
  */
-@AutoConfiguration
+// Before Boot's WebFlux auto-configuration (Boot 3.5 and 4 names), so that, like it, the static
+// resources back off when the application brings its own WebFlux configuration (@EnableWebFlux).
+@AutoConfiguration(beforeName = {"org.springframework.boot.autoconfigure.web.reactive.WebFluxAutoConfiguration",
+        "org.springframework.boot.webflux.autoconfigure.WebFluxAutoConfiguration"})
 @ConditionalOnClass(UringLoopGroup.class)
 @ConditionalOnProperty(prefix = "reactor-uring", name = "enabled", havingValue = "true", matchIfMissing = true)
 @EnableConfigurationProperties(UringProperties.class)
@@ -136,6 +140,8 @@ public class UringAutoConfiguration {
             matchIfMissing = true)
     @ConditionalOnProperty(prefix = "spring.web.resources", name = "add-mappings", havingValue = "true",
             matchIfMissing = true)
+    // As Boot's own static resources: none when the application configures WebFlux itself (@EnableWebFlux).
+    @ConditionalOnMissingBean(WebFluxConfigurationSupport.class)
     static class StaticResourcesConfiguration {
         /** Just before Spring's resource handler mapping ({@code LOWEST_PRECEDENCE - 1}). */
         static final int ORDER = Ordered.LOWEST_PRECEDENCE - 2;

@@ -268,6 +268,21 @@ class StaticResourcesAutoConfigurationTest {
                 });
     }
 
+    @Configuration(proxyBeanMethods = false)
+    @org.springframework.web.reactive.config.EnableWebFlux
+    static class OwnWebFlux {
+    }
+
+    @Test
+    void backsOffLikeBootWhenTheApplicationConfiguresWebFluxItself() {
+        runner().withUserConfiguration(OwnWebFlux.class).run(ctx -> {
+            assertThat(ctx).hasNotFailed().doesNotHaveBean("uringStaticResourcesMapping");
+            assertThat(ctx.getBeanNamesForType(org.springframework.web.reactive.config.WebFluxConfigurationSupport.class))
+                    .as("only the application's WebFlux configuration, not Boot's").hasSize(1);
+        });
+        runner().run(ctx -> assertThat(ctx).hasNotFailed().hasBean("uringStaticResourcesMapping"));
+    }
+
     @Test
     void optOut() {
         runner().withPropertyValues("reactor-uring.static-resources.enabled=false")
