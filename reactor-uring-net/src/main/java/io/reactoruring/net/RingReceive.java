@@ -34,11 +34,7 @@ import reactor.util.Loggers;
  * ({@link SharedReceiveRings}). The kernel picks a ring buffer only when data arrives, so an idle
  * connection holds no buffer at all. Two ways to receive, chosen per subscription:
  *
- * <p><b>Multishot</b> ({@link #MULTISHOT_PROPERTY}{@code =true}, default off for now: once, a full test
- * run left a hoarding connection's shared ring unreleased after its server was disposed
- * (SharedRingScaleTest, 2 pooled blocks out). The likely cause, slices queued at the cap and delivered
- * after the close to a subscriber that kept them, is fixed (a receive now ends when its connection is
- * closed here, see {@code closing}); the default changes once full runs confirm it. Needs an
+ * <p><b>Multishot</b> (the default; {@link #MULTISHOT_PROPERTY}{@code =false} turns it off. Needs an
  * {@linkplain BufferRing#incremental() incremental} ring and Linux 6.17+ for the byte limit below):
  * one armed buffer-select RECV with IORING_RECV_MULTISHOT per connection, so a connection that
  * keeps receiving costs no submission per message. Each completion is a slice of a ring buffer (it
@@ -158,7 +154,7 @@ final class RingReceive extends Flux<PooledBuffer> {
     /** Whether a receive over {@code ring} uses one multishot RECV (see the class comment). */
     static boolean multishot(BufferRing ring) {
         return ring.incremental() && KERNEL_HAS_MULTISHOT_LIMIT && !multishotRefused
-                && "true".equalsIgnoreCase(System.getProperty(MULTISHOT_PROPERTY, "false").trim());
+                && "true".equalsIgnoreCase(System.getProperty(MULTISHOT_PROPERTY, "true").trim());
     }
 
     /** True once the kernel refused a multishot RECV (tests). */

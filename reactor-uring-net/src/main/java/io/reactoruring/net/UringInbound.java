@@ -49,13 +49,13 @@ public interface UringInbound {
      * length), so small messages share one ring buffer, which goes back to the ring once the kernel
      * has filled it and every slice of it is released; {@code -Dreactoruring.net.incrementalBufferRings=false}
      * turns that off, and {@link io.reactoruring.core.UringMetrics#incrementalBufferRings()} shows it.
-     * With {@code -Dreactoruring.net.multishotReceive=true} (off by default for now), incremental rings and
-     * Linux 6.17+ the connection keeps one multishot RECV armed instead of
+     * With incremental rings and Linux 6.17+ (and unless {@code -Dreactoruring.net.multishotReceive=false})
+     * the connection keeps one multishot RECV armed instead of
      * one RECV per message (no submission per message received): armed only with demand and below
      * the cap of N slices held (delivered and not released, or received and not yet delivered), each
      * arming limited by the kernel to N buffers' worth of bytes, and cancelled at the cap (what
      * arrives meanwhile is queued in order and delivered with demand, never lost); an error ends the
-     * stream at once, releasing what was not delivered. By default one RECV is in flight at a time.
+     * stream at once, releasing what was not delivered. Otherwise one RECV is in flight at a time.
      * With {@code receiveBufferRing(0)}, or where the kernel refuses buffer rings, one
      * plain IORING_OP_RECV into a pooled buffer is in flight per requested buffer.
      *

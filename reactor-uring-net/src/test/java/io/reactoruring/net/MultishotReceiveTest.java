@@ -60,7 +60,7 @@ class MultishotReceiveTest {
     @BeforeEach
     void multishotOn() {
         multishotBefore = System.getProperty(RingReceive.MULTISHOT_PROPERTY);
-        System.setProperty(RingReceive.MULTISHOT_PROPERTY, "true"); // off by default (see RingReceive)
+        System.setProperty(RingReceive.MULTISHOT_PROPERTY, "true"); // the default, unless the run turned it off
     }
 
     @AfterEach

@@ -43,7 +43,7 @@ class ReceiveDemandTest {
     @org.junit.jupiter.api.BeforeEach
     void multishotOn() {
         multishotBefore = System.getProperty(RingReceive.MULTISHOT_PROPERTY);
-        System.setProperty(RingReceive.MULTISHOT_PROPERTY, "true"); // off by default (see RingReceive)
+        System.setProperty(RingReceive.MULTISHOT_PROPERTY, "true"); // the default, unless the run turned it off
     }
 
     @org.junit.jupiter.api.AfterEach
