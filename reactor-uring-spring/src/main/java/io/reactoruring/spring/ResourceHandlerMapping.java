@@ -1,7 +1,6 @@
 package io.reactoruring.spring;
 
 import java.util.Map;
-import java.util.Objects;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.server.reactive.ServerHttpRequest;
@@ -36,13 +35,8 @@ final class ResourceHandlerMapping extends AbstractHandlerMapping {
     private final boolean fallThrough;
 
     ResourceHandlerMapping(UringResources config, String pattern, boolean fallThrough) {
-        Objects.requireNonNull(pattern, "pattern");
-        if (!pattern.endsWith("/**")) {
-            throw new IllegalArgumentException("pattern must end with /**, was '" + pattern + "'");
-        }
+        this.pattern = UringResources.capturing(pattern);
         this.handler = new UringResourceHandler(config);
-        this.pattern = PathPatternParser.defaultInstance.parse(
-                pattern.substring(0, pattern.length() - 3) + "/{*" + UringResources.PATH_VARIABLE + "}");
         this.matched = PathPatternParser.defaultInstance.parse(pattern);
         this.description = "UringResources " + pattern + " -> " + config.locations;
         this.fallThrough = fallThrough;

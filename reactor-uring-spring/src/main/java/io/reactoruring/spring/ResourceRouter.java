@@ -1,6 +1,5 @@
 package io.reactoruring.spring;
 
-import java.util.Objects;
 import org.springframework.http.HttpMethod;
 import org.springframework.web.reactive.function.server.HandlerFunction;
 import org.springframework.web.reactive.function.server.RouterFunction;
@@ -8,7 +7,6 @@ import org.springframework.web.reactive.function.server.RouterFunctions;
 import org.springframework.web.reactive.function.server.ServerRequest;
 import org.springframework.web.reactive.function.server.ServerResponse;
 import org.springframework.web.util.pattern.PathPattern;
-import org.springframework.web.util.pattern.PathPatternParser;
 import reactor.core.publisher.Mono;
 
 /**
@@ -24,13 +22,8 @@ final class ResourceRouter implements RouterFunction<ServerResponse> {
     private final String description;
 
     ResourceRouter(UringResources config, String pattern) {
-        Objects.requireNonNull(pattern, "pattern");
-        if (!pattern.endsWith("/**")) {
-            throw new IllegalArgumentException("pattern must end with /**, was '" + pattern + "'");
-        }
+        this.pattern = UringResources.capturing(pattern);
         this.handler = new UringResourceHandler(config);
-        this.pattern = PathPatternParser.defaultInstance.parse(
-                pattern.substring(0, pattern.length() - 3) + "/{*" + UringResources.PATH_VARIABLE + "}");
         this.description = "UringResources " + pattern + " -> " + config.locations;
     }
 

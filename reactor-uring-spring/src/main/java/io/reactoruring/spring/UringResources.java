@@ -15,6 +15,8 @@ import org.springframework.web.reactive.function.server.HandlerFunction;
 import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.ServerResponse;
 import org.springframework.web.server.WebHandler;
+import org.springframework.web.util.pattern.PathPattern;
+import org.springframework.web.util.pattern.PathPatternParser;
 
 /**
  * Serves directories to WebFlux through io_uring: a drop-in {@link RouterFunction} with ETag and
@@ -71,6 +73,16 @@ public final class UringResources {
 
     /** Path variable holding the file part of the request path in routes built by {@link #router(String)}. */
     public static final String PATH_VARIABLE = "uringPath";
+
+    /** {@code prefix/**} as a pattern capturing the rest of the path in {@link #PATH_VARIABLE}. */
+    static PathPattern capturing(String pattern) {
+        Objects.requireNonNull(pattern, "pattern");
+        if (!pattern.endsWith("/**")) {
+            throw new IllegalArgumentException("pattern must end with /**, was '" + pattern + "'");
+        }
+        return PathPatternParser.defaultInstance.parse(
+                pattern.substring(0, pattern.length() - 3) + "/{*" + PATH_VARIABLE + "}");
+    }
 
     /** File name extension of each content coding {@link #withPrecompressed(List)} accepts. */
     static final Map<String, String> CODING_EXTENSIONS = Map.of("br", ".br", "gzip", ".gz");
