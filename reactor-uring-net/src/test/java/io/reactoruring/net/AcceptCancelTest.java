@@ -39,10 +39,23 @@ class AcceptCancelTest {
     @RegisterExtension
     static final LoopbackFixture net = new LoopbackFixture("accept-cancel-test", 1);
 
-    @Test
-    void socketsAcceptedButNotYetDeliveredAreClosedWhenTheSubscriberCancels() throws Exception {
-        assumeTrue(Uring.isAvailable(), "io_uring is not available");
-        UringLoop loop = net.loop();
+    /** Three queued connections, a multishot ACCEPT on {@code loop} whose subscriber asked for one. */
+    private record Paused(int port, SharedFd listening, List<Socket> clients, List<Integer> delivered,
+                          BaseSubscriber<Completion> subscriber) {
+        /** Closes the delivered socket and the clients; then no socket on the port may be left. */
+        void closeOursAndAwaitNoSocket() throws Exception {
+            assertThat(Native.close(delivered.get(0))).as("the delivered socket is ours").isZero();
+            for (Socket c : clients) {
+                c.close();
+            }
+            assertThat(Poll.until(() -> Fds.tcpSocketsOnPort(port) == 0))
+                    .as("the two accepted sockets nobody received are closed; left: %s", Fds.describeTcpSocketsOnPort(port))
+                    .isTrue();
+        }
+    }
+
+    /** Accepts three connections in one go and delivers one: two wait in the op for demand. */
+    private static Paused pausedWithTwoWaiting(UringLoop loop) throws Exception {
         InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         int fd = SockAddr.socket(any, "accept-cancel-test");
         try (SockAddr sa = SockAddr.encode(any)) {
@@ -81,18 +94,18 @@ class AcceptCancelTest {
         assertThat(Poll.until(() -> Fds.tcpSocketsOnPort(port) == 1 + 2L * queued))
                 .as("all %d accepted by the kernel: %s", queued, Fds.describeTcpSocketsOnPort(port)).isTrue();
         assertThat(Poll.until(() -> delivered.size() == 1)).isTrue();
-        net.roundTrip(); // the loop has dispatched every CQE of that batch: two wait for demand
+        Mono.fromRunnable(() -> { }).subscribeOn(loop).block(LoopbackFixture.T); // every CQE of that batch dispatched
         assertThat(delivered).as("one requested, one delivered").hasSize(1);
+        return new Paused(port, listening, clients, delivered, oneAtATime);
+    }
 
-        oneAtATime.cancel();
-        assertThat(Native.close(delivered.get(0))).as("the delivered socket is ours").isZero();
-        listening.close().block(LoopbackFixture.T);
-        for (Socket c : clients) {
-            c.close();
-        }
-        assertThat(Poll.until(() -> Fds.tcpSocketsOnPort(port) == 0))
-                .as("the two accepted sockets nobody received are closed; left: %s", Fds.describeTcpSocketsOnPort(port))
-                .isTrue();
+    @Test
+    void socketsAcceptedButNotYetDeliveredAreClosedWhenTheSubscriberCancels() throws Exception {
+        assumeTrue(Uring.isAvailable(), "io_uring is not available");
+        Paused p = pausedWithTwoWaiting(net.loop());
+        p.subscriber().cancel();
+        p.listening().close().block(LoopbackFixture.T);
+        p.closeOursAndAwaitNoSocket();
     }
 
     /**
@@ -103,51 +116,10 @@ class AcceptCancelTest {
     void socketsWaitingWhenTheLoopIsDisposedAreClosedWhenTheSubscriberCancels() throws Exception {
         assumeTrue(Uring.isAvailable(), "io_uring is not available");
         UringLoop loop = UringLoop.create("accept-cancel-dispose-test");
-        InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
-        int fd = SockAddr.socket(any, "accept-cancel-test");
-        try (SockAddr sa = SockAddr.encode(any)) {
-            assertThat(Native.bind(fd, sa.address, sa.length)).isZero();
-        }
-        assertThat(Native.listen(fd, 16)).isZero();
-        int port = SockAddr.localPort(fd, "accept-cancel-test");
-        SharedFd listening = CoreAccess.adoptFd(fd, loop, "listen accept-cancel-test");
-        int queued = 3;
-        List<Socket> clients = new ArrayList<>();
-        for (int i = 0; i < queued; i++) {
-            clients.add(new Socket(InetAddress.getLoopbackAddress(), port));
-        }
-        Op accept = Op.builder(Opcode.ACCEPT).fd(listening)
-                .opFlags(SockAddr.SOCK_CLOEXEC | SockAddr.SOCK_NONBLOCK)
-                .ioprio(Opcode.IORING_ACCEPT_MULTISHOT)
-                .closesOrphanedFd(true)
-                .name("accept").target("accept-cancel-test").build();
-        List<Integer> delivered = new CopyOnWriteArrayList<>();
-        BaseSubscriber<Completion> oneAtATime = new BaseSubscriber<>() {
-            @Override
-            protected void hookOnSubscribe(Subscription s) {
-                request(1);
-            }
-
-            @Override
-            protected void hookOnNext(Completion c) {
-                delivered.add(c.res());
-            }
-        };
-        loop.submitMultishot(accept).subscribe(oneAtATime);
-        assertThat(Poll.until(() -> Fds.tcpSocketsOnPort(port) == 1 + 2L * queued))
-                .as("all %d accepted by the kernel: %s", queued, Fds.describeTcpSocketsOnPort(port)).isTrue();
-        assertThat(Poll.until(() -> delivered.size() == 1)).isTrue();
-        Mono.fromRunnable(() -> { }).subscribeOn(loop).block(LoopbackFixture.T); // two wait for demand
-
-        listening.close();
+        Paused p = pausedWithTwoWaiting(loop);
+        p.listening().close();
         loop.disposeGracefully().block(LoopbackFixture.T); // the paused accept holds no slot: the loop ends
-        oneAtATime.cancel();
-        assertThat(Native.close(delivered.get(0))).as("the delivered socket is ours").isZero();
-        for (Socket c : clients) {
-            c.close();
-        }
-        assertThat(Poll.until(() -> Fds.tcpSocketsOnPort(port) == 0))
-                .as("the two accepted sockets nobody received are closed; left: %s", Fds.describeTcpSocketsOnPort(port))
-                .isTrue();
+        p.subscriber().cancel();
+        p.closeOursAndAwaitNoSocket();
     }
 }
