@@ -242,15 +242,27 @@ public final class SharedFd {
         if (closing.get()) {
             return -Errno.EBADF; // as for a process fd: a read that starts after close() fails through the ring
         }
-        SHADOW_READERS.incrementAndGet(this);
+        s = enterShadow();
         try {
-            // Read again inside: from here until the decrement nobody closes what this sees.
-            s = shadow;
             return s < 0 ? -Errno.EBADF : Native.preadv2(s, addr, len, position, Native.RWF_NOWAIT);
         } finally {
-            if (SHADOW_READERS.decrementAndGet(this) == 0 && doomedShadow >= 0) {
-                closeDoomedShadow();
-            }
+            exitShadow();
+        }
+    }
+
+    /**
+     * A read of the shadow begins: returns it (or a negative state), and nobody closes that fd before
+     * the matching {@link #exitShadow}. Any thread.
+     */
+    int enterShadow() {
+        SHADOW_READERS.incrementAndGet(this);
+        return shadow; // read after the increment: a closer that took it out sees this reader
+    }
+
+    /** The read that {@link #enterShadow} began is done: the last one out closes a shadow the close left to it. */
+    void exitShadow() {
+        if (SHADOW_READERS.decrementAndGet(this) == 0 && doomedShadow >= 0) {
+            closeDoomedShadow();
         }
     }
 

@@ -6,7 +6,9 @@ import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.UringMetrics;
 import io.reactoruring.core.buffer.PooledBuffer;
 import io.reactoruring.core.testing.Fds;
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.channels.ClosedChannelException;
 import java.nio.file.Files;
 import java.nio.file.OpenOption;
@@ -21,6 +23,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -128,6 +131,9 @@ class UringShadowFdTest {
     void inlineReadsRacingTheCloseReturnTheFileOrClosedChannel() throws Exception {
         byte[] data = random(64 * 1024, 24);
         Path p = Files.write(dir.resolve("raced"), data);
+        // Another file opened and closed all along takes the lowest free fd number: a shadow closed
+        // under a read would be that file within microseconds, and the read would return its bytes.
+        Path other = Files.write(dir.resolve("other"), random(64 * 1024, 27));
         long beforeOpen = Fds.openOn(p);
         int threads = 3;
         for (int round = 0; round < 20; round++) {
@@ -144,12 +150,18 @@ class UringShadowFdTest {
                 readers.add(reader);
                 reader.start();
             }
+            AtomicBoolean stop = new AtomicBoolean();
+            Thread churn = new Thread(() -> churn(other, stop, wrong), "shadow-fd-churn");
+            churn.start();
             assertThat(reading.await(T.toMillis(), TimeUnit.MILLISECONDS)).as("every reader read").isTrue();
             f.close().block(T);
             for (Thread reader : readers) {
                 reader.join(T.toMillis());
                 assertThat(reader.isAlive()).as("%s stopped", reader.getName()).isFalse();
             }
+            stop.set(true);
+            churn.join(T.toMillis());
+            assertThat(churn.isAlive()).isFalse();
             assertThat(wrong).as("round %d", round).isEmpty();
             assertThat(closedErrors.get()).as("every reader ended on ClosedChannelException").isEqualTo(threads);
             // The last reader out closes a shadow the close found in use: all of them have returned.
@@ -252,6 +264,20 @@ class UringShadowFdTest {
         }
         wrong.add("still reading after 1,000,000 reads: the close never showed");
         reading.countDown();
+    }
+
+    /** Opens and closes {@code file} until {@code stop} (at most 10,000,000 times). */
+    private static void churn(Path file, AtomicBoolean stop, ConcurrentLinkedQueue<String> wrong) {
+        ByteBuffer b = ByteBuffer.allocate(16);
+        try {
+            for (int i = 0; i < 10_000_000 && !stop.get(); i++) {
+                try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+                    ch.read(b.clear(), 0);
+                }
+            }
+        } catch (IOException e) {
+            wrong.add("churn: " + e);
+        }
     }
 
     /** Ops the loop has submitted to its ring so far, read on the loop thread (current, not as of an iteration's end). */
