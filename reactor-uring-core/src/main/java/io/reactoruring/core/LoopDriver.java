@@ -432,6 +432,11 @@ final class LoopDriver {
         }
     }
 
+    /** {@link #SPIN_PROPERTY} in nanoseconds, as read when the loop was created (0: no spin). */
+    long spinNanos() {
+        return spinNanos;
+    }
+
     /** Polls the inbox for up to the current spin window; true when something arrived. */
     private boolean spinForInbox() {
         long end = System.nanoTime() + spinWindow;
