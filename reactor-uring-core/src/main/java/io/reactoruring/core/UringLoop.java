@@ -462,6 +462,19 @@ public final class UringLoop implements Scheduler, Executor {
         driver.post(r);
     }
 
+    /**
+     * Loop thread: {@code h} holds a subscriber but is neither queued nor in the kernel (a paused
+     * multishot op, results waiting for demand): the loop must end it when it shuts down. False: no longer.
+     */
+    void parked(OpHandle h, boolean parked) {
+        driver.parked(h, parked);
+    }
+
+    /** Loop thread: how many ops are {@link #parked} now. */
+    int parkedOps() {
+        return driver.parkedOps();
+    }
+
     /** Loop thread: queue {@code h} for submission; false when the loop no longer takes ops. */
     boolean accept(OpHandle h) {
         return driver.accept(h);
