@@ -83,6 +83,7 @@ final class FluxOp extends OpHandle implements org.reactivestreams.Subscription 
     @Override
     public void run() {
         if (isCancelled()) {
+            loop.parked(this, false);
             orphanBacklog();
             if (state == ARMED) {
                 stopInKernel();
@@ -108,6 +109,16 @@ final class FluxOp extends OpHandle implements org.reactivestreams.Subscription 
                 }
             }
         }
+        park();
+    }
+
+    /**
+     * Tells the loop whether this op now sits outside its queue and the kernel with a subscriber
+     * (paused without demand, or ended with results waiting for demand): a loop that shuts down
+     * then ends it with an error and closes what its waiting results hold, demand or not.
+     */
+    private void park() {
+        loop.parked(this, state == IDLE && !isCancelled());
     }
 
     @Override
@@ -175,6 +186,9 @@ final class FluxOp extends OpHandle implements org.reactivestreams.Subscription 
         } else if (state == IDLE && !ended && requested > 0) {
             run(); // the kernel ended it, the subscriber still wants more: re-arm
         }
+        if (terminal) {
+            park();
+        }
     }
 
     /**
@@ -227,6 +241,7 @@ final class FluxOp extends OpHandle implements org.reactivestreams.Subscription 
 
     @Override
     void abort(Throwable error) {
+        loop.parked(this, false);
         orphanBacklog(); // the subscriber gets the error instead: results still waiting are nobody's
         if (state != DONE) {
             if (state != ARMED) {

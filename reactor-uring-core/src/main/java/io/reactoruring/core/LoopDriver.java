@@ -97,6 +97,8 @@ final class LoopDriver {
     private SubmissionBatch batch;
     private boolean wakeArmed;
     private final ArrayDeque<OpHandle> waiting = new ArrayDeque<>();
+    /** Ops with a subscriber that are neither waiting nor in the kernel (paused multishot ops): ended at shutdown. */
+    private final java.util.Set<OpHandle> parked = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     private long deadline;
     private boolean slotsAbandoned;
     private boolean moreReady;
@@ -432,6 +434,37 @@ final class LoopDriver {
         }
     }
 
+    /** {@link #SPIN_PROPERTY} in nanoseconds, as read when the loop was created (0: no spin). */
+    long spinNanos() {
+        return spinNanos;
+    }
+
+    /** Loop thread: see {@link UringLoop#parked}. */
+    void parked(OpHandle h, boolean isParked) {
+        if (isParked) {
+            parked.add(h);
+        } else if (!parked.isEmpty()) {
+            parked.remove(h);
+        }
+    }
+
+    /** Loop thread: how many ops are parked (tests). */
+    int parkedOps() {
+        return parked.size();
+    }
+
+    /** Loop thread: ends every parked op with {@code error} (its subscriber needs no demand for it). */
+    private void abortParked(Throwable error) {
+        if (parked.isEmpty()) {
+            return;
+        }
+        List<OpHandle> ops = new ArrayList<>(parked);
+        parked.clear();
+        for (OpHandle h : ops) {
+            h.abort(error);
+        }
+    }
+
     /** Polls the inbox for up to the current spin window; true when something arrived. */
     private boolean spinForInbox() {
         long end = System.nanoTime() + spinWindow;
@@ -544,6 +577,7 @@ final class LoopDriver {
         while ((h = waiting.poll()) != null) {
             h.abort(error);
         }
+        abortParked(error);
         if (slots.used() > 0 || wakeArmed) {
             // One SQE cancels everything in flight, the wakeup read included.
             batch.addRaw(Opcode.ASYNC_CANCEL, -1, 0, 0, 0,
@@ -581,6 +615,7 @@ final class LoopDriver {
         while ((h = waiting.poll()) != null) {
             h.abort(error);
         }
+        abortParked(error);
         if (fatal != null && !slotsAbandoned) {
             slots.forEachInFlight(x -> x.abort(error));
             slotsAbandoned = true; // the ring state is unknown: keep their memory

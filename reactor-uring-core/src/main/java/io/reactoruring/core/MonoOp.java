@@ -1,5 +1,7 @@
 package io.reactoruring.core;
 
+import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Mono;
 
@@ -27,6 +29,18 @@ final class MonoOp extends SingleResultOp {
             if (loop.isShuttingDown()) {
                 loop.post(handle); // rule 1.9: a disposed loop rejects the subscriber with onError, demand or not
             }
+        }
+
+        /** Reactor's {@code block()}, or {@link SpinningBlock}'s where the loop spins ({@code reactoruring.loop.spinMicros}). */
+        @Override
+        public @Nullable Integer block() {
+            return loop.blockSpin.enabled() ? SpinningBlock.block(this, loop.blockSpin, Long.MAX_VALUE) : super.block();
+        }
+
+        /** As {@link #block()}, waiting at most {@code timeout}. */
+        @Override
+        public @Nullable Integer block(Duration timeout) {
+            return loop.blockSpin.enabled() ? SpinningBlock.block(this, loop.blockSpin, timeout.toNanos()) : super.block(timeout);
         }
     }
 

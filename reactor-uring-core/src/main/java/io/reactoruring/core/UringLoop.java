@@ -29,6 +29,8 @@ import reactor.core.scheduler.Scheduler;
  * After an iteration that delivered completions, with no op in the kernel, the loop can poll that queue
  * for a short, adaptive while before it sleeps (system property {@code reactoruring.loop.spinMicros},
  * e.g. 50; default 0, off): the caller's next op then often arrives within it and needs no wake-up.
+ * With that property set, {@code block()} on a Mono of {@link #submit} also polls for its result for up
+ * to that long before it parks, so a foreign thread's round trip needs no wake-up on either side.
  *
  * <p>Each iteration of the loop makes one JNI call ({@link Native#enter}) that turns the whole batch
  * into SQEs, submits it, waits for completions and copies every ready CQE out. Completions are
@@ -53,6 +55,8 @@ public final class UringLoop implements Scheduler, Executor {
     private final RingOptions options;
     private final BufferPool bufferPool;
     private final LoopDriver driver;
+    /** The spin window of callers blocking on this loop's ops ({@link SpinningBlock}); off when the loop does not spin. */
+    final SpinningBlock.SpinWindow blockSpin;
     private final LoopScheduler scheduler;
     private final LoopRegistrations registrations;
 
@@ -61,6 +65,7 @@ public final class UringLoop implements Scheduler, Executor {
         this.options = options;
         this.bufferPool = new BufferPool(options.bufferCachePerClass);
         this.driver = new LoopDriver(this, name, options);
+        this.blockSpin = new SpinningBlock.SpinWindow(driver.spinNanos());
         this.bufferPool.useRegistrar(driver.fixedBuffers());
         this.scheduler = new LoopScheduler(this);
         this.registrations = new LoopRegistrations(this, driver);
@@ -455,6 +460,19 @@ public final class UringLoop implements Scheduler, Executor {
     /** Runs {@code r} on the loop: at once on the loop thread, else queued (and the loop woken). */
     void post(Runnable r) {
         driver.post(r);
+    }
+
+    /**
+     * Loop thread: {@code h} holds a subscriber but is neither queued nor in the kernel (a paused
+     * multishot op, results waiting for demand): the loop must end it when it shuts down. False: no longer.
+     */
+    void parked(OpHandle h, boolean parked) {
+        driver.parked(h, parked);
+    }
+
+    /** Loop thread: how many ops are {@link #parked} now. */
+    int parkedOps() {
+        return driver.parkedOps();
     }
 
     /** Loop thread: queue {@code h} for submission; false when the loop no longer takes ops. */

@@ -20,7 +20,8 @@ import reactor.core.publisher.Mono;
 class LoopSpinTest {
     static final Duration T = Duration.ofSeconds(30);
 
-    private static UringLoop loopWithSpin(String name, long micros) {
+    /** A loop created with {@link LoopDriver#SPIN_PROPERTY} set to {@code micros} (the property restored after). */
+    static UringLoop loopWithSpin(String name, long micros) {
         String old = System.getProperty(LoopDriver.SPIN_PROPERTY);
         System.setProperty(LoopDriver.SPIN_PROPERTY, Long.toString(micros));
         try {

@@ -41,7 +41,7 @@ class AcceptCancelTest {
 
     /** Three queued connections, a multishot ACCEPT on {@code loop} whose subscriber asked for one. */
     private record Paused(int port, SharedFd listening, List<Socket> clients, List<Integer> delivered,
-                          BaseSubscriber<Completion> subscriber) {
+                          List<Throwable> errors, BaseSubscriber<Completion> subscriber) {
         /** Closes the delivered socket and the clients; then no socket on the port may be left. */
         void closeOursAndAwaitNoSocket() throws Exception {
             assertThat(Native.close(delivered.get(0))).as("the delivered socket is ours").isZero();
@@ -77,6 +77,7 @@ class AcceptCancelTest {
                 .closesOrphanedFd(true)
                 .name("accept").target("accept-cancel-test").build();
         List<Integer> delivered = new CopyOnWriteArrayList<>();
+        List<Throwable> errors = new CopyOnWriteArrayList<>();
         BaseSubscriber<Completion> oneAtATime = new BaseSubscriber<>() {
             @Override
             protected void hookOnSubscribe(Subscription s) {
@@ -87,6 +88,11 @@ class AcceptCancelTest {
             protected void hookOnNext(Completion c) {
                 delivered.add(c.res());
             }
+
+            @Override
+            protected void hookOnError(Throwable t) {
+                errors.add(t);
+            }
         };
         loop.submitMultishot(accept).subscribe(oneAtATime);
 
@@ -96,7 +102,7 @@ class AcceptCancelTest {
         assertThat(Poll.until(() -> delivered.size() == 1)).isTrue();
         Mono.fromRunnable(() -> { }).subscribeOn(loop).block(LoopbackFixture.T); // every CQE of that batch dispatched
         assertThat(delivered).as("one requested, one delivered").hasSize(1);
-        return new Paused(port, listening, clients, delivered, oneAtATime);
+        return new Paused(port, listening, clients, delivered, errors, oneAtATime);
     }
 
     @Test
@@ -120,6 +126,25 @@ class AcceptCancelTest {
         p.listening().close();
         loop.disposeGracefully().block(LoopbackFixture.T); // the paused accept holds no slot: the loop ends
         p.subscriber().cancel();
+        p.closeOursAndAwaitNoSocket();
+    }
+
+    /**
+     * Disposed with the accept paused and two sockets waiting, and the subscriber never asks again:
+     * the loop itself ends the op (an error needs no demand) and closes the two sockets. Before, the
+     * op was in neither the loop's queue nor the kernel, so nothing ended it: no signal, two fds open
+     * until the subscriber requested or cancelled.
+     */
+    @Test
+    void aPausedAcceptIsEndedByTheLoopsDisposeWithoutDemandAndItsWaitingSocketsClosed() throws Exception {
+        assumeTrue(Uring.isAvailable(), "io_uring is not available");
+        UringLoop loop = UringLoop.create("accept-paused-dispose-test");
+        Paused p = pausedWithTwoWaiting(loop);
+        p.listening().close();
+        loop.disposeGracefully().block(LoopbackFixture.T);
+        assertThat(p.errors()).as("ended by the dispose, without a request")
+                .singleElement().isInstanceOf(java.util.concurrent.RejectedExecutionException.class);
+        assertThat(p.delivered()).hasSize(1);
         p.closeOursAndAwaitNoSocket();
     }
 }

@@ -136,7 +136,7 @@ class SharedRingScaleTest {
             }
             assertThat(held).as("the hoarder took nothing more meanwhile").hasSize(cap);
         } finally {
-            hoarding.disposeNow(T);
+            hoarding.disposeNow(Duration.ZERO); // its handler never ends by itself: close its connections at once
             releaseAll(held);
         }
         assertThat(maxPerConnection.get()).isEqualTo(cap);
@@ -212,14 +212,14 @@ class SharedRingScaleTest {
             assertThat(awaitOnLoop(loop(), () -> loop().metrics().bufferRingExhaustions() > exhaustedBefore))
                     .as("the echo connection found the ring empty, and it shows").isTrue();
             // The hoarders let go (disposing their connections): the waiting echo gets buffers and finishes.
-            hoarding.disposeNow(T);
+            hoarding.disposeNow(Duration.ZERO); // its handler never ends by itself: close its connections at once
             releaseAll(held);
             assertThat(Arrays.equals(echoed.get(30, TimeUnit.SECONDS), payload)).isTrue();
         } finally {
             for (SocketChannel c : greedy) {
                 c.close();
             }
-            hoarding.disposeNow(T);
+            hoarding.disposeNow(Duration.ZERO); // its handler never ends by itself: close its connections at once
             releaseAll(held);
         }
         assertThat(maxPerConnection.get()).isLessThanOrEqualTo(cap);

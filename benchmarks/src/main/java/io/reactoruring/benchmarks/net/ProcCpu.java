@@ -14,11 +14,20 @@ final class ProcCpu {
 
     /** utime + stime of {@code pid} in nanoseconds (resolution 1 / USER_HZ, i.e. 10 ms). */
     static long nanos(long pid) {
+        return times(pid, true);
+    }
+
+    /** stime of {@code pid} alone: the time its threads ran in the kernel (system calls, and softirq work charged to them). */
+    static long systemNanos(long pid) {
+        return times(pid, false);
+    }
+
+    private static long times(long pid, boolean withUser) {
         try {
             String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
             // The command name (field 2) may contain spaces; fields after its closing ')' are plain.
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // fields 14 and 15: utime, stime
+            long ticks = (withUser ? Long.parseLong(f[11]) : 0) + Long.parseLong(f[12]); // fields 14 and 15: utime, stime
             return ticks * 1_000_000_000L / TICKS_PER_SECOND;
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);

@@ -58,6 +58,12 @@ final class ServerProcess implements AutoCloseable {
         if (root != null) {
             cmd.add(root.toString());
         }
+        // -Dnetload.serverCpus=1 pins every server JVM to those CPUs (taskset execs, so the pid stays the
+        // JVM's); run the harness itself under `taskset -c 0` so that client and server do not share a core
+        String cpus = System.getProperty("netload.serverCpus", "").strip();
+        if (!cpus.isEmpty()) {
+            cmd.addAll(0, List.of("taskset", "-c", cpus));
+        }
         ServerProcess p = new ServerProcess(name, new ProcessBuilder(cmd).redirectErrorStream(true).start(), true);
         p.awaitReady();
         return p;

@@ -1,0 +1,67 @@
+package io.reactoruring.benchmarks.file;
+
+import io.reactoruring.core.RingOptions;
+import io.reactoruring.core.UringLoop;
+import io.reactoruring.file.RandomReads;
+import io.reactoruring.file.UringFile;
+import io.reactoruring.file.UringFiles;
+import io.reactoruring.file.UringOpenOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Set;
+import reactor.core.publisher.Flux;
+
+/**
+ * O_DIRECT random 4 KiB reads at one queue depth, {@code RandomReads.unordered} and fio io_uring with
+ * {@code --fixedbufs --registerfiles} interleaved in rounds of 4 s each on {@link DirectReadBenchmark}'s
+ * 2 GiB file, so that both see the same device state (a virtio disk's throughput drifts by 20 % within
+ * minutes here, more than the difference in question). Prints each round's ratio, then the loop's metrics.
+ *
+ * <pre>java -cp benchmarks/target/benchmarks.jar io.reactoruring.benchmarks.file.DeviceAB [qd] [rounds]
+ *   (-Ddeviceab.deferTaskrun=false: a ring without SINGLE_ISSUER/DEFER_TASKRUN)</pre>
+ */
+public final class DeviceAB {
+    private static final long ROUND_NANOS = 4_000_000_000L;
+    private static final int BATCH = 4096;
+
+    private DeviceAB() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int qd = args.length > 0 ? Integer.parseInt(args[0]) : 32;
+        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        long size = (long) DirectReadBenchmark.SIZE_GIB << 30;
+        Path path = BenchFile.ensure(Path.of(DirectReadBenchmark.PATH), size);
+        long[] offsets = BenchFile.randomOffsets(size, DirectReadBenchmark.OFFSETS);
+        RingOptions options = Boolean.parseBoolean(System.getProperty("deviceab.deferTaskrun", "true"))
+                ? RingOptions.defaults() : RingOptions.defaults().singleIssuer(false);
+        UringLoop loop = UringLoop.create("device-ab", options);
+        UringFile file = UringFiles.open(loop, path, Set.of(StandardOpenOption.READ, UringOpenOption.DIRECT)).block();
+        int cursor = 0;
+        try {
+            for (int r = 0; r < rounds; r++) {
+                long start = System.nanoTime();
+                long reads = 0;
+                while (System.nanoTime() - start < ROUND_NANOS) {
+                    int from = cursor;
+                    Long n = RandomReads.unordered(file, Flux.range(from, BATCH).map(i -> new RandomReads.Request(
+                                    offsets[i & (DirectReadBenchmark.OFFSETS - 1)], BenchFile.BLOCK)), qd)
+                            .map(res -> {
+                                res.buffer().release();
+                                return 1L;
+                            }).reduce(0L, Long::sum).block();
+                    reads += n == null ? 0 : n;
+                    cursor += BATCH;
+                }
+                double uring = reads / ((System.nanoTime() - start) / 1e9);
+                double fio = Fio.readIops(path, (int) (ROUND_NANOS / 1_000_000_000L), List.of("--rw=randread",
+                        "--bs=4k", "--iodepth=" + qd, "--direct=1", "--fixedbufs", "--registerfiles"));
+                System.out.printf("round %d, qd %d: RandomReads %,.0f reads/s, fio fixed %,.0f, ratio %.2f%n", r, qd,
+                        uring, fio, uring / fio);
+            }
+        } finally {
+            BenchFile.closeUring(loop, file);
+        }
+    }
+}
