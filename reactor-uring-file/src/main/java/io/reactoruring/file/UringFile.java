@@ -27,10 +27,12 @@ import reactor.core.publisher.Mono;
  * <p><b>Threads.</b> Every method returns a cold publisher: nothing reaches the kernel before
  * subscription. With io_uring the signals arrive on the file's {@linkplain #loop() loop thread}:
  * keep downstream work short there, or {@code publishOn} another scheduler; {@code block()} on the
- * loop thread throws. One exception: a {@link #read} subscribed on another thread, of a file with a
- * process fd ({@link UringOpenOption#PLAIN_FD}) not opened with {@link UringOpenOption#DIRECT}, whose
- * data is in the page cache, is done at once on the subscribing thread (see {@link #read}) and its
- * result is emitted there (or where it is requested). With NIO they arrive on a boundedElastic thread.
+ * loop thread throws. One exception: a {@link #read} subscribed on another thread, of a file not
+ * opened with {@link UringOpenOption#DIRECT}, whose data is in the page cache, is done at once on the
+ * subscribing thread (see {@link #read}) and its result is emitted there (or where it is requested).
+ * A file opened with the defaults (a {@linkplain #isDirectDescriptor() direct descriptor}) gets one
+ * extra process fd for this, installed on its first such read and closed with the file. With NIO
+ * they arrive on a boundedElastic thread.
  *
  * <p><b>Misuse</b> that does not depend on timing (negative positions, heap or read-only buffers,
  * writing a file opened read-only) throws at call time, before anything is submitted. Using the
@@ -189,11 +191,15 @@ public final class UringFile {
      * and refuses otherwise, so the subscribing thread never waits for the device. A refused read
      * goes through the ring as usual. This saves the two thread hand-offs of a ring op (to the loop
      * and back), which dominate a small cached read: a {@code read(..).block()} costs about what a
-     * {@code FileChannel.read} does. It needs a process fd: files in the loop's registered file table
-     * (the default; {@link #isDirectDescriptor()}) always use the ring, so open with
-     * {@link UringOpenOption#PLAIN_FD} for it; never with {@link UringOpenOption#DIRECT}. Such a
-     * read may be shorter than a ring read would have been (only the cached part is read), and its
-     * result is emitted on the thread that requests it rather than on the loop thread.
+     * {@code FileChannel.read} does. It needs a process fd: a file in the loop's registered file
+     * table (the default; {@link #isDirectDescriptor()}) has none, so its first such read asks the
+     * loop to install one (IORING_OP_FIXED_FD_INSTALL) and itself goes through the ring; later ones
+     * use that fd, which only these reads use (every ring op keeps using the table's slot) and which
+     * is closed with the file: such a file holds one more process fd from then on. If the install
+     * fails (e.g. EMFILE), reads keep going through the ring. Never with
+     * {@link UringOpenOption#DIRECT}. Such a read may be shorter than a ring read would have been
+     * (only the cached part is read), and its result is emitted on the thread that requests it rather
+     * than on the loop thread.
      */
     public Mono<Integer> read(ByteBuffer dst, long position) {
         checkReadInto(dst, "dst");

@@ -31,7 +31,7 @@ final class UringFileIo implements FileIo {
     /**
      * Whether {@link #readNow} tries page-cached reads on the calling thread: not for O_DIRECT (a
      * synchronous direct read waits for the device even with RWF_NOWAIT), and no longer once the
-     * file refused RWF_NOWAIT (EOPNOTSUPP). Racy on purpose: a stale true costs one failed call.
+     * file refused RWF_NOWAIT, or a direct descriptor's shadow fd could not be installed (EOPNOTSUPP). Racy on purpose: a stale true costs one failed call.
      */
     private boolean readsInline;
 
@@ -39,7 +39,7 @@ final class UringFileIo implements FileIo {
         this.fd = fd;
         this.path = path;
         this.target = path.toString();
-        this.readsInline = !oDirect && !fd.isDirect();
+        this.readsInline = !oDirect;
     }
 
     @Override
@@ -82,7 +82,8 @@ final class UringFileIo implements FileIo {
     /**
      * Off the loop thread, a read of page-cached data is one {@code preadv2(RWF_NOWAIT)} here instead
      * of two thread hand-offs (to the loop and back). On the loop thread the ring is as cheap (the
-     * read joins the iteration's batch), so it stays there.
+     * read joins the iteration's batch), so it stays there. A direct descriptor reads through its
+     * shadow process fd, which the first such read asks for (that read itself takes the ring).
      */
     @Override
     public int readNow(ByteBuffer buf, int start, int len, long position) {

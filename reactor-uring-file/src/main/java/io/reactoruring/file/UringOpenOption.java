@@ -19,11 +19,12 @@ public enum UringOpenOption implements OpenOption {
      * fdget/fdput per op; see {@code RingOptions.registeredFiles}), and {@link UringFile#sharedFd()}
      * is then null because the descriptor means nothing outside that ring. Open with this option when
      * the file's descriptor must be used elsewhere: {@code sharedFd()} for another module's ops
-     * (such as reactor-uring-net's {@code sendFile}), or {@link UringFile#fd()}; or when the file is read
-     * one read at a time from threads other than its loop (a {@code read(..).block()} caller): then
-     * {@link UringFile#read} reads page-cached data on the calling thread instead of crossing to the
-     * loop and back. Reads the loop batches ({@code readChunks}, {@code RandomReads}) cost the loop
-     * somewhat less CPU on a direct descriptor. Ignored on the NIO fallback.
+     * (such as reactor-uring-net's {@code sendFile}), or {@link UringFile#fd()}. Either way
+     * {@link UringFile#read} called from threads other than the loop reads page-cached data on the
+     * calling thread instead of crossing to the loop and back; a direct descriptor first installs a
+     * process fd for that (on its first such read, closed with the file). Reads the loop batches
+     * ({@code readChunks}, {@code RandomReads}) cost the loop somewhat less CPU on a direct
+     * descriptor. Ignored on the NIO fallback.
      */
     PLAIN_FD
 }

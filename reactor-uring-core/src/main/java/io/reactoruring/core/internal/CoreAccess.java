@@ -54,6 +54,17 @@ public final class CoreAccess {
          * @param fd the fd
          */
         void release(SharedFd fd);
+
+        /**
+         * {@link CoreAccess#readNowait} for a direct descriptor.
+         *
+         * @param fd a direct descriptor
+         * @param addr native memory of at least {@code len} bytes
+         * @param len bytes to read
+         * @param position file offset
+         * @return bytes read, or a negative errno
+         */
+        int readShadow(SharedFd fd, long addr, int len, long position);
     }
 
     /** {@link BufferRing}'s package-private members. */
@@ -272,23 +283,32 @@ public final class CoreAccess {
 
     /**
      * A read of page-cached data on the calling thread, never a blocking one: {@code preadv2} of
-     * {@code len} bytes at {@code position} into {@code addr} with {@code RWF_NOWAIT}, holding a
-     * reference on {@code fd} for the call (so a concurrent close waits for it). For reads that would
+     * {@code len} bytes at {@code position} into {@code addr} with {@code RWF_NOWAIT}, keeping the
+     * process fd open for the call (a concurrent close waits for it). For reads that would
      * otherwise cross to the loop thread and back: when the data is in the page cache this costs
      * one system call and no thread wake-up. Any thread.
      *
-     * @param fd a process fd (a {@linkplain SharedFd#isDirect() direct descriptor} has none)
+     * <p>A {@linkplain SharedFd#isDirect() direct descriptor} has no process fd of its own: the first
+     * call asks its loop to install one (IORING_OP_FIXED_FD_INSTALL; the descriptor's <em>shadow</em>,
+     * one more process fd, closed with the descriptor) and returns {@code -EAGAIN} without waiting;
+     * once the shadow is installed, calls read through it. Ops keep using the slot.
+     *
+     * @param fd a process fd or a direct descriptor
      * @param addr native memory of at least {@code len} bytes
      * @param len bytes to read, {@code > 0}
      * @param position file offset, {@code >= 0}
      * @return bytes read ({@code 0} at end of file; possibly fewer than {@code len}, e.g. when only
      *         part of the range is cached), or a negative errno when nothing was read and the caller
-     *         must take the ring: {@code -EAGAIN} (not cached), {@code -EOPNOTSUPP} (the file does not
-     *         support RWF_NOWAIT), {@code -EBADF} (a direct descriptor, or the fd is closing), or any
-     *         other error, which the ring's op then reports as usual
+     *         must take the ring: {@code -EAGAIN} (not cached, or a direct descriptor's shadow not
+     *         installed yet), {@code -EOPNOTSUPP} (the file does not support RWF_NOWAIT, or a direct
+     *         descriptor's shadow could not be installed: asking again is useless), {@code -EBADF} (the
+     *         fd is closing), or any other error, which the ring's op then reports as usual
      */
     public static int readNowait(SharedFd fd, long addr, int len, long position) {
-        if (fd.isDirect() || !tryAcquire(fd)) {
+        if (fd.isDirect()) {
+            return fds().readShadow(fd, addr, len, position);
+        }
+        if (!tryAcquire(fd)) {
             return -Errno.EBADF;
         }
         try {
