@@ -151,6 +151,11 @@ final class FluxOp extends OpHandle implements org.reactivestreams.Subscription 
         if (terminal) {
             state = IDLE;
             releaseFd(op);
+        } else if (pausing) {
+            // The op goes on after its ASYNC_CANCEL: the cancel can miss (a multishot timeout whose timer
+            // is firing answers -EALREADY), and its own result is not looked at. Ask again while CQEs come,
+            // or a paused or cancelled op would tick on forever (and a paused one pile up its backlog).
+            loop.cancelInKernel(userData);
         }
         if (isCancelled()) {
             orphanBacklog();

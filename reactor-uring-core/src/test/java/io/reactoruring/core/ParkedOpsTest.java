@@ -11,6 +11,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.reactivestreams.Subscription;
+import reactor.core.publisher.Mono;
 import reactor.core.publisher.BaseSubscriber;
 
 /**
@@ -53,15 +54,17 @@ class ParkedOpsTest {
     void pausedOpsAreParkedUntilTheyResumeOrAreCancelledAndTheDisposeEndsTheRest() {
         assumeUring();
         UringLoop loop = UringLoop.create("parked-ops-test");
-        int n = 40;
+        int n = 200;
         List<Ticks> subs = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             Ticks t = new Ticks();
-            loop.submitMultishot(Op.timeoutMultishot(Duration.ofMillis(1), 0)).subscribe(t);
+            loop.submitMultishot(Op.timeoutMultishot(Duration.ofNanos(50_000), 0)).subscribe(t);
             subs.add(t);
         }
         // each got its one tick and paused
-        assertThat(TestSupport.awaitOnLoop(loop, () -> loop.parkedOps() == n)).as("all %d parked", n).isTrue();
+        assertThat(TestSupport.awaitOnLoop(loop, () -> loop.parkedOps() == n)).as("all %d parked; parked %d, ticks %s, errors %s, %s",
+                n, Mono.fromCallable(loop::parkedOps).subscribeOn(loop).block(T), subs.stream().map(t -> t.ticks.get()).toList(),
+                subs.stream().map(t -> t.errors).toList(), TestSupport.liveMetrics(loop)).isTrue();
         assertThat(subs).allSatisfy(t -> assertThat(t.ticks).hasValue(1));
 
         // cancelled ones leave the set
