@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link UringMetrics} record on demand, from any thread.
  */
 final class LoopMetrics {
-    private static final int COUNT = 19;
+    private static final int COUNT = 20;
 
     /** Loop thread only. */
     long iterations, submitted, completed, sqFullWaits, inFlightLimitWaits, cqOverflows, submitBusy, wakeups, enterCalls, stale;
@@ -22,6 +22,8 @@ final class LoopMetrics {
     long incrementalBufferRings;
     /** Any thread (buffer rings count their exhaustions where they see them). */
     final AtomicLong bufferRingExhaustions = new AtomicLong();
+    /** Any thread: reads done inline on their caller's thread (no ring op). */
+    final java.util.concurrent.atomic.LongAdder inlineReads = new java.util.concurrent.atomic.LongAdder();
 
     private final LoopDriver driver;
     private final long[] published = new long[COUNT];
@@ -53,6 +55,7 @@ final class LoopMetrics {
                 System.arraycopy(published, 0, m, 0, COUNT);
                 VarHandle.loadLoadFence(); // the copy above completes before the sequence is re-read
                 if (publishedSeq == seq) {
+                    m[19] = inlineReads.sum(); // counted by the reading threads, not the loop: current
                     return toMetrics(m);
                 }
             }
@@ -81,9 +84,10 @@ final class LoopMetrics {
         m[16] = fixedBufferRegistrations;
         m[17] = fixedFileOps;
         m[18] = incrementalBufferRings;
+        m[19] = inlineReads.sum();
     }
 
     private static UringMetrics toMetrics(long[] m) {
-        return new UringMetrics(m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9], m[10], m[11], m[12], m[13], m[14], m[15], m[16], m[17], m[18]);
+        return new UringMetrics(m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9], m[10], m[11], m[12], m[13], m[14], m[15], m[16], m[17], m[18], m[19]);
     }
 }

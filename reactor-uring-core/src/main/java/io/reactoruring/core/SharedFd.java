@@ -90,6 +90,11 @@ public final class SharedFd {
             public int readShadow(SharedFd fd, long addr, int len, long position) {
                 return fd.readShadow(addr, len, position);
             }
+
+            @Override
+            public void countInlineRead(SharedFd fd) {
+                fd.loop.countInlineRead();
+            }
         });
     }
 

@@ -470,6 +470,11 @@ public final class UringLoop implements Scheduler, Executor {
         driver.parked(h, parked);
     }
 
+    /** Any thread: a read of one of this loop's files was done inline, without the ring ({@link UringMetrics#inlineReads}). */
+    void countInlineRead() {
+        driver.metrics().inlineReads.increment();
+    }
+
     /** Loop thread: how many ops are {@link #parked} now. */
     int parkedOps() {
         return driver.parkedOps();

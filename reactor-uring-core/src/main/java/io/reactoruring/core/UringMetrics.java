@@ -35,12 +35,27 @@ package io.reactoruring.core;
  * @param incrementalBufferRings provided-buffer rings of this loop registered now with incremental consumption
  *                            ({@code IOU_PBUF_RING_INC}, Linux 6.12+): a current value, 0 where the kernel
  *                            lacks it or it is turned off (small messages then take whole buffers)
+ * @param inlineReads         reads of this loop's files done on the calling thread without the ring
+ *                            ({@code preadv2(RWF_NOWAIT)} of page-cached data, see {@code UringFile.read}):
+ *                            they are in none of the ring's counters. Counted by the reading threads, so
+ *                            current in every snapshot (the other counters are as of the loop's last iteration)
  */
 public record UringMetrics(long submitted, long completed, long inFlight, long inFlightHighWater, long maxInFlight,
                            long waiting, long sqFullWaits, long inFlightLimitWaits, long cqOverflows, long submitBusy,
                            long wakeups, long enterCalls, long staleCompletions, long bufferRingExhaustions,
                            long iterations, long fixedBufferOps, long fixedBufferRegistrations, long fixedFileOps,
-                           long incrementalBufferRings) {
+                           long incrementalBufferRings, long inlineReads) {
+
+    /** The counters without {@code inlineReads} (0), for callers of the previous shape. */
+    public UringMetrics(long submitted, long completed, long inFlight, long inFlightHighWater, long maxInFlight,
+                        long waiting, long sqFullWaits, long inFlightLimitWaits, long cqOverflows, long submitBusy,
+                        long wakeups, long enterCalls, long staleCompletions, long bufferRingExhaustions,
+                        long iterations, long fixedBufferOps, long fixedBufferRegistrations, long fixedFileOps,
+                        long incrementalBufferRings) {
+        this(submitted, completed, inFlight, inFlightHighWater, maxInFlight, waiting, sqFullWaits, inFlightLimitWaits,
+                cqOverflows, submitBusy, wakeups, enterCalls, staleCompletions, bufferRingExhaustions, iterations,
+                fixedBufferOps, fixedBufferRegistrations, fixedFileOps, incrementalBufferRings, 0);
+    }
 
     /** The counters without {@code incrementalBufferRings} (0), for callers of the previous shape. */
     public UringMetrics(long submitted, long completed, long inFlight, long inFlightHighWater, long maxInFlight,

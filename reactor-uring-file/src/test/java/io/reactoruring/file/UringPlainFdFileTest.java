@@ -110,6 +110,11 @@ class UringPlainFdFileTest extends FileBackendTest {
         return m.submitted();
     }
 
+    /** {@link UringMetrics#inlineReads()}: counted by the reading threads, so current from any thread. */
+    private static long inlineReads() {
+        return loop.metrics().inlineReads();
+    }
+
     @Test
     void pageCachedReadsOffTheLoopDoNotTakeTheRing() throws Exception {
         byte[] data = random(64 * 1024, 7);
@@ -118,6 +123,7 @@ class UringPlainFdFileTest extends FileBackendTest {
         assertThat(f.isDirectDescriptor()).isFalse();
         ByteBuffer dst = ByteBuffer.allocateDirect(4096);
         long before = ringOps();
+        long inlineBefore = inlineReads();
         assertThat(f.read(dst, 8192).block(T)).isEqualTo(4096);
         assertThat(dst.position()).isEqualTo(4096);
         assertThat(bytes(dst.flip())).isEqualTo(slice(data, 8192, 4096));
@@ -126,12 +132,15 @@ class UringPlainFdFileTest extends FileBackendTest {
         assertThat(bytes(dst.flip())).isEqualTo(slice(data, data.length - 100, 100));
         assertThat(f.read(dst.clear(), data.length).block(T)).isEqualTo(-1);
         assertThat(dst.position()).isZero();
+        // read before any loop round trip: the count is current even while the loop sleeps
+        assertThat(inlineReads()).as("the loop's metrics count the three reads done inline").isEqualTo(inlineBefore + 3);
         assertThat(ringOps()).isEqualTo(before);
 
         // Subscribed on the loop thread, the same read is a ring op.
         assertThat(f.read(dst.clear(), 0).subscribeOn(loop).block(T)).isEqualTo(4096);
         assertThat(bytes(dst.flip())).isEqualTo(slice(data, 0, 4096));
         assertThat(ringOps()).isEqualTo(before + 1);
+        assertThat(inlineReads()).isEqualTo(inlineBefore + 3);
         f.close().block(T);
     }
 

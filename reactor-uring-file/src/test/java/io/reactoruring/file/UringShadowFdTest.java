@@ -65,6 +65,7 @@ class UringShadowFdTest {
         ByteBuffer dst = ByteBuffer.allocateDirect(PAGE);
         readUntilInline(loop, f, data, dst);
         long before = ringOps(loop);
+        long inlineBefore = loop.metrics().inlineReads(); // counted by the reading threads: current from any thread
         for (int i = 0; i < 200; i++) {
             int position = (i * 1000) % (data.length - PAGE);
             assertThat(f.read(dst.clear(), position).block(T)).isEqualTo(PAGE);
@@ -75,6 +76,7 @@ class UringShadowFdTest {
         assertThat(bytes(dst.flip())).isEqualTo(slice(data, data.length - 100, 100));
         assertThat(f.read(dst.clear(), data.length).block(T)).isEqualTo(-1);
         assertThat(ringOps(loop)).as("submissions for 202 cached reads").isEqualTo(before);
+        assertThat(loop.metrics().inlineReads()).as("UringMetrics.inlineReads").isEqualTo(inlineBefore + 202);
 
         // On the loop thread a read is still a ring op, on the slot.
         assertThat(f.read(dst.clear(), 0).subscribeOn(loop).block(T)).isEqualTo(PAGE);

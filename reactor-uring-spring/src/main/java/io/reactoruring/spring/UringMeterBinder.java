@@ -82,7 +82,10 @@ public final class UringMeterBinder implements MeterBinder {
                     UringMetrics::fixedFileOps),
             gauge("incrementalBufferRings", "buffer.rings.incremental",
                     "provided-buffer rings registered with incremental consumption (IOU_PBUF_RING_INC)",
-                    UringMetrics::incrementalBufferRings));
+                    UringMetrics::incrementalBufferRings),
+            counter("inlineReads", "inline.reads",
+                    "page-cached reads done on the calling thread without the ring (preadv2 RWF_NOWAIT)",
+                    UringMetrics::inlineReads));
 
     private final UringLoopGroup group;
 

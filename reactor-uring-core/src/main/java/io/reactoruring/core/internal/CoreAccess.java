@@ -65,6 +65,9 @@ public final class CoreAccess {
          * @return bytes read, or a negative errno
          */
         int readShadow(SharedFd fd, long addr, int len, long position);
+
+        /** Counts a read of {@code fd} done without the ring in its loop's {@code UringMetrics.inlineReads}. */
+        void countInlineRead(SharedFd fd);
     }
 
     /** {@link BufferRing}'s package-private members. */
@@ -305,17 +308,22 @@ public final class CoreAccess {
      *         fd is closing), or any other error, which the ring's op then reports as usual
      */
     public static int readNowait(SharedFd fd, long addr, int len, long position) {
+        int res;
         if (fd.isDirect()) {
-            return fds().readShadow(fd, addr, len, position);
-        }
-        if (!tryAcquire(fd)) {
+            res = fds().readShadow(fd, addr, len, position);
+        } else if (!tryAcquire(fd)) {
             return -Errno.EBADF;
+        } else {
+            try {
+                res = Native.preadv2(fd.fd(), addr, len, position, Native.RWF_NOWAIT);
+            } finally {
+                release(fd);
+            }
         }
-        try {
-            return Native.preadv2(fd.fd(), addr, len, position, Native.RWF_NOWAIT);
-        } finally {
-            release(fd);
+        if (res >= 0) {
+            fds().countInlineRead(fd);
         }
+        return res;
     }
 
     /**
