@@ -18,8 +18,12 @@ import reactor.core.publisher.Flux;
  * 2 GiB file, so that both see the same device state (a virtio disk's throughput drifts by 20 % within
  * minutes here, more than the difference in question). Prints each round's ratio, then the loop's metrics.
  *
+ * <p>{@code seq}: 1 MiB sequential O_DIRECT {@code readChunks} (8 ahead) with registered buffers and fixed
+ * files (the defaults) and without ({@code registeredBuffers(0).registeredFiles(0)}), alternating in rounds of 3 s.
+ *
  * <pre>java -cp benchmarks/target/benchmarks.jar io.reactoruring.benchmarks.file.DeviceAB [qd] [rounds]
- *   (-Ddeviceab.deferTaskrun=false: a ring without SINGLE_ISSUER/DEFER_TASKRUN)</pre>
+ *   (-Ddeviceab.deferTaskrun=false: a ring without SINGLE_ISSUER/DEFER_TASKRUN)
+ * java -cp benchmarks/target/benchmarks.jar io.reactoruring.benchmarks.file.DeviceAB seq [rounds]</pre>
  */
 public final class DeviceAB {
     private static final long ROUND_NANOS = 4_000_000_000L;
@@ -29,6 +33,10 @@ public final class DeviceAB {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("seq")) {
+            sequential(args.length > 1 ? Integer.parseInt(args[1]) : 4);
+            return;
+        }
         int qd = args.length > 0 ? Integer.parseInt(args[0]) : 32;
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         long size = (long) DirectReadBenchmark.SIZE_GIB << 30;
@@ -62,6 +70,44 @@ public final class DeviceAB {
             }
         } finally {
             BenchFile.closeUring(loop, file);
+        }
+    }
+
+    private static void sequential(int rounds) {
+        long size = (long) DirectReadBenchmark.SIZE_GIB << 30;
+        Path path = BenchFile.ensure(Path.of(DirectReadBenchmark.PATH), size);
+        long region = (long) DirectReadBenchmark.SEQ_MIB << 20;
+        String[] names = {"registered+fixed", "plain"};
+        UringLoop[] loops = {UringLoop.create("device-ab-fixed"),
+                UringLoop.create("device-ab-plain", RingOptions.defaults().registeredBuffers(0).registeredFiles(0))};
+        UringFile[] files = new UringFile[2];
+        for (int v = 0; v < 2; v++) {
+            files[v] = UringFiles.open(loops[v], path, Set.of(StandardOpenOption.READ, UringOpenOption.DIRECT)).block();
+        }
+        long start = 0;
+        try {
+            for (int r = 0; r < rounds; r++) {
+                for (int v = 0; v < 2; v++) {
+                    long t0 = System.nanoTime();
+                    long bytes = 0;
+                    while (System.nanoTime() - t0 < 3_000_000_000L) {
+                        Long n = files[v].readChunks(start, region, DirectReadBenchmark.MIB, DirectReadBenchmark.SEQ_AHEAD)
+                                .map(b -> {
+                                    long k = b.buffer().remaining();
+                                    b.release();
+                                    return k;
+                                }).reduce(0L, Long::sum).block();
+                        bytes += n == null ? 0 : n;
+                        start = (start + region) % size;
+                    }
+                    System.out.printf("round %d, sequential 1 MiB, %s: %,.0f MiB/s%n", r, names[v],
+                            bytes / 1048576.0 / ((System.nanoTime() - t0) / 1e9));
+                }
+            }
+        } finally {
+            for (int v = 0; v < 2; v++) {
+                BenchFile.closeUring(loops[v], files[v]);
+            }
         }
     }
 }
