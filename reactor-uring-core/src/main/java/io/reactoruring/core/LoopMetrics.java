@@ -42,7 +42,7 @@ final class LoopMetrics {
         publishedSeq = seq + 2; // volatile write: releases the copy
     }
 
-    /** The counters as of the last {@link #publish} (on the loop thread: the current ones). */
+    /** The counters as of the last {@link #publish} (on the loop thread: the current ones; inlineReads always current). */
     UringMetrics snapshot(boolean onLoopThread) {
         long[] m = new long[COUNT];
         if (onLoopThread) {
@@ -55,7 +55,6 @@ final class LoopMetrics {
                 System.arraycopy(published, 0, m, 0, COUNT);
                 VarHandle.loadLoadFence(); // the copy above completes before the sequence is re-read
                 if (publishedSeq == seq) {
-                    m[19] = inlineReads.sum(); // counted by the reading threads, not the loop: current
                     return toMetrics(m);
                 }
             }
@@ -84,10 +83,11 @@ final class LoopMetrics {
         m[16] = fixedBufferRegistrations;
         m[17] = fixedFileOps;
         m[18] = incrementalBufferRings;
-        m[19] = inlineReads.sum();
+        // m[19], inlineReads: counted by the reading threads, summed by toMetrics (current, and not per iteration)
     }
 
-    private static UringMetrics toMetrics(long[] m) {
+    private UringMetrics toMetrics(long[] m) {
+        m[19] = inlineReads.sum();
         return new UringMetrics(m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9], m[10], m[11], m[12], m[13], m[14], m[15], m[16], m[17], m[18], m[19]);
     }
 }

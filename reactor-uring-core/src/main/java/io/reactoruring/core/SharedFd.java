@@ -87,13 +87,8 @@ public final class SharedFd {
             }
 
             @Override
-            public int readShadow(SharedFd fd, long addr, int len, long position) {
-                return fd.readShadow(addr, len, position);
-            }
-
-            @Override
-            public void countInlineRead(SharedFd fd) {
-                fd.loop.countInlineRead();
+            public int readNowait(SharedFd fd, long addr, int len, long position) {
+                return fd.readNowait(addr, len, position);
             }
         });
     }
@@ -232,10 +227,33 @@ public final class SharedFd {
     }
 
     /**
-     * See {@link CoreAccess#readNowait}, for a direct descriptor: preadv2(RWF_NOWAIT) on the shadow
-     * once it is installed; before that, asks for it and returns -EAGAIN (the caller takes the ring).
+     * {@link CoreAccess#readNowait}: preadv2(RWF_NOWAIT) on the calling thread, on the process fd or, for
+     * a direct descriptor, on its shadow; a read done here is counted in {@link UringMetrics#inlineReads}.
      */
-    int readShadow(long addr, int len, long position) {
+    int readNowait(long addr, int len, long position) {
+        int res;
+        if (direct) {
+            res = readShadow(addr, len, position);
+        } else if (!tryAcquire()) {
+            return -Errno.EBADF;
+        } else {
+            try {
+                res = Native.preadv2(fd, addr, len, position, Native.RWF_NOWAIT);
+            } finally {
+                release();
+            }
+        }
+        if (res >= 0) {
+            loop.countInlineRead();
+        }
+        return res;
+    }
+
+    /**
+     * A direct descriptor's {@link #readNowait}: on the shadow once it is installed; before that, asks
+     * for it and returns -EAGAIN (the caller takes the ring).
+     */
+    private int readShadow(long addr, int len, long position) {
         int s = shadow;
         if (s < 0) {
             if (s == SHADOW_NONE) {

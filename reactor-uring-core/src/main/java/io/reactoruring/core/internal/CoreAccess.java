@@ -1,6 +1,5 @@
 package io.reactoruring.core.internal;
 
-import io.reactoruring.core.Errno;
 import io.reactoruring.core.SharedFd;
 import io.reactoruring.core.UringLoop;
 import io.reactoruring.core.buffer.BufferPool;
@@ -56,18 +55,15 @@ public final class CoreAccess {
         void release(SharedFd fd);
 
         /**
-         * {@link CoreAccess#readNowait} for a direct descriptor.
+         * {@link CoreAccess#readNowait}.
          *
-         * @param fd a direct descriptor
+         * @param fd a process fd or a direct descriptor
          * @param addr native memory of at least {@code len} bytes
          * @param len bytes to read
          * @param position file offset
          * @return bytes read, or a negative errno
          */
-        int readShadow(SharedFd fd, long addr, int len, long position);
-
-        /** Counts a read of {@code fd} done without the ring in its loop's {@code UringMetrics.inlineReads}. */
-        void countInlineRead(SharedFd fd);
+        int readNowait(SharedFd fd, long addr, int len, long position);
     }
 
     /** {@link BufferRing}'s package-private members. */
@@ -308,22 +304,7 @@ public final class CoreAccess {
      *         fd is closing), or any other error, which the ring's op then reports as usual
      */
     public static int readNowait(SharedFd fd, long addr, int len, long position) {
-        int res;
-        if (fd.isDirect()) {
-            res = fds().readShadow(fd, addr, len, position);
-        } else if (!tryAcquire(fd)) {
-            return -Errno.EBADF;
-        } else {
-            try {
-                res = Native.preadv2(fd.fd(), addr, len, position, Native.RWF_NOWAIT);
-            } finally {
-                release(fd);
-            }
-        }
-        if (res >= 0) {
-            fds().countInlineRead(fd);
-        }
-        return res;
+        return fds().readNowait(fd, addr, len, position);
     }
 
     /**
