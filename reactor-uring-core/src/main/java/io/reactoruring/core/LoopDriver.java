@@ -66,6 +66,17 @@ final class LoopDriver {
      */
     static final String SPIN_PROPERTY = "reactoruring.loop.spinMicros";
 
+    /**
+     * Whether the ops that completion handlers start are handed to the kernel while the loop is still
+     * dispatching a burst of completions (after the burst's 1st, 2nd, 4th, 8th... completion: at most
+     * log2(burst) more io_uring_enter calls), rather than all at the end of the iteration. A device
+     * that completed a burst is idle until new requests arrive; it should not wait for the whole
+     * burst's Java side (O_DIRECT random reads at qd 32 on a virtio disk: 0.72-0.81 x fio without it,
+     * 0.89-1.02 x with it). System property {@code reactoruring.loop.earlySubmit} (default true; false
+     * turns it off), read when a loop is created.
+     */
+    static final String EARLY_SUBMIT_PROPERTY = "reactoruring.loop.earlySubmit";
+
     /** Ops the kernel never completed before a shutdown timeout: their memory must never be reused. */
     private static final List<OpHandle> ABANDONED = new ArrayList<>();
 
@@ -109,6 +120,8 @@ final class LoopDriver {
     private final int budgetPerIteration;
     /** {@link #SPIN_PROPERTY} in ns, read when the loop is created. */
     private final long spinNanos = Math.max(0, Long.getLong(SPIN_PROPERTY, 0)) * 1000;
+    /** {@link #EARLY_SUBMIT_PROPERTY}, read when the loop is created. */
+    private final boolean earlySubmit = !"false".equalsIgnoreCase(System.getProperty(EARLY_SUBMIT_PROPERTY, "true").trim());
     /** The current spin window (loop thread), between spinNanos / 16 and spinNanos. */
     private long spinWindow = spinNanos;
 
@@ -419,19 +432,42 @@ final class LoopDriver {
             if (n < 0) {
                 throw new IllegalStateException("io_uring_enter failed: " + Errno.name(n) + " (" + Errno.description(n) + ")");
             }
-            batch.consumed((int) r.stat(Native.STAT_CONSUMED));
-            metrics.enterCalls += r.stat(Native.STAT_ENTERS);
-            long flushes = r.stat(Native.STAT_OVERFLOW_FLUSHES);
-            if (flushes > 0) {
-                metrics.cqOverflows += flushes;
-                overflowWarning.record(flushes, name, r.cqeCapacity);
-            }
-            metrics.submitBusy += r.stat(Native.STAT_BUSY);
-            metrics.sqFullWaits += r.stat(Native.STAT_SQ_FULL);
+            afterEnter(r);
             moreReady = r.stat(Native.STAT_MORE_READY) > 0;
             lastDispatched = dispatch(r.cqes, n);
             metrics.publish();
         }
+    }
+
+    /** Loop thread: books what the last {@link Native#enter} reported, and drops the SQEs it took from the batch. */
+    private void afterEnter(RingSetup r) {
+        batch.consumed((int) r.stat(Native.STAT_CONSUMED));
+        metrics.enterCalls += r.stat(Native.STAT_ENTERS);
+        long flushes = r.stat(Native.STAT_OVERFLOW_FLUSHES);
+        if (flushes > 0) {
+            metrics.cqOverflows += flushes;
+            overflowWarning.record(flushes, name, r.cqeCapacity);
+        }
+        metrics.submitBusy += r.stat(Native.STAT_BUSY);
+        metrics.sqFullWaits += r.stat(Native.STAT_SQ_FULL);
+    }
+
+    /**
+     * Loop thread, in the middle of dispatching a burst of completions: hands the kernel the ops the
+     * completions dispatched so far started, without waiting and without reaping (the CQEs they
+     * produce are copied by the next iteration). See {@link #EARLY_SUBMIT_PROPERTY}.
+     */
+    private void submitEarly() {
+        fillBatch();
+        if (batch.isEmpty()) {
+            return;
+        }
+        RingSetup r = ring;
+        int rc = Native.enter(r.ring, batch.address(), batch.count(), r.cqeAddress, 0, 0, -1, r.statsAddress());
+        if (rc < 0) {
+            throw new IllegalStateException("io_uring_enter failed: " + Errno.name(rc) + " (" + Errno.description(rc) + ")");
+        }
+        afterEnter(r);
     }
 
     /** {@link #SPIN_PROPERTY} in nanoseconds, as read when the loop was created (0: no spin). */
@@ -565,6 +601,10 @@ final class LoopDriver {
                 h.onCqe(member, res, flags, terminal);
             } catch (Throwable t) {
                 Operators.onErrorDropped(t, Context.empty());
+            }
+            // After the 1st, 2nd, 4th, 8th... completion of a burst: at most log2(n) extra enters.
+            if (earlySubmit && (delivered & (delivered - 1)) == 0 && i + 1 < n && !waiting.isEmpty()) {
+                submitEarly();
             }
         }
         return delivered;

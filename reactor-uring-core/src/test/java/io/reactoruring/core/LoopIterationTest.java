@@ -37,6 +37,50 @@ class LoopIterationTest {
     }
 
     @Test
+    void opsStartedByABurstOfCompletionsAreSubmittedBeforeTheBurstIsDispatched() {
+        assumeUring();
+        assertThat(earlyEnters(true)).as("enters after the burst's 1st, 2nd and 4th completion (the 8th is its last)")
+                .isEqualTo(3);
+        assertThat(earlyEnters(false)).as("with -D" + LoopDriver.EARLY_SUBMIT_PROPERTY + "=false: one enter per iteration")
+                .isZero();
+    }
+
+    /**
+     * Eight NOPs submitted in one iteration complete in the kernel at once, so the loop dispatches
+     * their eight CQEs as one burst; each completion starts another NOP. Returns the io_uring_enter
+     * calls beyond one per iteration.
+     */
+    private static long earlyEnters(boolean early) {
+        UringLoop loop;
+        String previous = System.setProperty(LoopDriver.EARLY_SUBMIT_PROPERTY, Boolean.toString(early));
+        try {
+            loop = UringLoop.create("early-submit-test");
+        } finally {
+            if (previous == null) {
+                System.clearProperty(LoopDriver.EARLY_SUBMIT_PROPERTY);
+            } else {
+                System.setProperty(LoopDriver.EARLY_SUBMIT_PROPERTY, previous);
+            }
+        }
+        try {
+            UringMetrics before = TestSupport.liveMetrics(loop);
+            // Subscribed in one task on the loop thread: all eight go into the same iteration's enter.
+            Long n = reactor.core.publisher.Mono.defer(() -> Flux.range(0, 8)
+                            .flatMap(i -> loop.submit(Op.nop()).then(loop.submit(Op.nop())))
+                            .count())
+                    .subscribeOn(loop).block(Duration.ofSeconds(10));
+            assertThat(n).isEqualTo(8);
+            UringMetrics after = TestSupport.liveMetrics(loop);
+            assertThat(after.completed() - before.completed()).as("16 NOPs").isEqualTo(16);
+            assertThat(after.sqFullWaits() - before.sqFullWaits()).isZero();
+            assertThat(after.submitBusy() - before.submitBusy()).isZero();
+            return (after.enterCalls() - before.enterCalls()) - (after.iterations() - before.iterations());
+        } finally {
+            loop.disposeGracefully().block(Duration.ofSeconds(10));
+        }
+    }
+
+    @Test
     void theBudgetBoundsSubmissionsPerIterationNotOpsInFlight() {
         assumeUring();
         UringLoop loop = UringLoop.create("budget-test", RingOptions.defaults().sqEntries(8).submissionsPerIteration(4));

@@ -13,7 +13,8 @@ import java.util.Set;
 import reactor.core.publisher.Flux;
 
 /**
- * O_DIRECT random 4 KiB reads at one queue depth, {@code RandomReads.unordered} and fio io_uring with
+ * O_DIRECT random 4 KiB reads at one queue depth, {@code RandomReads.unordered} (on a default loop and on
+ * one with {@code -Dreactoruring.loop.earlySubmit=false}) and fio io_uring with
  * {@code --fixedbufs --registerfiles} interleaved in rounds of 4 s each on {@link DirectReadBenchmark}'s
  * 2 GiB file, so that both see the same device state (a virtio disk's throughput drifts by 20 % within
  * minutes here, more than the difference in question). Prints each round's ratio, then the loop's metrics.
@@ -44,32 +45,57 @@ public final class DeviceAB {
         long[] offsets = BenchFile.randomOffsets(size, DirectReadBenchmark.OFFSETS);
         RingOptions options = Boolean.parseBoolean(System.getProperty("deviceab.deferTaskrun", "true"))
                 ? RingOptions.defaults() : RingOptions.defaults().singleIssuer(false);
-        UringLoop loop = UringLoop.create("device-ab", options);
-        UringFile file = UringFiles.open(loop, path, Set.of(StandardOpenOption.READ, UringOpenOption.DIRECT)).block();
+        // The same reads on a loop with the default early submission and on one without it.
+        String[] names = {"RandomReads", "no early submit"};
+        UringLoop[] loops = {UringLoop.create("device-ab", options), lateLoop(options)};
+        UringFile[] files = new UringFile[2];
+        for (int v = 0; v < 2; v++) {
+            files[v] = UringFiles.open(loops[v], path, Set.of(StandardOpenOption.READ, UringOpenOption.DIRECT)).block();
+        }
         int cursor = 0;
         try {
             for (int r = 0; r < rounds; r++) {
-                long start = System.nanoTime();
-                long reads = 0;
-                while (System.nanoTime() - start < ROUND_NANOS) {
-                    int from = cursor;
-                    Long n = RandomReads.unordered(file, Flux.range(from, BATCH).map(i -> new RandomReads.Request(
-                                    offsets[i & (DirectReadBenchmark.OFFSETS - 1)], BenchFile.BLOCK)), qd)
-                            .map(res -> {
-                                res.buffer().release();
-                                return 1L;
-                            }).reduce(0L, Long::sum).block();
-                    reads += n == null ? 0 : n;
-                    cursor += BATCH;
+                double[] rates = new double[2];
+                for (int v = 0; v < 2; v++) {
+                    long start = System.nanoTime();
+                    long reads = 0;
+                    while (System.nanoTime() - start < ROUND_NANOS) {
+                        int from = cursor;
+                        Long n = RandomReads.unordered(files[v], Flux.range(from, BATCH).map(i -> new RandomReads.Request(
+                                        offsets[i & (DirectReadBenchmark.OFFSETS - 1)], BenchFile.BLOCK)), qd)
+                                .map(res -> {
+                                    res.buffer().release();
+                                    return 1L;
+                                }).reduce(0L, Long::sum).block();
+                        reads += n == null ? 0 : n;
+                        cursor += BATCH;
+                    }
+                    rates[v] = reads / ((System.nanoTime() - start) / 1e9);
                 }
-                double uring = reads / ((System.nanoTime() - start) / 1e9);
                 double fio = Fio.readIops(path, (int) (ROUND_NANOS / 1_000_000_000L), List.of("--rw=randread",
                         "--bs=4k", "--iodepth=" + qd, "--direct=1", "--fixedbufs", "--registerfiles"));
-                System.out.printf("round %d, qd %d: RandomReads %,.0f reads/s, fio fixed %,.0f, ratio %.2f%n", r, qd,
-                        uring, fio, uring / fio);
+                System.out.printf("round %d, qd %d: %s %,.0f reads/s, %s %,.0f, fio fixed %,.0f; ratios to fio %.2f, %.2f%n",
+                        r, qd, names[0], rates[0], names[1], rates[1], fio, rates[0] / fio, rates[1] / fio);
             }
         } finally {
-            BenchFile.closeUring(loop, file);
+            for (int v = 0; v < 2; v++) {
+                BenchFile.closeUring(loops[v], files[v]);
+            }
+        }
+    }
+
+    /** A loop created with {@code -Dreactoruring.loop.earlySubmit=false} (read when a loop is created). */
+    private static UringLoop lateLoop(RingOptions options) {
+        String property = "reactoruring.loop.earlySubmit";
+        String previous = System.setProperty(property, "false");
+        try {
+            return UringLoop.create("device-ab-late", options);
+        } finally {
+            if (previous == null) {
+                System.clearProperty(property);
+            } else {
+                System.setProperty(property, previous);
+            }
         }
     }
 
