@@ -45,6 +45,33 @@ class LoopIterationTest {
                 .isZero();
     }
 
+    @Test
+    void aLinkedChainStartedInTheMiddleOfABurstGoesToTheKernelWhole() {
+        assumeUring();
+        UringLoop loop = UringLoop.create("early-chain-test");
+        try {
+            UringMetrics before = TestSupport.liveMetrics(loop);
+            // Each of the burst's completions starts a chain whose second member, a timeout, fires (-ETIME breaks
+            // the link): the third NOP is cancelled and the chain fails with its -ECANCELED. The kernel ends a link
+            // at the end of each submission, so a chain split over two enters would run that NOP and succeed.
+            List<Object> outcomes = reactor.core.publisher.Mono.defer(() -> Flux.range(0, 16)
+                            .flatMap(i -> loop.submit(Op.nop()).then(loop.submitLinked(List.of(Op.nop(),
+                                            Op.timeout(Duration.ofNanos(1)), Op.nop())))
+                                    .<Object>map(chain -> chain)
+                                    .onErrorResume(e -> reactor.core.publisher.Mono.just(e)))
+                            .collectList())
+                    .subscribeOn(loop).block(Duration.ofSeconds(10));
+            assertThat(outcomes).hasSize(16).allSatisfy(o -> assertThat(o)
+                    .isInstanceOf(java.util.concurrent.CancellationException.class)
+                    .asString().contains("nop: ECANCELED"));
+            UringMetrics after = TestSupport.liveMetrics(loop);
+            assertThat((after.enterCalls() - before.enterCalls()) - (after.iterations() - before.iterations()))
+                    .as("the chains went in early enters").isPositive();
+        } finally {
+            loop.disposeGracefully().block(Duration.ofSeconds(10));
+        }
+    }
+
     /**
      * Eight NOPs submitted in one iteration complete in the kernel at once, so the loop dispatches
      * their eight CQEs as one burst; each completion starts another NOP. Returns the io_uring_enter
