@@ -91,6 +91,16 @@ final class ChainOp extends SingleResultOp {
     }
 
     @Override
+    boolean startsDeviceIo() {
+        for (Op op : ops) {
+            if (Opcode.startsDeviceIo(op.opcode)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
     void prepare(SubmissionBatch batch) {
         for (int i = 0; i < ops.length; i++) {
             if (!acquireFd(ops[i])) {

@@ -88,6 +88,11 @@ final class MonoOp extends SingleResultOp {
     }
 
     @Override
+    boolean startsDeviceIo() {
+        return Opcode.startsDeviceIo(op.opcode);
+    }
+
+    @Override
     void prepare(SubmissionBatch batch) {
         if (!acquireFd(op)) {
             state = DONE;

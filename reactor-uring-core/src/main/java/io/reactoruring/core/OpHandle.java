@@ -118,6 +118,11 @@ abstract class OpHandle implements Runnable {
     /** Writes this handle's SQE(s) into the batch, or fails it before the kernel sees anything. */
     abstract void prepare(SubmissionBatch batch);
 
+    /** Whether this op's next SQEs start device work ({@link Opcode#startsDeviceIo}); loop thread, when it is accepted. */
+    boolean startsDeviceIo() {
+        return false;
+    }
+
     /** One CQE for {@code member}; {@code terminal} when it carries no F_MORE and the slot was freed. */
     abstract void onCqe(int member, int res, int flags, boolean terminal);
 

@@ -190,6 +190,21 @@ public final class Opcode {
     }
 
     /**
+     * Whether {@code opcode} is a file read, write or sync: work a storage device does while the loop
+     * goes on, which the loop therefore submits early ({@code reactoruring.loop.earlySubmit}). READ and
+     * WRITE count although they can target a pipe; the network's ops (RECV, SEND, ...) do not.
+     */
+    static boolean startsDeviceIo(int opcode) {
+        switch (opcode) {
+            case READV: case WRITEV: case FSYNC: case READ_FIXED: case WRITE_FIXED: case SYNC_FILE_RANGE:
+            case READ: case WRITE:
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /**
      * Lower-case operation name used in error messages, e.g. {@code "openat"}.
      *
      * @param opcode an opcode

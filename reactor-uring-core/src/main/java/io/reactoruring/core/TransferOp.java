@@ -87,6 +87,11 @@ final class TransferOp<T> extends SingleResultOp {
     }
 
     @Override
+    boolean startsDeviceIo() {
+        return Opcode.startsDeviceIo(current.opcode);
+    }
+
+    @Override
     void prepare(SubmissionBatch batch) {
         if (!acquireFd(current)) {
             fail(closedFd(current));

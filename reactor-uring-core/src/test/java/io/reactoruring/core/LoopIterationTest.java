@@ -3,9 +3,14 @@ package io.reactoruring.core;
 import static io.reactoruring.core.TestSupport.assumeUring;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.reactoruring.core.buffer.PooledBuffer;
+import io.reactoruring.core.internal.Native;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import reactor.core.publisher.Flux;
 
 /** Issue 10 item 5: one JNI crossing, and one io_uring_enter, per loop iteration; budgets per iteration. */
@@ -37,20 +42,51 @@ class LoopIterationTest {
     }
 
     @Test
-    void opsStartedByABurstOfCompletionsAreSubmittedBeforeTheBurstIsDispatched() {
+    void fileOpsStartedByABurstOfCompletionsAreSubmittedBeforeTheBurstIsDispatched(@TempDir Path dir) throws Exception {
         assumeUring();
-        assertThat(earlyEnters(true)).as("enters after the burst's 1st, 2nd and 4th completion (the 8th is its last)")
+        Path file = Files.write(dir.resolve("data"), new byte[4096]);
+        assertThat(earlyEnters(true, true, file)).as("enters after the burst's 1st, 2nd and 4th completion (the 8th is its last)")
                 .isEqualTo(3);
-        assertThat(earlyEnters(false)).as("with -D" + LoopDriver.EARLY_SUBMIT_PROPERTY + "=false: one enter per iteration")
+        assertThat(earlyEnters(false, true, file)).as("with -D" + LoopDriver.EARLY_SUBMIT_PROPERTY + "=false: one enter per iteration")
                 .isZero();
+        assertThat(earlyEnters(true, false, file)).as("NOPs start no device work: they go at the end of the iteration")
+                .isZero();
+    }
+
+    @Test
+    void aLinkedChainStartedInTheMiddleOfABurstGoesToTheKernelWhole() {
+        assumeUring();
+        UringLoop loop = UringLoop.create("early-chain-test");
+        try {
+            UringMetrics before = TestSupport.liveMetrics(loop);
+            // Each of the burst's completions starts a chain whose second member, a timeout, fires (-ETIME breaks
+            // the link): the third, a READ (of no fd), is cancelled and the chain fails with its -ECANCELED. The
+            // kernel ends a link at the end of each submission, so a chain split over two enters would run that
+            // READ and fail with EBADF instead.
+            List<Object> outcomes = reactor.core.publisher.Mono.defer(() -> Flux.range(0, 16)
+                            .flatMap(i -> loop.submit(Op.nop()).then(loop.submitLinked(List.of(Op.nop(),
+                                            Op.timeout(Duration.ofNanos(1)), Op.builder(Opcode.READ).fd(1_000_000).build())))
+                                    .<Object>map(chain -> chain)
+                                    .onErrorResume(e -> reactor.core.publisher.Mono.just(e)))
+                            .collectList())
+                    .subscribeOn(loop).block(Duration.ofSeconds(10));
+            assertThat(outcomes).hasSize(16).allSatisfy(o -> assertThat(o)
+                    .isInstanceOf(java.util.concurrent.CancellationException.class)
+                    .asString().contains(": ECANCELED").contains("read fd"));
+            UringMetrics after = TestSupport.liveMetrics(loop);
+            assertThat((after.enterCalls() - before.enterCalls()) - (after.iterations() - before.iterations()))
+                    .as("the chains went in early enters").isPositive();
+        } finally {
+            loop.disposeGracefully().block(Duration.ofSeconds(10));
+        }
     }
 
     /**
      * Eight NOPs submitted in one iteration complete in the kernel at once, so the loop dispatches
-     * their eight CQEs as one burst; each completion starts another NOP. Returns the io_uring_enter
-     * calls beyond one per iteration.
+     * their eight CQEs as one burst; each completion starts a 4 KiB read of {@code file} (or, without
+     * {@code deviceIo}, another NOP). Returns the io_uring_enter calls beyond one per iteration.
      */
-    private static long earlyEnters(boolean early) {
+    private static long earlyEnters(boolean early, boolean deviceIo, Path file) {
         UringLoop loop;
         String previous = System.setProperty(LoopDriver.EARLY_SUBMIT_PROPERTY, Boolean.toString(early));
         try {
@@ -62,19 +98,29 @@ class LoopIterationTest {
                 System.setProperty(LoopDriver.EARLY_SUBMIT_PROPERTY, previous);
             }
         }
-        try {
-            UringMetrics before = TestSupport.liveMetrics(loop);
-            // Subscribed in one task on the loop thread: all eight go into the same iteration's enter.
-            Long n = reactor.core.publisher.Mono.defer(() -> Flux.range(0, 8)
-                            .flatMap(i -> loop.submit(Op.nop()).then(loop.submit(Op.nop())))
-                            .count())
-                    .subscribeOn(loop).block(Duration.ofSeconds(10));
-            assertThat(n).isEqualTo(8);
-            UringMetrics after = TestSupport.liveMetrics(loop);
-            assertThat(after.completed() - before.completed()).as("16 NOPs").isEqualTo(16);
-            assertThat(after.sqFullWaits() - before.sqFullWaits()).isZero();
-            assertThat(after.submitBusy() - before.submitBusy()).isZero();
-            return (after.enterCalls() - before.enterCalls()) - (after.iterations() - before.iterations());
+        try (TestSupport.CPath path = new TestSupport.CPath(file)) {
+            Integer fd = loop.submit(TestSupport.openat(path, 02000000, 0)).block(Duration.ofSeconds(10)); // O_RDONLY|O_CLOEXEC
+            assertThat(fd).isNotNull();
+            PooledBuffer buffer = loop.bufferPool().acquire(4096);
+            try {
+                UringMetrics before = TestSupport.liveMetrics(loop);
+                // Subscribed in one task on the loop thread: all eight go into the same iteration's enter.
+                List<Integer> results = reactor.core.publisher.Mono.defer(() -> Flux.range(0, 8)
+                                .flatMap(i -> loop.submit(Op.nop()).then(loop.submit(deviceIo
+                                        ? Op.builder(Opcode.READ).fd(fd).addr(buffer.address()).length(4096).offset(0).build()
+                                        : Op.nop())))
+                                .collectList())
+                        .subscribeOn(loop).block(Duration.ofSeconds(10));
+                assertThat(results).as("each read got the whole file").hasSize(8).containsOnly(deviceIo ? 4096 : 0);
+                UringMetrics after = TestSupport.liveMetrics(loop);
+                assertThat(after.completed() - before.completed()).as("16 ops").isEqualTo(16);
+                assertThat(after.sqFullWaits() - before.sqFullWaits()).isZero();
+                assertThat(after.submitBusy() - before.submitBusy()).isZero();
+                return (after.enterCalls() - before.enterCalls()) - (after.iterations() - before.iterations());
+            } finally {
+                buffer.release();
+                Native.close(fd);
+            }
         } finally {
             loop.disposeGracefully().block(Duration.ofSeconds(10));
         }

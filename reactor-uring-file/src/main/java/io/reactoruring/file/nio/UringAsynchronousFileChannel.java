@@ -162,7 +162,8 @@ public final class UringAsynchronousFileChannel extends AsynchronousFileChannel 
         this.executor = executor;
         this.lockChannelOptions = lockChannelOptions;
         SharedFd fd = file.sharedFd();
-        this.inlineFd = regular && fd != null && fd.fd() >= 0 ? fd : null;
+        // Inline transfers need a process fd (a direct descriptor has none: fd() would throw).
+        this.inlineFd = regular && fd != null && !fd.isDirect() && fd.fd() >= 0 ? fd : null;
     }
 
     /**
