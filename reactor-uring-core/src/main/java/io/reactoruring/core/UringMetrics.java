@@ -28,8 +28,8 @@ package io.reactoruring.core;
  * @param iterations          loop iterations: each makes one JNI call, which normally makes one
  *                            io_uring_enter ({@code enterCalls / iterations} stays near 1; more when
  *                            a batch exceeds the SQ, the kernel answers -EBUSY or the CQ overflows, and
- *                            when completions start new ops while the loop dispatches a burst of them:
- *                            those are submitted early, at most log2(burst) more calls)
+ *                            when completions start file I/O while the loop dispatches a burst of them:
+ *                            that is submitted early, at most log2(burst) more calls)
  * @param fixedBufferOps      reads and writes through a pooled buffer of this loop submitted as
  *                            READ_FIXED/WRITE_FIXED (the buffer registered with the ring)
  * @param fixedBufferRegistrations pool blocks registered with the ring (io_uring_register_buffers_update)

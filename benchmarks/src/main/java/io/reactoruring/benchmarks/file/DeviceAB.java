@@ -1,11 +1,15 @@
 package io.reactoruring.benchmarks.file;
 
+import com.sun.nio.file.ExtendedOpenOption;
 import io.reactoruring.core.RingOptions;
 import io.reactoruring.core.UringLoop;
 import io.reactoruring.file.RandomReads;
 import io.reactoruring.file.UringFile;
 import io.reactoruring.file.UringFiles;
 import io.reactoruring.file.UringOpenOption;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
@@ -20,7 +24,8 @@ import reactor.core.publisher.Flux;
  * minutes here, more than the difference in question). Prints each round's ratio, then the loop's metrics.
  *
  * <p>{@code seq}: 1 MiB sequential O_DIRECT {@code readChunks} (8 ahead) with registered buffers and fixed
- * files (the defaults) and without ({@code registeredBuffers(0).registeredFiles(0)}), alternating in rounds of 3 s.
+ * files (the defaults) and without ({@code registeredBuffers(0).registeredFiles(0)}), and FileChannel (DIRECT, one
+ * thread, the same 1 MiB reads one after another), alternating in rounds of 3 s.
  *
  * <pre>java -cp benchmarks/target/benchmarks.jar io.reactoruring.benchmarks.file.DeviceAB [qd] [rounds]
  *   (-Ddeviceab.deferTaskrun=false: a ring without SINGLE_ISSUER/DEFER_TASKRUN)
@@ -99,36 +104,47 @@ public final class DeviceAB {
         }
     }
 
-    private static void sequential(int rounds) {
+    private static void sequential(int rounds) throws IOException {
         long size = (long) DirectReadBenchmark.SIZE_GIB << 30;
         Path path = BenchFile.ensure(Path.of(DirectReadBenchmark.PATH), size);
         long region = (long) DirectReadBenchmark.SEQ_MIB << 20;
-        String[] names = {"registered+fixed", "plain"};
+        String[] names = {"registered+fixed", "plain", "FileChannel (one thread)"};
         UringLoop[] loops = {UringLoop.create("device-ab-fixed"),
                 UringLoop.create("device-ab-plain", RingOptions.defaults().registeredBuffers(0).registeredFiles(0))};
         UringFile[] files = new UringFile[2];
         for (int v = 0; v < 2; v++) {
             files[v] = UringFiles.open(loops[v], path, Set.of(StandardOpenOption.READ, UringOpenOption.DIRECT)).block();
         }
+        int mib = DirectReadBenchmark.MIB;
+        ByteBuffer aligned = ByteBuffer.allocateDirect(mib + 4096).alignedSlice(4096).limit(mib);
         long start = 0;
-        try {
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ, ExtendedOpenOption.DIRECT)) {
             for (int r = 0; r < rounds; r++) {
-                for (int v = 0; v < 2; v++) {
+                double[] rates = new double[3];
+                for (int v = 0; v < 3; v++) {
                     long t0 = System.nanoTime();
                     long bytes = 0;
                     while (System.nanoTime() - t0 < 3_000_000_000L) {
-                        Long n = files[v].readChunks(start, region, DirectReadBenchmark.MIB, DirectReadBenchmark.SEQ_AHEAD)
-                                .map(b -> {
-                                    long k = b.buffer().remaining();
-                                    b.release();
-                                    return k;
-                                }).reduce(0L, Long::sum).block();
-                        bytes += n == null ? 0 : n;
+                        if (v < 2) {
+                            Long n = files[v].readChunks(start, region, mib, DirectReadBenchmark.SEQ_AHEAD)
+                                    .map(b -> {
+                                        long k = b.buffer().remaining();
+                                        b.release();
+                                        return k;
+                                    }).reduce(0L, Long::sum).block();
+                            bytes += n == null ? 0 : n;
+                        } else {
+                            for (long at = start; at < start + region; at += mib) {
+                                bytes += channel.read(aligned.clear(), at);
+                            }
+                        }
                         start = (start + region) % size;
                     }
-                    System.out.printf("round %d, sequential 1 MiB, %s: %,.0f MiB/s%n", r, names[v],
-                            bytes / 1048576.0 / ((System.nanoTime() - t0) / 1e9));
+                    rates[v] = bytes / 1048576.0 / ((System.nanoTime() - t0) / 1e9);
+                    System.out.printf("round %d, sequential 1 MiB, %s: %,.0f MiB/s%n", r, names[v], rates[v]);
                 }
+                System.out.printf("round %d: registered+fixed / FileChannel %.2f, plain / FileChannel %.2f%n", r,
+                        rates[0] / rates[2], rates[1] / rates[2]);
             }
         } finally {
             for (int v = 0; v < 2; v++) {
