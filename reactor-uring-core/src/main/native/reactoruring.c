@@ -95,6 +95,11 @@ static inline void prep(struct io_uring_sqe *sqe, const struct rr_desc *d) {
 
 static int copy_cqes(struct io_uring *ring, struct rr_cqe *out, int cap, jlong *stats) {
     int n = 0;
+    if (cap == 0) {
+        /* A submit-only call: leave the CQ (and any overflow) to the next call that copies. */
+        stats[STAT_MORE_READY] = io_uring_cq_ready(ring) + (io_uring_cq_has_overflow(ring) ? 1 : 0);
+        return 0;
+    }
     for (;;) {
         unsigned head, seen = 0;
         struct io_uring_cqe *cqe;
@@ -122,7 +127,8 @@ static int copy_cqes(struct io_uring *ring, struct rr_cqe *out, int cap, jlong *
 
 /*
  * The one JNI crossing of a loop iteration: prep `count` descriptors, submit them, wait for
- * `wait_nr` completions (up to timeout_nanos; negative = no limit; wait_nr 0 = don't wait) and copy
+ * `wait_nr` completions (up to timeout_nanos; negative = no limit; wait_nr 0 = don't wait; wait_nr
+ * negative = don't wait and don't run deferred task work either: a plain submit) and copy
  * up to `cqe_cap` CQEs out. Returns the number of CQEs copied or -errno on a fatal ring error.
  * stats[STAT_CONSUMED] tells how many descriptors became SQEs (fewer than count only when the SQ
  * stayed full, e.g. -EBUSY or an SQPOLL thread that has not caught up yet).
@@ -174,8 +180,14 @@ JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_enter(
                 ret = io_uring_submit_and_wait(ring, (unsigned) wait_nr);
             }
         } else {
-            /* Also runs deferred task work (DEFER_TASKRUN) so ready completions get posted. */
-            ret = io_uring_submit_and_get_events(ring);
+            if (wait_nr < 0) {
+                /* Submit only: no GETEVENTS, so with DEFER_TASKRUN no deferred completion is posted
+                 * here and the CQ shows exactly what completed inline (during this submission). */
+                ret = io_uring_submit(ring);
+            } else {
+                /* Also runs deferred task work (DEFER_TASKRUN) so ready completions get posted. */
+                ret = io_uring_submit_and_get_events(ring);
+            }
         }
         if (ret == -EBUSY || ret == -EAGAIN) busy = 1;
         else if (ret < 0 && ret != -ETIME && ret != -EINTR) return ret;

@@ -45,11 +45,17 @@ class LoopIterationTest {
     void fileOpsStartedByABurstOfCompletionsAreSubmittedBeforeTheBurstIsDispatched(@TempDir Path dir) throws Exception {
         assumeUring();
         Path file = Files.write(dir.resolve("data"), new byte[4096]);
-        assertThat(earlyEnters(true, true, file)).as("enters after the burst's 1st, 2nd and 4th completion (the 8th is its last)")
+        assertThat(earlyEnters(true, Source.EMPTY_PIPE, file))
+                .as("reads that wait in the kernel: enters after the burst's 1st, 2nd and 4th completion (the 8th is its last)")
                 .isEqualTo(3);
-        assertThat(earlyEnters(false, true, file)).as("with -D" + LoopDriver.EARLY_SUBMIT_PROPERTY + "=false: one enter per iteration")
+        assertThat(earlyEnters(false, Source.EMPTY_PIPE, file))
+                .as("with -D" + LoopDriver.EARLY_SUBMIT_PROPERTY + "=false: one enter per iteration")
                 .isZero();
-        assertThat(earlyEnters(true, false, file)).as("NOPs start no device work: they go at the end of the iteration")
+        assertThat(earlyEnters(true, Source.CACHED_FILE, file))
+                .as("a page-cached read completes inside the first early enter: the loop backs off for the rest of the burst")
+                .isEqualTo(1);
+        assertThat(earlyEnters(true, Source.NOP, file))
+                .as("NOPs start no device work: they go at the end of the iteration")
                 .isZero();
     }
 
@@ -81,12 +87,22 @@ class LoopIterationTest {
         }
     }
 
+    /** What each completion of the burst starts. */
+    private enum Source {
+        /** A one-byte read of an empty pipe: it waits in the kernel until the test writes. */
+        EMPTY_PIPE,
+        /** A 4 KiB read of a page-cached file: the kernel completes it inside the submission. */
+        CACHED_FILE,
+        /** Another NOP: no device work. */
+        NOP
+    }
+
     /**
      * Eight NOPs submitted in one iteration complete in the kernel at once, so the loop dispatches
-     * their eight CQEs as one burst; each completion starts a 4 KiB read of {@code file} (or, without
-     * {@code deviceIo}, another NOP). Returns the io_uring_enter calls beyond one per iteration.
+     * their eight CQEs as one burst; each completion starts one op of {@code source}. Returns the
+     * io_uring_enter calls beyond one per iteration.
      */
-    private static long earlyEnters(boolean early, boolean deviceIo, Path file) {
+    private static long earlyEnters(boolean early, Source source, Path file) {
         UringLoop loop;
         String previous = System.setProperty(LoopDriver.EARLY_SUBMIT_PROPERTY, Boolean.toString(early));
         try {
@@ -98,20 +114,38 @@ class LoopIterationTest {
                 System.setProperty(LoopDriver.EARLY_SUBMIT_PROPERTY, previous);
             }
         }
+        int[] pipe = new int[2];
+        long bytes = 0;
         try (TestSupport.CPath path = new TestSupport.CPath(file)) {
             Integer fd = loop.submit(TestSupport.openat(path, 02000000, 0)).block(Duration.ofSeconds(10)); // O_RDONLY|O_CLOEXEC
             assertThat(fd).isNotNull();
+            assertThat(Native.pipe2(pipe, 02000000 /* O_CLOEXEC */)).isZero();
+            bytes = Native.allocate(8, 8);
             PooledBuffer buffer = loop.bufferPool().acquire(4096);
             try {
                 UringMetrics before = TestSupport.liveMetrics(loop);
-                // Subscribed in one task on the loop thread: all eight go into the same iteration's enter.
-                List<Integer> results = reactor.core.publisher.Mono.defer(() -> Flux.range(0, 8)
-                                .flatMap(i -> loop.submit(Op.nop()).then(loop.submit(deviceIo
-                                        ? Op.builder(Opcode.READ).fd(fd).addr(buffer.address()).length(4096).offset(0).build()
-                                        : Op.nop())))
-                                .collectList())
-                        .subscribeOn(loop).block(Duration.ofSeconds(10));
-                assertThat(results).as("each read got the whole file").hasSize(8).containsOnly(deviceIo ? 4096 : 0);
+                Op cachedRead = Op.builder(Opcode.READ).fd(fd).addr(buffer.address()).length(4096).offset(0).build();
+                Op pipeRead = Op.builder(Opcode.READ).fd(pipe[0]).addr(buffer.address()).length(1).offset(-1).build();
+                // Subscribed in one task on the loop thread: all eight NOPs go into the same iteration's enter.
+                java.util.concurrent.CompletableFuture<List<Integer>> done = reactor.core.publisher.Mono.defer(() -> Flux.range(0, 8)
+                                .flatMap(i -> loop.submit(Op.nop()).then(loop.submit(switch (source) {
+                                    case EMPTY_PIPE -> pipeRead;
+                                    case CACHED_FILE -> cachedRead;
+                                    case NOP -> Op.nop();
+                                }))).collectList())
+                        .subscribeOn(loop).toFuture();
+                if (source == Source.EMPTY_PIPE) {
+                    // The eight reads are in the kernel, waiting for data: now feed them one byte each.
+                    assertThat(TestSupport.awaitOnLoop(loop, () -> loop.metrics().inFlight() == 8
+                            && loop.metrics().completed() - before.completed() == 8)).isTrue();
+                    assertThat(Native.pwritev2(pipe[1], bytes, 8, -1, 0)).isEqualTo(8);
+                }
+                List<Integer> results = done.get(10, java.util.concurrent.TimeUnit.SECONDS);
+                assertThat(results).as("each op's result").hasSize(8).containsOnly(switch (source) {
+                    case EMPTY_PIPE -> 1;
+                    case CACHED_FILE -> 4096;
+                    case NOP -> 0;
+                });
                 UringMetrics after = TestSupport.liveMetrics(loop);
                 assertThat(after.completed() - before.completed()).as("16 ops").isEqualTo(16);
                 assertThat(after.sqFullWaits() - before.sqFullWaits()).isZero();
@@ -121,7 +155,16 @@ class LoopIterationTest {
                 buffer.release();
                 Native.close(fd);
             }
+        } catch (Exception e) {
+            throw new AssertionError(e);
         } finally {
+            if (pipe[0] > 0) {
+                Native.close(pipe[0]);
+                Native.close(pipe[1]);
+            }
+            if (bytes != 0) {
+                Native.free(bytes);
+            }
             loop.disposeGracefully().block(Duration.ofSeconds(10));
         }
     }
