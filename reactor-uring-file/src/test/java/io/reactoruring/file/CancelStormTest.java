@@ -42,6 +42,7 @@ class CancelStormTest {
     private static final long FILE_SIZE = 1L << 30;
     private static final int READS = Integer.getInteger("storm.reads", 20_000);
     private static final int WRITES = Integer.getInteger("storm.writes", 5_000);
+    private static final int DIRECT_READS = Integer.getInteger("storm.directReads", 5_000);
     private static final int SLOT = 512;
     private static final int CONCURRENCY = 32;
 
@@ -166,6 +167,100 @@ class CancelStormTest {
         assertThat(acked).as("acknowledged writes of the last storm (of up to 5)").isPositive().isLessThan(WRITES);
         assertThat(PooledBuffer.doubleReleases() - doubleReleases).as("double releases").isZero();
         assertThat(nativeInUse()).as("native bytes after the loop is gone").isEqualTo(nativeBaseline);
+    }
+
+    /**
+     * The same storm over O_DIRECT {@code readChunks} of a file whose every 8-byte word holds its own
+     * offset, so each delivered chunk proves it holds its own bytes: the device writes into pooled memory
+     * by DMA while cancels release other reads' buffers for reuse. These reads also go to the kernel
+     * through early submission (mid-burst enters), which the test requires to have happened.
+     */
+    @ParameterizedTest(name = "releasing hook installed: {0}")
+    @ValueSource(booleans = {false, true})
+    void randomlyCancelledDirectReadsOfDiskDataLeakNothingAndReadTheirOwnBytes(boolean hooked) throws Exception {
+        assumeTrue(Uring.isAvailable(), () -> "io_uring unavailable: " + Uring.unavailabilityCause());
+        Path path = dir.resolve("offsets");
+        int size = 64 << 20;
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer block = ByteBuffer.allocateDirect(1 << 20).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            for (long base = 0; base < size; base += block.capacity()) {
+                block.clear();
+                for (int k = 0; k < block.capacity(); k += 8) {
+                    block.putLong(k, base + k);
+                }
+                while (block.hasRemaining()) {
+                    ch.write(block, base + block.position());
+                }
+            }
+            ch.force(true); // on the device: the O_DIRECT reads below cannot be served from the page cache
+        }
+        long nativeBaseline = nativeInUse();
+        long doubleReleases = PooledBuffer.doubleReleases();
+        if (hooked) {
+            Hooks.onNextDropped(PooledBuffer::releaseDropped);
+        }
+        UringLoop loop = UringLoop.create("file-storm-direct");
+        Set<PooledBuffer> leftTheLibrary = ConcurrentHashMap.newKeySet();
+        AtomicLong checked = new AtomicLong();
+        java.util.Queue<String> wrong = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        try {
+            UringFile file = UringFiles.open(loop, path, Set.of(StandardOpenOption.READ, UringOpenOption.DIRECT)).block(T);
+            long poolBaseline = loop.bufferPool().outstanding();
+            io.reactoruring.core.UringMetrics before = liveMetrics(loop);
+            IntFunction<Publisher<PooledBuffer>> read = i -> {
+                SplittableRandom r = new SplittableRandom(i * 17L + 3);
+                int chunk = 4096 << r.nextInt(5); // 4 KiB .. 64 KiB
+                int chunks = 1 + r.nextInt(4);
+                long off = r.nextLong((size - (long) chunk * chunks) / 4096 + 1) * 4096;
+                return file.readChunks(off, (long) chunk * chunks, chunk, 1 + r.nextInt(4)).index()
+                        .map(t -> {
+                            PooledBuffer b = t.getT2();
+                            long at = off + t.getT1() * chunk;
+                            ByteBuffer bytes = b.buffer().duplicate().order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                            if (bytes.remaining() != chunk) {
+                                wrong.add(chunk + "-byte chunk at " + at + " has " + bytes.remaining() + " bytes");
+                            }
+                            for (int k = 0; k + 8 <= bytes.remaining(); k += 512) {
+                                long word = bytes.getLong(bytes.position() + k);
+                                if (word != at + k) {
+                                    wrong.add("chunk at " + at + ", byte " + k + ": holds the word of offset " + word);
+                                    break;
+                                }
+                            }
+                            checked.incrementAndGet();
+                            return b;
+                        })
+                        .doOnNext(leftTheLibrary::add);
+            };
+            CancelStorm.run(DIRECT_READS, CONCURRENCY, new SplittableRandom(99), read, b -> {
+                leftTheLibrary.remove(b);
+                b.release();
+            });
+            assertThat(wrong).as("chunks holding other bytes than their own").isEmpty();
+            assertThat(checked.get()).as("chunks checked").isPositive();
+            io.reactoruring.core.UringMetrics after = liveMetrics(loop);
+            assertThat((after.enterCalls() - before.enterCalls()) - (after.iterations() - before.iterations())
+                    - (after.sqFullWaits() - before.sqFullWaits()))
+                    .as("enters beyond one per iteration: early submission of reads started mid-burst").isPositive();
+            assertThat(Poll.untilOnLoop(loop, () -> loop.bufferPool().outstanding() - poolBaseline
+                    == (hooked ? 0 : leftTheLibrary.size())))
+                    .as("outstanding %d over baseline %d; dropped by Reactor after delivery: %d (hooked: %s)",
+                            loop.bufferPool().outstanding(), poolBaseline, leftTheLibrary.size(), hooked)
+                    .isTrue();
+            if (!hooked) {
+                leftTheLibrary.forEach(PooledBuffer::release); // lost to Reactor without a hook: clean up
+            }
+            assertThat(loop.bufferPool().outstanding()).isEqualTo(poolBaseline);
+            file.close().block(T);
+        } finally {
+            loop.disposeGracefully().block(T);
+        }
+        assertThat(PooledBuffer.doubleReleases() - doubleReleases).as("double releases").isZero();
+        assertThat(nativeInUse()).as("native bytes after the loop is gone").isEqualTo(nativeBaseline);
+    }
+
+    private static io.reactoruring.core.UringMetrics liveMetrics(UringLoop loop) {
+        return Mono.fromCallable(loop::metrics).subscribeOn(loop).block(T);
     }
 
     /**
