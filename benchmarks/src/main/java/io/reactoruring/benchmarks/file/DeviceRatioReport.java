@@ -18,6 +18,10 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * (plain, and with {@code --fixedbufs --registerfiles}: the ceiling), repeated for several rounds;
  * prints each variant's median (and range) and the ratios the goals of issue 13 name.
  *
+ * <p>Each round runs the variants one after another, minutes apart in all: on a virtio disk whose
+ * throughput drifts by 20 % within minutes the ratios carry that drift. {@link DeviceAB} interleaves
+ * the variants in short rounds and is the one to trust for ratios close to 1.
+ *
  * <pre>java -cp benchmarks/target/benchmarks.jar io.reactoruring.benchmarks.file.DeviceRatioReport [rounds]</pre>
  */
 public final class DeviceRatioReport {
