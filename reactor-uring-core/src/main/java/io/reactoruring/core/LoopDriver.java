@@ -128,7 +128,7 @@ final class LoopDriver {
     private final int budgetPerIteration;
     /** {@link #SPIN_PROPERTY} in ns, read when the loop is created. */
     private final long spinNanos = Math.max(0, Long.getLong(SPIN_PROPERTY, 0)) * 1000;
-    /** Loop thread: an op that starts device work ({@link OpHandle#startsDeviceIo}) waits since the last {@link #fillBatch}. */
+    /** Loop thread: an op that starts device work ({@link OpHandle#startsDeviceIo}) waits, or is in the batch, since the last enter. */
     private boolean deviceIoWaiting;
     /** Loop thread: CQEs left in the CQ after the last enter (its STAT_MORE_READY). */
     private long cqReady;
@@ -329,6 +329,9 @@ final class LoopDriver {
     }
 
     long writeNow(OpHandle h, int member, Op op) {
+        if (earlySubmit && Opcode.startsDeviceIo(op.opcode)) {
+            deviceIoWaiting = true; // written straight into the batch (submitAll): early submission takes it too
+        }
         return write(batch, h, member, op, 0);
     }
 
@@ -459,6 +462,8 @@ final class LoopDriver {
 
     /** Loop thread: books what the last {@link Native#enter} reported, and drops the SQEs it took from the batch. */
     private void afterEnter(RingSetup r) {
+        // The batch went in. Ops the budget left waiting go at the start of the next iteration anyway.
+        deviceIoWaiting = false;
         batch.consumed((int) r.stat(Native.STAT_CONSUMED));
         metrics.enterCalls += r.stat(Native.STAT_ENTERS);
         long flushes = r.stat(Native.STAT_OVERFLOW_FLUSHES);
@@ -585,7 +590,6 @@ final class LoopDriver {
      * list (IORING_FEAT_NODROP) and are flushed; none is lost.
      */
     private void fillBatch() {
-        deviceIoWaiting = false; // ops the budget leaves waiting go at the start of the next iteration anyway
         while (!waiting.isEmpty()) {
             OpHandle h = waiting.peek();
             if (h.isCancelled()) {

@@ -48,6 +48,9 @@ class LoopIterationTest {
         assertThat(earlyEnters(true, Source.EMPTY_PIPE, file))
                 .as("reads that wait in the kernel: enters after the burst's 1st, 2nd and 4th completion (the 8th is its last)")
                 .isEqualTo(3);
+        assertThat(earlyEnters(true, Source.EMPTY_PIPE_SUBMIT_ALL, file))
+                .as("the same reads written into the batch by submitAll's drain")
+                .isEqualTo(3);
         assertThat(earlyEnters(false, Source.EMPTY_PIPE, file))
                 .as("with -D" + LoopDriver.EARLY_SUBMIT_PROPERTY + "=false: one enter per iteration")
                 .isZero();
@@ -91,6 +94,8 @@ class LoopIterationTest {
     private enum Source {
         /** A one-byte read of an empty pipe: it waits in the kernel until the test writes. */
         EMPTY_PIPE,
+        /** The same, but the NOPs and reads are one {@code submitAll} stream with a window of 8. */
+        EMPTY_PIPE_SUBMIT_ALL,
         /** A 4 KiB read of a page-cached file: the kernel completes it inside the submission. */
         CACHED_FILE,
         /** Another NOP: no device work. */
@@ -127,14 +132,18 @@ class LoopIterationTest {
                 Op cachedRead = Op.builder(Opcode.READ).fd(fd).addr(buffer.address()).length(4096).offset(0).build();
                 Op pipeRead = Op.builder(Opcode.READ).fd(pipe[0]).addr(buffer.address()).length(1).offset(-1).build();
                 // Subscribed in one task on the loop thread: all eight NOPs go into the same iteration's enter.
-                java.util.concurrent.CompletableFuture<List<Integer>> done = reactor.core.publisher.Mono.defer(() -> Flux.range(0, 8)
-                                .flatMap(i -> loop.submit(Op.nop()).then(loop.submit(switch (source) {
-                                    case EMPTY_PIPE -> pipeRead;
-                                    case CACHED_FILE -> cachedRead;
-                                    case NOP -> Op.nop();
-                                }))).collectList())
+                java.util.concurrent.CompletableFuture<List<Integer>> done = reactor.core.publisher.Mono.defer(() ->
+                                source == Source.EMPTY_PIPE_SUBMIT_ALL
+                                        // The window holds the eight NOPs; each completion frees a place for a read.
+                                        ? loop.submitAll(Flux.range(0, 16).map(i -> i < 8 ? Op.nop() : pipeRead), 8)
+                                                .filter(res -> res != 0).collectList()
+                                        : Flux.range(0, 8).flatMap(i -> loop.submit(Op.nop()).then(loop.submit(switch (source) {
+                                            case EMPTY_PIPE, EMPTY_PIPE_SUBMIT_ALL -> pipeRead;
+                                            case CACHED_FILE -> cachedRead;
+                                            case NOP -> Op.nop();
+                                        }))).collectList())
                         .subscribeOn(loop).toFuture();
-                if (source == Source.EMPTY_PIPE) {
+                if (source == Source.EMPTY_PIPE || source == Source.EMPTY_PIPE_SUBMIT_ALL) {
                     // The eight reads are in the kernel, waiting for data: now feed them one byte each.
                     assertThat(TestSupport.awaitOnLoop(loop, () -> loop.metrics().inFlight() == 8
                             && loop.metrics().completed() - before.completed() == 8)).isTrue();
@@ -142,7 +151,7 @@ class LoopIterationTest {
                 }
                 List<Integer> results = done.get(10, java.util.concurrent.TimeUnit.SECONDS);
                 assertThat(results).as("each op's result").hasSize(8).containsOnly(switch (source) {
-                    case EMPTY_PIPE -> 1;
+                    case EMPTY_PIPE, EMPTY_PIPE_SUBMIT_ALL -> 1;
                     case CACHED_FILE -> 4096;
                     case NOP -> 0;
                 });
