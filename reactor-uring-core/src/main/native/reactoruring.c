@@ -47,7 +47,7 @@ struct rr_cqe {
 _Static_assert(sizeof(struct rr_cqe) == 16, "CQE copy layout is shared with Java");
 
 /* Must match Native.STAT_* in Java. */
-enum { STAT_CONSUMED, STAT_ENTERS, STAT_OVERFLOW_FLUSHES, STAT_BUSY, STAT_MORE_READY, STAT_SQ_FULL, STAT_COUNT };
+enum { STAT_CONSUMED, STAT_ENTERS, STAT_OVERFLOW_FLUSHES, STAT_BUSY, STAT_MORE_READY, STAT_SQ_FULL, STAT_INLINE, STAT_COUNT };
 
 #define RING(p) ((struct io_uring *) (uintptr_t) (p))
 
@@ -125,10 +125,36 @@ static int copy_cqes(struct io_uring *ring, struct rr_cqe *out, int cap, jlong *
     return n;
 }
 
+/* Longest submission whose inline completions count_inline looks for (a scan of new CQEs x SQEs). */
+#define INLINE_SCAN_MAX 64
+
+/*
+ * How many of the CQEs that arrived in the CQ after its first `ready_before` entries belong to the
+ * `n` SQEs just submitted from `d`: the ops that completed inside the submission (page-cached reads),
+ * told apart by user_data from completions of older ops that the same call happened to post (task
+ * work of device completions on a ring without DEFER_TASKRUN). user_data is unique per op in flight.
+ */
+static long count_inline(struct io_uring *ring, unsigned ready_before, const struct rr_desc *d, int n) {
+    unsigned head, seen = 0;
+    long found = 0;
+    struct io_uring_cqe *cqe;
+    io_uring_for_each_cqe(ring, head, cqe) {
+        if (seen++ < ready_before) continue;
+        for (int k = 0; k < n; k++) {
+            if (d[k].user_data == cqe->user_data) {
+                found++;
+                break;
+            }
+        }
+    }
+    return found;
+}
+
 /*
  * The one JNI crossing of a loop iteration: prep `count` descriptors, submit them, wait for
  * `wait_nr` completions (up to timeout_nanos; negative = no limit; wait_nr 0 = don't wait; wait_nr
- * negative = don't wait and don't run deferred task work either: a plain submit) and copy
+ * negative = don't wait and don't run deferred task work either: a plain submit, which also counts in
+ * stats[STAT_INLINE] the submitted ops that completed inside it) and copy
  * up to `cqe_cap` CQEs out. Returns the number of CQEs copied or -errno on a fatal ring error.
  * stats[STAT_CONSUMED] tells how many descriptors became SQEs (fewer than count only when the SQ
  * stayed full, e.g. -EBUSY or an SQPOLL thread that has not caught up yet).
@@ -144,6 +170,7 @@ JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_enter(
     int busy = 0, ret;
     memset(stats, 0, sizeof(jlong) * STAT_COUNT);
 
+    unsigned ready_before = io_uring_cq_ready(ring);
     int consumed = 0;
     while (consumed < count) {
         /* A linked chain (an op and its link timeout, or a submitLinked chain) goes to the kernel in
@@ -195,6 +222,9 @@ JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_enter(
     /* -EBUSY: the kernel wants its completions reaped before it takes more; the unsubmitted SQEs
      * stay in the ring and go with the next call. */
     stats[STAT_BUSY] = busy;
+    if (wait_nr < 0 && consumed > 0 && consumed <= INLINE_SCAN_MAX) {
+        stats[STAT_INLINE] = count_inline(ring, ready_before, d, consumed);
+    }
     return copy_cqes(ring, out, cqe_cap, stats);
 }
 

@@ -130,8 +130,6 @@ final class LoopDriver {
     private final long spinNanos = Math.max(0, Long.getLong(SPIN_PROPERTY, 0)) * 1000;
     /** Loop thread: an op that starts device work ({@link OpHandle#startsDeviceIo}) waits, or is in the batch, since the last enter. */
     private boolean deviceIoWaiting;
-    /** Loop thread: CQEs left in the CQ after the last enter (its STAT_MORE_READY). */
-    private long cqReady;
     /** Loop thread: bursts still to dispatch without early submission, and the length of the last such pause. */
     private int earlySkip;
     private int earlyBackoff;
@@ -454,7 +452,7 @@ final class LoopDriver {
                 throw new IllegalStateException("io_uring_enter failed: " + Errno.name(n) + " (" + Errno.description(n) + ")");
             }
             afterEnter(r);
-            moreReady = cqReady > 0;
+            moreReady = r.stat(Native.STAT_MORE_READY) > 0;
             lastDispatched = dispatch(r.cqes, n);
             metrics.publish();
         }
@@ -473,7 +471,6 @@ final class LoopDriver {
         }
         metrics.submitBusy += r.stat(Native.STAT_BUSY);
         metrics.sqFullWaits += r.stat(Native.STAT_SQ_FULL);
-        cqReady = r.stat(Native.STAT_MORE_READY);
     }
 
     /**
@@ -481,8 +478,8 @@ final class LoopDriver {
      * completions dispatched so far started, without waiting and without reaping (the CQEs they
      * produce are copied by the next iteration). See {@link #EARLY_SUBMIT_PROPERTY}.
      *
-     * @return false when every op it submitted completed inline (the CQ grew by at least as many
-     *         CQEs as it submitted SQEs): early submission then pauses for the next 1, 2, 4... 64 bursts
+     * @return false when every op it submitted completed inline (a CQE for each of its SQEs was in the
+     *         CQ when the submit returned): early submission then pauses for the next 1, 2, 4... 64 bursts
      */
     private boolean submitEarly() {
         fillBatch();
@@ -490,15 +487,14 @@ final class LoopDriver {
             return true;
         }
         RingSetup r = ring;
-        long readyBefore = cqReady;
-        // wait_nr -1: a plain submit, so (with DEFER_TASKRUN) the CQ grows only by inline completions.
+        // waitNr -1: a plain submit that counts which of its ops completed inside it (STAT_INLINE).
         int rc = Native.enter(r.ring, batch.address(), batch.count(), r.cqeAddress, 0, -1, -1, r.statsAddress());
         if (rc < 0) {
             throw new IllegalStateException("io_uring_enter failed: " + Errno.name(rc) + " (" + Errno.description(rc) + ")");
         }
         afterEnter(r);
         long consumed = r.stat(Native.STAT_CONSUMED);
-        if (consumed > 0 && cqReady - readyBefore >= consumed) {
+        if (consumed > 0 && r.stat(Native.STAT_INLINE) >= consumed) {
             earlyBackoff = Math.min(64, Math.max(1, earlyBackoff * 2));
             earlySkip = earlyBackoff;
             return false;

@@ -39,7 +39,9 @@ public final class Native {
     public static final int STAT_BUSY = 3;
     public static final int STAT_MORE_READY = 4;
     public static final int STAT_SQ_FULL = 5;
-    public static final int STAT_COUNT = 6;
+    /** After a submit-only enter (waitNr -1) of at most 64 SQEs: how many of them completed inside it. */
+    public static final int STAT_INLINE = 6;
+    public static final int STAT_COUNT = 7;
 
     // ringOpen() out array.
     public static final int OPEN_FLAGS = 0;
