@@ -208,8 +208,8 @@ JNIEXPORT jint JNICALL Java_io_reactoruring_core_internal_Native_enter(
             }
         } else {
             if (wait_nr < 0) {
-                /* Submit only: no GETEVENTS, so with DEFER_TASKRUN no deferred completion is posted
-                 * here and the CQ shows exactly what completed inline (during this submission). */
+                /* Submit only: no GETEVENTS, so no deferred task work (DEFER_TASKRUN) runs here; the
+                 * completions it would post wait for the next call that reaps. */
                 ret = io_uring_submit(ring);
             } else {
                 /* Also runs deferred task work (DEFER_TASKRUN) so ready completions get posted. */
