@@ -62,11 +62,7 @@ class CancelStormTest {
         try (RandomAccessFile raf = new RandomAccessFile(path.toFile(), "rw")) {
             raf.setLength(FILE_SIZE);
         }
-        long nativeBaseline = nativeInUse();
-        long doubleReleases = PooledBuffer.doubleReleases();
-        if (hooked) {
-            Hooks.onNextDropped(PooledBuffer::releaseDropped);
-        }
+        Accounts accounts = Accounts.open(hooked);
         UringLoop loop = UringLoop.create("file-storm-reads");
         Set<PooledBuffer> leftTheLibrary = ConcurrentHashMap.newKeySet();
         AtomicLong received = new AtomicLong();
@@ -92,8 +88,7 @@ class CancelStormTest {
         } finally {
             loop.disposeGracefully().block(T);
         }
-        assertThat(PooledBuffer.doubleReleases() - doubleReleases).as("double releases").isZero();
-        assertThat(nativeInUse()).as("native bytes after the loop is gone").isEqualTo(nativeBaseline);
+        accounts.assertBalanced();
     }
 
     @ParameterizedTest(name = "releasing hook installed: {0}")
@@ -104,11 +99,7 @@ class CancelStormTest {
         try (RandomAccessFile raf = new RandomAccessFile(path.toFile(), "rw")) {
             raf.setLength((long) WRITES * SLOT);
         }
-        long nativeBaseline = nativeInUse();
-        long doubleReleases = PooledBuffer.doubleReleases();
-        if (hooked) {
-            Hooks.onNextDropped(PooledBuffer::releaseDropped);
-        }
+        Accounts accounts = Accounts.open(hooked);
         UringLoop loop = UringLoop.create("file-storm-writes");
         AtomicLongArray acknowledged = new AtomicLongArray(WRITES);
         try {
@@ -157,8 +148,7 @@ class CancelStormTest {
             }
         }
         assertThat(acked).as("acknowledged writes of the last storm (of up to 5)").isPositive().isLessThan(WRITES);
-        assertThat(PooledBuffer.doubleReleases() - doubleReleases).as("double releases").isZero();
-        assertThat(nativeInUse()).as("native bytes after the loop is gone").isEqualTo(nativeBaseline);
+        accounts.assertBalanced();
     }
 
     /**
@@ -186,11 +176,7 @@ class CancelStormTest {
             }
             ch.force(true); // on the device: the O_DIRECT reads below cannot be served from the page cache
         }
-        long nativeBaseline = nativeInUse();
-        long doubleReleases = PooledBuffer.doubleReleases();
-        if (hooked) {
-            Hooks.onNextDropped(PooledBuffer::releaseDropped);
-        }
+        Accounts accounts = Accounts.open(hooked);
         UringLoop loop = UringLoop.create("file-storm-direct");
         Set<PooledBuffer> leftTheLibrary = ConcurrentHashMap.newKeySet();
         AtomicLong checked = new AtomicLong();
@@ -198,7 +184,7 @@ class CancelStormTest {
         try {
             UringFile file = UringFiles.open(loop, path, Set.of(StandardOpenOption.READ, UringOpenOption.DIRECT)).block(T);
             long poolBaseline = loop.bufferPool().outstanding();
-            io.reactoruring.core.UringMetrics before = liveMetrics(loop);
+            io.reactoruring.core.UringMetrics before = FixedBuffersTest.metrics(loop);
             IntFunction<Publisher<PooledBuffer>> read = i -> {
                 SplittableRandom r = new SplittableRandom(i * 17L + 3);
                 int chunk = 4096 << r.nextInt(5); // 4 KiB .. 64 KiB
@@ -230,7 +216,7 @@ class CancelStormTest {
             });
             assertThat(wrong).as("chunks holding other bytes than their own").isEmpty();
             assertThat(checked.get()).as("chunks checked").isPositive();
-            io.reactoruring.core.UringMetrics after = liveMetrics(loop);
+            io.reactoruring.core.UringMetrics after = FixedBuffersTest.metrics(loop);
             assertThat((after.enterCalls() - before.enterCalls()) - (after.iterations() - before.iterations())
                     - (after.sqFullWaits() - before.sqFullWaits()))
                     .as("enters beyond one per iteration: early submission of reads started mid-burst").isPositive();
@@ -239,8 +225,7 @@ class CancelStormTest {
         } finally {
             loop.disposeGracefully().block(T);
         }
-        assertThat(PooledBuffer.doubleReleases() - doubleReleases).as("double releases").isZero();
-        assertThat(nativeInUse()).as("native bytes after the loop is gone").isEqualTo(nativeBaseline);
+        accounts.assertBalanced();
     }
 
     /**
@@ -260,8 +245,22 @@ class CancelStormTest {
         assertThat(loop.bufferPool().outstanding()).isEqualTo(poolBaseline);
     }
 
-    private static io.reactoruring.core.UringMetrics liveMetrics(UringLoop loop) {
-        return Mono.fromCallable(loop::metrics).subscribeOn(loop).block(T);
+    /** What a storm must give back, taken before it: native bytes in use and the double-release count. */
+    private record Accounts(long nativeBytes, long doubleReleases) {
+        /** Takes the accounts, then installs the releasing hook if {@code hooked} ({@link #resetHooks} removes it). */
+        static Accounts open(boolean hooked) {
+            Accounts accounts = new Accounts(nativeInUse(), PooledBuffer.doubleReleases());
+            if (hooked) {
+                Hooks.onNextDropped(PooledBuffer::releaseDropped);
+            }
+            return accounts;
+        }
+
+        /** After the loop is gone: no buffer was released twice and every native byte came back. */
+        void assertBalanced() {
+            assertThat(PooledBuffer.doubleReleases() - doubleReleases).as("double releases").isZero();
+            assertThat(nativeInUse()).as("native bytes after the loop is gone").isEqualTo(nativeBytes);
+        }
     }
 
     /**
